@@ -1,0 +1,1 @@
+"""arkit: receivables-operations toolkit."""

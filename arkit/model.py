@@ -1,0 +1,208 @@
+"""The canonical data model: the tables arkit works on and their column types.
+
+Every loader produces these columns with these types; every figure reads only these.
+
+Conventions
+-----------
+- Ids (customer_id, invoice_id) are strings (pandas ``str`` dtype); leading zeros are kept. A missing
+  invoice_id on a payment means unapplied cash on account.
+- Dates are calendar dates held as ``datetime64[ns]`` at midnight (no time of day, no time zone).
+- Money is ``float64`` rounded to the cent on load; figures that must reconcile sum in integer cents.
+- Credit notes are invoices with a negative amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# kind: "id" | "str" | "date" | "money" | "bool" | "int" | "float"
+TABLES: dict[str, dict[str, dict]] = {
+    "invoices": {
+        "required": {
+            "customer_id": "id",
+            "invoice_id": "id",
+            "invoice_date": "date",
+            "due_date": "date",
+            "amount": "money",
+            "currency": "str",
+        },
+        "optional": {
+            "customer_name": "str",
+            "paid_date": "date",
+            "open_amount": "money",
+            "disputed": "bool",
+            "terms": "str",
+        },
+    },
+    "payments": {
+        "required": {
+            "customer_id": "id",
+            "invoice_id": "id",
+            "payment_date": "date",
+            "amount": "money",
+        },
+        "optional": {"method": "str", "currency": "str", "payment_id": "id"},
+    },
+    "customers": {
+        "required": {"customer_id": "id"},
+        "optional": {
+            "customer_name": "str",
+            "credit_limit": "money",
+            "terms_days": "int",
+            "segment": "str",
+            "email": "str",
+            "since": "date",
+        },
+    },
+    "activities": {
+        "required": {"date": "date", "customer_id": "id", "action": "str"},
+        "optional": {
+            "invoice_id": "id",
+            "outcome": "str",
+            "promised_date": "date",
+            "promised_amount": "money",
+            "note": "str",
+        },
+    },
+}
+
+#: Columns that may be empty in an otherwise valid row (everything optional, plus these).
+NULLABLE_REQUIRED = {("payments", "invoice_id"), ("invoices", "currency")}
+
+ACTIONS = (
+    "reminder",
+    "call",
+    "letter",
+    "demand_letter",
+    "promise_to_pay",
+    "dispute_opened",
+    "dispute_resolved",
+    "credit_hold",
+    "credit_release",
+    "payment_plan",
+    "agency",
+    "legal",
+    "write_off",
+)
+
+TABLE_NAMES = tuple(TABLES)
+
+
+def columns(table: str) -> list[str]:
+    """Canonical columns of ``table``: required first, then optional, in model order."""
+    spec = TABLES[table]
+    return [*spec["required"], *spec["optional"]]
+
+
+def kind(table: str, column: str) -> str | None:
+    spec = TABLES[table]
+    return spec["required"].get(column) or spec["optional"].get(column)
+
+
+_EMPTY_DTYPES = {
+    "id": "str",
+    "str": "str",
+    "date": "datetime64[ns]",
+    "money": "float64",
+    "bool": "boolean",
+    "int": "Int64",
+    "float": "float64",
+}
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of ``table``."""
+    spec = TABLES[table]
+    cols = {**spec["required"], **spec["optional"]}
+    return pd.DataFrame({c: pd.Series([], dtype=_EMPTY_DTYPES[k]) for c, k in cols.items()})
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What happened to every row read.
+
+    ``summary`` has one row per table: rows_read, rows_accepted, rows_quarantined, duplicates_dropped,
+    amount_read, amount_accepted, amount_quarantined (amounts of rows whose amount parsed).
+    rows_read = rows_accepted + rows_quarantined + duplicates_dropped, always.
+    ``quarantine`` has one row per problem: table, file, sheet, row (1-based source row number as a
+    spreadsheet shows it), column, value, problem.
+    """
+
+    summary: pd.DataFrame
+    quarantine: pd.DataFrame
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.quarantine.empty
+
+    def __repr__(self) -> str:  # pragma: no cover - display only
+        return f"LoadReport(\n{self.summary.to_string()}\nquarantined problems: {len(self.quarantine)})"
+
+
+QUARANTINE_COLUMNS = ["table", "file", "sheet", "row", "column", "value", "problem"]
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "table": pd.Series([], dtype="str"),
+            "file": pd.Series([], dtype="str"),
+            "sheet": pd.Series([], dtype="str"),
+            "row": pd.Series([], dtype="Int64"),
+            "column": pd.Series([], dtype="str"),
+            "value": pd.Series([], dtype="str"),
+            "problem": pd.Series([], dtype="str"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A reconciled receivables ledger: four canonical tables and the report of how they were loaded.
+
+    Build one with :func:`arkit.load_ledger` or :meth:`Ledger.from_frames`. Frames are never modified by
+    arkit's functions; each returns new frames.
+    """
+
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    customers: pd.DataFrame
+    activities: pd.DataFrame
+    load_report: LoadReport | None = None
+
+    @classmethod
+    def from_frames(cls, invoices, payments=None, customers=None, activities=None) -> "Ledger":
+        """A ledger from frames already in canonical columns (validated like a file, strict).
+
+        Raises :class:`arkit.LedgerError` if any row would be quarantined.
+        """
+        from .load import ledger_from_frames
+
+        return ledger_from_frames(
+            invoices=invoices, payments=payments, customers=customers, activities=activities, strict=True
+        )
+
+    @property
+    def as_of_max(self) -> pd.Timestamp:
+        """The latest date in the ledger (invoice or payment)."""
+        dates = [self.invoices["invoice_date"].max()]
+        if len(self.payments):
+            dates.append(self.payments["payment_date"].max())
+        return max(d for d in dates if pd.notna(d))
+
+    def __repr__(self) -> str:  # pragma: no cover - display only
+        return (
+            f"Ledger(invoices={len(self.invoices):,}, payments={len(self.payments):,}, "
+            f"customers={len(self.customers):,}, activities={len(self.activities):,})"
+        )
+
+
+def cents(values) -> np.ndarray:
+    """Money as int64 cents (rounded half away from zero), NaN as 0."""
+    a = np.asarray(values, dtype="float64")
+    a = np.where(np.isnan(a), 0.0, a)
+    return (np.sign(a) * np.floor(np.abs(a) * 100 + 0.5)).astype("int64")

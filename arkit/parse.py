@@ -1,0 +1,198 @@
+"""Vectorised parsing of the values real exports hold: amounts, dates, ids, yes/no flags.
+
+Each parser takes a Series of raw cells (strings, numbers or dates, as a reader returned them) and returns
+``(parsed, bad)``: the parsed Series and a boolean mask of cells that were present but could not be parsed.
+Empty cells are neither parsed nor bad: they come back as NA with ``bad`` False, so the caller decides
+whether the column may be empty.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_BLANK = {"", "nan", "nat", "none", "null", "n/a", "na", "-", "—"}
+
+
+def blank_mask(raw: pd.Series) -> pd.Series:
+    """True where a cell is empty: NA, or text that is blank or a conventional null marker."""
+    isna = raw.isna()
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+        txt = raw.astype("str").str.strip().str.lower()
+        return isna | txt.isin(_BLANK)
+    return isna
+
+
+def parse_amounts(
+    raw: pd.Series,
+    *,
+    decimal: str = ".",
+    thousands: str | None = ",",
+    trailing_minus: bool = False,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse money cells to float64 rounded to the cent.
+
+    Accepted forms (with the default separators): ``1234.5``, ``1,234.56``, ``$1,234.56``, ``-$1,234.56``,
+    ``$-1,234.56``, ``(1,234.56)`` (accounting negative), ``-1,234.56``, ``1,234.56 USD``, ``1234.56 CR``
+    (credit, negative); with ``decimal=","`` and ``thousands="."``: ``1.234,56``; with
+    ``trailing_minus=True`` also ``1.234,56-`` (SAP style). Numbers already numeric pass through.
+    """
+    out = pd.Series(np.nan, index=raw.index, dtype="float64")
+    blank = blank_mask(raw)
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        vals = pd.to_numeric(raw, errors="coerce").astype("float64")
+        return vals.round(2), pd.Series(False, index=raw.index)
+
+    numeric = pd.to_numeric(raw.where(~blank), errors="coerce") if raw.dtype == object else None
+    is_num = pd.Series(False, index=raw.index)
+    if numeric is not None:
+        # object columns from Excel readers mix floats and strings: take real numbers as they are
+        is_num = raw.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+        out[is_num] = numeric[is_num].astype("float64")
+
+    todo = ~blank & ~is_num
+    if todo.any():
+        s = raw[todo].astype("str").str.strip()
+        neg = pd.Series(False, index=s.index)
+        paren = s.str.match(r"^\(.*\)$")
+        neg |= paren
+        s = s.where(~paren, s.str.slice(1, -1))
+        cr = s.str.contains(r"(?i)\s*CR$", regex=True)
+        neg |= cr
+        s = s.str.replace(r"(?i)\s*(CR|DR)$", "", regex=True)
+        # currency symbols and codes, spaces (incl. non-breaking) used as thousands separators
+        s = s.str.replace(r"[$€£¥\s\u00a0\u202f']|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
+        lead = s.str.startswith("-")
+        s = s.where(~lead, s.str.slice(1))
+        neg ^= lead
+        if trailing_minus:
+            trail = s.str.endswith("-")
+            s = s.where(~trail, s.str.slice(0, -1))
+            neg ^= trail
+        s = s.str.replace(r"^\$", "", regex=True)  # "-$1.00"
+        if thousands:
+            # a thousands separator only between digit groups of three
+            s = s.str.replace(re.escape(thousands) + r"(?=\d{3}(?:\D|$))", "", regex=True)
+        if decimal != ".":
+            s = s.str.replace(decimal, ".", regex=False)
+        ok = s.str.fullmatch(r"\d+(\.\d*)?|\.\d+")
+        vals = pd.to_numeric(s.where(ok), errors="coerce")
+        vals = vals.where(~neg, -vals)
+        out[todo] = vals.astype("float64")
+    bad = ~blank & out.isna()
+    return out.round(2), bad
+
+
+def parse_dates(
+    raw: pd.Series,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    excel_serial: bool = True,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse date cells to ``datetime64[ns]`` at midnight.
+
+    Accepted: datetime values from a workbook; ISO ``2026-06-30`` (always); text in ``date_format`` when
+    given (a ``strftime`` pattern such as ``%m/%d/%Y``), else month-first (or day-first with
+    ``dayfirst=True``) slash/dot/dash dates; Excel serial day numbers (days since 1899-12-30) when
+    ``excel_serial`` is true. A time of day is dropped.
+    """
+    blank = blank_mask(raw)
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        out = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+        return out.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=raw.index)
+
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    todo = ~blank
+    if raw.dtype == object:
+        is_dt = raw.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
+        if is_dt.any():
+            out[is_dt] = pd.to_datetime(raw[is_dt].map(lambda v: pd.Timestamp(v)), errors="coerce").astype(
+                "datetime64[ns]"
+            )
+            todo &= ~is_dt
+    if todo.any():
+        vals = raw[todo]
+        num = pd.to_numeric(vals, errors="coerce") if excel_serial else pd.Series(np.nan, index=vals.index)
+        serial = num.notna() & (num > 0) & (num < 2958466)
+        if serial.any():
+            out[serial[serial].index] = (_EXCEL_EPOCH + pd.to_timedelta(np.floor(num[serial]), unit="D")).astype(
+                "datetime64[ns]"
+            )
+        txt = vals[~serial].astype("str").str.strip()
+        if len(txt):
+            iso = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?")
+            parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
+            if iso.any():
+                parsed[iso] = pd.to_datetime(txt[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+            rest = txt[~iso]
+            if len(rest):
+                if date_format:
+                    parsed[rest.index] = pd.to_datetime(rest, format=date_format, errors="coerce")
+                else:
+                    fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
+                    norm = rest.str.replace(r"[.\-]", "/", regex=True).str.split(" ").str[0]
+                    p = pd.to_datetime(norm, format=fmt, errors="coerce")
+                    two = p.isna()
+                    if two.any():
+                        p[two] = pd.to_datetime(norm[two], format=fmt.replace("%Y", "%y"), errors="coerce")
+                    parsed[rest.index] = p
+            out[txt.index] = parsed.dt.normalize()
+    bad = ~blank & out.isna()
+    return out.astype("datetime64[ns]"), bad
+
+
+def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids as stripped strings; numbers that came through a spreadsheet as floats lose a trailing ``.0``.
+
+    Leading zeros are kept when the source kept them (read the column as text).
+    """
+    blank = blank_mask(raw)
+    s = raw.astype("str").str.strip()
+    s = s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    s = s.where(~blank, None).astype("str")
+    return s, pd.Series(False, index=raw.index)
+
+
+def parse_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Free text, stripped; blanks become NA. Never interpreted (no formulas, no markup)."""
+    blank = blank_mask(raw)
+    s = raw.astype("str").str.strip()
+    return s.where(~blank, None).astype("str"), pd.Series(False, index=raw.index)
+
+
+_TRUE = {"yes", "y", "true", "t", "1", "x", "disputed", "oui", "ja", "si"}
+_FALSE = {"no", "n", "false", "f", "0", "", "non", "nein"}
+
+
+def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Yes/No-like flags to nullable booleans (``Yes``, ``Y``, ``true``, ``1``, ``x`` are true)."""
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("boolean"), pd.Series(False, index=raw.index)
+    blank = raw.isna()
+    txt = raw.astype("str").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    out[txt.isin(_TRUE) & ~blank] = True
+    out[txt.isin(_FALSE) & ~blank] = False
+    bad = ~blank & out.isna()
+    return out, bad
+
+
+def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers to nullable Int64 (``30``, ``30.0``, ``Net 30`` → 30)."""
+    blank = blank_mask(raw)
+    txt = raw.astype("str").str.extract(r"(-?\d+(?:\.0+)?)\s*(?:days?)?\s*$", expand=False)
+    num = pd.to_numeric(txt, errors="coerce")
+    bad = ~blank & num.isna()
+    return num.round().astype("Int64"), bad
+
+
+PARSERS = {
+    "id": parse_ids,
+    "str": parse_text,
+    "bool": parse_bools,
+    "int": parse_ints,
+}
