@@ -1,1 +1,43 @@
-"""arkit: receivables-operations toolkit."""
+"""arkit: receivables-operations toolkit.
+
+Load → validate → ledger → figures:
+
+>>> import arkit
+>>> ledger = arkit.load_ledger("ledger.xlsx")          # every row accepted or quarantined
+>>> arkit.aging_summary(ledger, "2026-06-30")           # buckets sum to the open balance
+>>> arkit.kpis(ledger, "2025-07", "2026-06")            # DSO, countback DSO, BPDSO, ADD, CEI
+"""
+
+from .aging import aging, aging_summary, bucket_labels
+from .errors import ConfigError, LedgerError
+from .kpis import cei, countback_dso, kpis, period_dso
+from .load import load_ledger
+from .model import Ledger, LoadReport
+from .settlements import settlements
+
+__version__ = "0.1.0"
+
+
+def load_snapshot(path, *, source: str = "quickbooks-aging-summary"):
+    """Read an aging-summary report (customer × bucket) into a tidy frame; see :mod:`arkit.snapshot`."""
+    from .snapshot import load_snapshot as _load
+
+    return _load(path, source=source)
+
+
+__all__ = [
+    "ConfigError",
+    "Ledger",
+    "LedgerError",
+    "LoadReport",
+    "aging",
+    "aging_summary",
+    "bucket_labels",
+    "cei",
+    "countback_dso",
+    "kpis",
+    "load_ledger",
+    "load_snapshot",
+    "period_dso",
+    "settlements",
+]

@@ -46,11 +46,11 @@ def parse_amounts(
         vals = pd.to_numeric(raw, errors="coerce").astype("float64")
         return vals.round(2), pd.Series(False, index=raw.index)
 
-    numeric = pd.to_numeric(raw.where(~blank), errors="coerce") if raw.dtype == object else None
     is_num = pd.Series(False, index=raw.index)
-    if numeric is not None:
-        # object columns from Excel readers mix floats and strings: take real numbers as they are
-        is_num = raw.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+    if decimal == "." and not pd.api.types.is_string_dtype(raw.dtype):
+        # object columns from Excel readers mix floats and strings: plain numbers pass straight through
+        numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
+        is_num = numeric.notna()
         out[is_num] = numeric[is_num].astype("float64")
 
     todo = ~blank & ~is_num
@@ -107,13 +107,6 @@ def parse_dates(
 
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     todo = ~blank
-    if raw.dtype == object:
-        is_dt = raw.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
-        if is_dt.any():
-            out[is_dt] = pd.to_datetime(raw[is_dt].map(lambda v: pd.Timestamp(v)), errors="coerce").astype(
-                "datetime64[ns]"
-            )
-            todo &= ~is_dt
     if todo.any():
         vals = raw[todo]
         num = pd.to_numeric(vals, errors="coerce") if excel_serial else pd.Series(np.nan, index=vals.index)

@@ -1,0 +1,181 @@
+"""Aging: what is open at a date, how overdue it is, and the bucket it falls in.
+
+Any past ``as_of`` replays the aging as it was on that day: only invoices dated on or before ``as_of`` and
+payments dated on or before ``as_of`` count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._prep import day_number, prepared
+from .model import Ledger
+
+DEFAULT_BUCKETS = (30, 60, 90)
+
+
+def bucket_labels(buckets: Sequence[int] = DEFAULT_BUCKETS) -> list[str]:
+    """Ordered bucket labels for edges ``buckets``: (30, 60, 90) → current, 1-30, 31-60, 61-90, 91+.
+
+    ``current`` holds items not past due (days_past_due ≤ 0); each further bucket runs from the previous
+    edge + 1 to its edge, inclusive; the last is ``<last edge + 1>+``.
+    """
+    edges = _check_edges(buckets)
+    labels, lo = ["current"], 1
+    for e in edges:
+        labels.append(f"{lo}-{e}")
+        lo = e + 1
+    labels.append(f"{lo}+")
+    return labels
+
+
+def _check_edges(buckets) -> list[int]:
+    try:
+        edges = [int(b) for b in buckets]
+    except (TypeError, ValueError):
+        raise ValueError(f"buckets must be whole numbers of days such as (30, 60, 90), not {buckets!r}") from None
+    if not edges or edges[0] < 1 or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"buckets must be increasing whole numbers of days ≥ 1, such as (30, 60, 90), not {buckets!r}")
+    return edges
+
+
+def assign_buckets(days_past_due, buckets: Sequence[int] = DEFAULT_BUCKETS) -> pd.Categorical:
+    """Bucket of each days-past-due value: ≤ 0 → current; 1..e1 → "1-e1"; …; > last edge → "last+1+"."""
+    edges = _check_edges(buckets)
+    labels = bucket_labels(edges)
+    d = np.asarray(days_past_due, dtype="int64")
+    codes = np.searchsorted(np.array([0, *edges], dtype="int64"), d, side="left")
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+
+
+def _as_of(as_of) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        raise ValueError(f"as_of must be a date such as 2026-06-30, not {as_of!r}") from None
+    if pd.isna(ts):
+        raise ValueError("as_of must be a date such as 2026-06-30")
+    return ts.normalize()
+
+
+def open_cents_at(ledger: Ledger, as_of) -> tuple[np.ndarray, np.ndarray]:
+    """Open balance of every invoice at ``as_of`` in cents, and the mask of invoices dated ≤ as_of.
+
+    open = amount − Σ payments applied to the invoice and dated ≤ as_of.
+    """
+    p = prepared(ledger)
+    day = day_number(as_of)
+    issued = p.inv_date <= day
+    paid_now = (p.pay_date <= day) & (p.pay_inv >= 0)
+    applied = np.bincount(p.pay_inv[paid_now], weights=p.pay_cents[paid_now], minlength=len(p.inv_cents))
+    return p.inv_cents - np.rint(applied).astype("int64"), issued
+
+
+def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, basis: str = "due") -> pd.DataFrame:
+    """One row per item open at ``as_of``, with its age and bucket.
+
+    Open items:
+    - an invoice with invoice_date ≤ as_of whose open_amount = amount − Σ payments applied to it dated
+      ≤ as_of is not zero (credit notes and overpaid invoices give negative items);
+    - a payment dated ≤ as_of that is not applied to an invoice issued by as_of — unapplied cash on account
+      (empty invoice_id) or a prepayment of a later invoice — as a negative item aged from its payment date
+      (invoice_date and due_date are the payment date).
+
+    days_past_due = as_of − due_date (``basis="due"``) or as_of − invoice_date (``basis="invoice"``), in days.
+    bucket: ``current`` when days_past_due ≤ 0, then by the edges ``buckets`` (see :func:`bucket_labels`).
+    Columns: customer_id, customer_name, invoice_id, invoice_date, due_date, amount, open_amount,
+    days_past_due, bucket. Money is rounded to the cent; Σ open_amount = invoices − payments dated ≤ as_of.
+    """
+    if basis not in ("due", "invoice"):
+        raise ValueError(f"basis must be 'due' or 'invoice', not {basis!r}")
+    as_of = _as_of(as_of)
+    day = day_number(as_of)
+    p = prepared(ledger)
+    inv, pay = ledger.invoices, ledger.payments
+    open_c, issued = open_cents_at(ledger, as_of)
+    keep = issued & (open_c != 0)
+    items = inv.loc[keep, ["customer_id", "invoice_id", "invoice_date", "due_date", "amount"]].copy()
+    items["open_amount"] = open_c[keep] / 100.0
+    age_from = p.inv_due[keep] if basis == "due" else p.inv_date[keep]
+    items["days_past_due"] = day - age_from
+    # cash not applied to an invoice issued by as_of
+    loose = (p.pay_date <= day) & ~_applied_to_issued(p.pay_inv, issued)
+    if len(pay) and loose.any():
+        lp = pay.loc[loose]
+        cash = pd.DataFrame(
+            {
+                "customer_id": lp["customer_id"],
+                "invoice_id": lp["invoice_id"],
+                "invoice_date": lp["payment_date"],
+                "due_date": lp["payment_date"],
+                "amount": -lp["amount"],
+                "open_amount": -p.pay_cents[loose] / 100.0,
+                "days_past_due": day - p.pay_date[loose],
+            }
+        )
+        items = pd.concat([items, cash], ignore_index=True)
+    else:
+        items = items.reset_index(drop=True)
+    items["days_past_due"] = items["days_past_due"].astype("int64")
+    items["bucket"] = assign_buckets(items["days_past_due"].to_numpy(), buckets)
+    items.insert(1, "customer_name", _names(ledger, items["customer_id"]))
+    return items[
+        ["customer_id", "customer_name", "invoice_id", "invoice_date", "due_date", "amount", "open_amount", "days_past_due", "bucket"]
+    ]
+
+
+def _applied_to_issued(pay_inv: np.ndarray, issued: np.ndarray) -> np.ndarray:
+    """True for payments applied to an invoice that is issued (dated ≤ as_of)."""
+    if len(issued) == 0:
+        return np.zeros(len(pay_inv), dtype=bool)
+    return (pay_inv >= 0) & issued[np.maximum(pay_inv, 0)]
+
+
+def _names(ledger: Ledger, ids: pd.Series) -> pd.Series:
+    """Customer names: the customers table first, else the latest name on the customer's invoices."""
+    names = pd.Series(dtype="str")
+    inv = ledger.invoices
+    if "customer_name" in inv and inv["customer_name"].notna().any():
+        names = inv.dropna(subset=["customer_name"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["customer_name"]
+    cust = ledger.customers
+    if len(cust) and "customer_name" in cust and cust["customer_name"].notna().any():
+        c = cust.dropna(subset=["customer_name"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["customer_name"]
+        names = c.combine_first(names)
+    return ids.map(names).astype("str")
+
+
+def aging_summary(
+    ledger: Ledger,
+    as_of,
+    *,
+    by: str = "customer_id",
+    buckets: Sequence[int] = DEFAULT_BUCKETS,
+    basis: str = "due",
+) -> pd.DataFrame:
+    """Open balance at ``as_of`` per ``by`` (default customer) and bucket, with a ``total`` column.
+
+    One row per value of ``by`` with a non-zero item; a column per bucket label in order, then ``total``.
+    Sums are taken in integer cents, so every row's buckets sum exactly to its total, and Σ total =
+    Σ invoices dated ≤ as_of − Σ payments dated ≤ as_of. With ``by="customer_id"`` the customer_name is kept.
+    """
+    items = aging(ledger, as_of, buckets=buckets, basis=basis)
+    labels = bucket_labels(buckets)
+    if by not in items.columns:
+        raise ValueError(f"by must be one of {', '.join(items.columns)}, not {by!r}")
+    c = np.rint(items["open_amount"].to_numpy() * 100).astype("int64")
+    keys = items[by].astype("str") if by != "bucket" else items[by]
+    codes, uniques = pd.factorize(keys, sort=True)
+    n = len(uniques)
+    k = len(labels)
+    flat = codes.astype("int64") * k + items["bucket"].cat.codes.to_numpy().astype("int64")
+    grid = np.rint(np.bincount(flat, weights=c, minlength=n * k)).astype("int64").reshape(n, k)
+    out = pd.DataFrame(grid / 100.0, columns=labels)
+    out.insert(0, by, pd.Index(uniques).astype("str") if by != "bucket" else uniques)
+    out["total"] = grid.sum(axis=1) / 100.0
+    if by == "customer_id":
+        out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+    out.columns.name = None
+    return out

@@ -1,0 +1,207 @@
+"""Monthly receivables figures: sales, collections, open AR, DSO (period and countback), BPDSO, ADD, CEI.
+
+Each formula is one small function with its convention in the docstring; :func:`kpis` assembles them per
+month end from a ledger. Money is summed in integer cents and reported in currency units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._prep import day_number, prepared
+from .model import Ledger
+
+
+# --------------------------------------------------------------------------------------------- formulas
+
+
+def period_dso(ar: float, sales: float, days: int) -> float:
+    """DSO by the period (averaging) method: ``ar ÷ sales × days``.
+
+    ``sales`` are the sales of the last N months and ``days`` their calendar days. NaN when sales ≤ 0.
+    Example: AR 212,000 against Q2 sales 250,000 over 91 days → 77.17 days.
+    """
+    if not sales or sales <= 0 or pd.isna(sales) or pd.isna(ar):
+        return float("nan")
+    return ar / sales * days
+
+
+def countback_dso(ar: float, monthly_sales, monthly_days) -> float:
+    """DSO by the countback (exhaustion) method.
+
+    ``monthly_sales`` and ``monthly_days`` run backwards from the current month. Open AR is exhausted
+    against each month's sales in turn: a month whose sales AR covers in full counts all its calendar days;
+    the month where AR runs out counts ``remaining ÷ its sales × its days``. A month with sales ≤ 0 counts
+    its days in full and adds its credit back to what remains. AR ≤ 0 gives 0.0; AR larger than all the
+    sales recorded gives NaN (history too short to say).
+
+    Example: AR 212,000 at 30 June; sales June 100,000, May 80,000, April 70,000 → 30 + 31 + 32/70 × 30
+    = 74.714 days.
+    """
+    if pd.isna(ar):
+        return float("nan")
+    remaining = float(ar)
+    if remaining <= 0:
+        return 0.0
+    total = 0.0
+    for s, d in zip(monthly_sales, monthly_days):
+        if s > 0 and remaining <= s:
+            return total + remaining / s * d
+        total += d
+        remaining -= s
+    return float("nan")
+
+
+def cei(prev_ar: float, sales: float, ar: float, current_ar: float) -> float:
+    """Collection Effectiveness Index, in percent.
+
+    ``(prev_ar + sales − ar) ÷ (prev_ar + sales − current_ar) × 100``: what was collected in the month
+    over what was collectible (everything but the part of the closing AR not yet due). NaN when the
+    denominator is 0. Example: prev AR 100,000, sales 50,000, AR 90,000, current AR 40,000 → 60,000 ÷
+    110,000 × 100 = 54.55 %.
+    """
+    denom = prev_ar + sales - current_ar
+    if denom == 0 or pd.isna(denom):
+        return float("nan")
+    return (prev_ar + sales - ar) / denom * 100.0
+
+
+# --------------------------------------------------------------------------------------------- ledger
+
+
+def month_ends(start, end) -> pd.DatetimeIndex:
+    """Month ends in [start, end]. ``"2026-06"`` means the month (its end counts); a date counts month ends
+    on or before it (and on or after it for ``start``)."""
+    s = pd.Period(start, "M").to_timestamp(how="end").normalize() if _is_month(start) else pd.Timestamp(start)
+    e = pd.Period(end, "M").to_timestamp(how="end").normalize() if _is_month(end) else pd.Timestamp(end)
+    if pd.isna(s) or pd.isna(e):
+        raise ValueError(f"start and end must be months such as 2026-01 or dates, not {start!r}, {end!r}")
+    if e < s:
+        raise ValueError(f"end {end} is before start {start}")
+    return pd.date_range(s.normalize(), e.normalize(), freq="ME")
+
+
+def _is_month(v) -> bool:
+    return isinstance(v, (str, pd.Period)) and len(str(v)) <= 7
+
+
+def _month_range(first_day: int, last: pd.Timestamp) -> pd.PeriodIndex:
+    first = pd.Timestamp(np.datetime64(first_day, "D")).to_period("M")
+    return pd.period_range(first, last.to_period("M"), freq="M")
+
+
+def monthly_sales(ledger: Ledger, months: pd.PeriodIndex) -> pd.Series:
+    """Σ invoice amounts dated in each month (credit notes netted), in currency units, indexed by month."""
+    p = prepared(ledger)
+    return _monthly_sum(p.inv_date, p.inv_cents, months)
+
+
+def monthly_collections(ledger: Ledger, months: pd.PeriodIndex) -> pd.Series:
+    """Σ payments dated in each month (applied or not), in currency units, indexed by month."""
+    p = prepared(ledger)
+    return _monthly_sum(p.pay_date, p.pay_cents, months)
+
+
+def _monthly_sum(day_numbers: np.ndarray, amounts_c: np.ndarray, months: pd.PeriodIndex) -> pd.Series:
+    starts = np.array([day_number(m.start_time) for m in months] + [day_number(months[-1].end_time) + 1], dtype="int64")
+    order = np.argsort(day_numbers, kind="stable")
+    d, a = day_numbers[order], amounts_c[order]
+    csum = np.concatenate([[0], np.cumsum(a)])
+    pos = np.searchsorted(d, starts, side="left")
+    return pd.Series(np.diff(csum[pos]) / 100.0, index=months)
+
+
+def open_and_current_cents(ledger: Ledger, days_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Open AR and its not-yet-due part at each day number, in cents.
+
+    open(D) = Σ invoices dated ≤ D − Σ payments dated ≤ D.
+    current(D) = Σ over invoices dated ≤ D with due_date ≥ D of (amount − payments to it dated ≤ D),
+    minus payments dated exactly D that are not applied to an invoice issued by D (unapplied cash is aged
+    from its payment date, so it is current only on that day) — the same items :func:`arkit.aging` puts in
+    ``current``.
+    """
+    p = prepared(ledger)
+    inv_sorted = np.sort(p.inv_date)
+    inv_c = np.concatenate([[0], np.cumsum(p.inv_cents[np.argsort(p.inv_date, kind="stable")])])
+    pay_order = np.argsort(p.pay_date, kind="stable")
+    pay_sorted = p.pay_date[pay_order]
+    pay_c = np.concatenate([[0], np.cumsum(p.pay_cents[pay_order])])
+    opened = inv_c[np.searchsorted(inv_sorted, days_, side="right")] - pay_c[np.searchsorted(pay_sorted, days_, side="right")]
+    # payments applied to an invoice carry that invoice's dates
+    has_inv = p.pay_inv >= 0
+    pinv = np.maximum(p.pay_inv, 0)
+    p_inv_date = np.where(has_inv, p.inv_date[pinv] if len(p.inv_date) else 0, np.iinfo("int64").max)
+    p_inv_due = np.where(has_inv, p.inv_due[pinv] if len(p.inv_due) else 0, np.iinfo("int64").min)
+    current = np.empty(len(days_), dtype="int64")
+    for k, d in enumerate(days_):  # one pass per month end, vectorised over the ledger
+        inv_cur = (p.inv_date <= d) & (p.inv_due >= d)
+        pay_cur = (p.pay_date <= d) & (p_inv_date <= d) & (p_inv_due >= d)
+        loose_today = (p.pay_date == d) & ~((p_inv_date <= d))
+        current[k] = p.inv_cents[inv_cur].sum() - p.pay_cents[pay_cur].sum() - p.pay_cents[loose_today].sum()
+    return opened.astype("int64"), current
+
+
+def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
+    """The standard receivables figures for each month end in [start, end].
+
+    Columns (money in currency units, days in calendar days, percentages 0–100):
+    - ``sales``: Σ invoices dated in the month, credit notes netted;
+    - ``collections``: Σ payments dated in the month;
+    - ``open_ar``: invoices − payments dated ≤ month end (= :func:`arkit.aging_summary` total);
+    - ``current_ar``: the part of open_ar not past due (aging bucket ``current``); ``past_due_ar`` the rest;
+    - ``dso``: :func:`period_dso` of open_ar over the sales and calendar days of the last ``dso_window``
+      months (this month included);
+    - ``dso_countback``: :func:`countback_dso` of open_ar against monthly sales going back;
+    - ``bpdso``: best possible DSO, :func:`period_dso` of current_ar over the same window;
+    - ``add``: average days delinquent, dso − bpdso;
+    - ``cei``: :func:`cei` with the previous month-end open_ar taken from the ledger (also before start);
+    - ``pct_current``: current_ar ÷ open_ar × 100.
+    Months before the ledger's first invoice count zero sales. Index: ``period_end``.
+    """
+    if not isinstance(dso_window, (int, np.integer)) or dso_window < 1:
+        raise ValueError(f"dso_window must be a whole number of months ≥ 1, not {dso_window!r}")
+    ends = month_ends(start, end)
+    if len(ends) == 0:
+        raise ValueError(f"no month end lies between {start} and {end}")
+    p = prepared(ledger)
+    first_day = min([int(p.inv_date.min())] if len(p.inv_date) else [] + [day_number(ends[0])])
+    first_day = min(first_day, day_number(ends[0] - pd.offsets.MonthBegin(dso_window + 1)))
+    months = _month_range(first_day, ends[-1])
+    sales = monthly_sales(ledger, months)
+    colls = monthly_collections(ledger, months)
+    mdays = pd.Series([m.days_in_month for m in months], index=months, dtype="int64")
+
+    eval_days = np.array([day_number(e) for e in ends], dtype="int64")
+    prev_days = np.array([day_number(e - pd.offsets.MonthEnd(1)) for e in ends], dtype="int64")
+    open_c, cur_c = open_and_current_cents(ledger, eval_days)
+    prev_open_c, _ = open_and_current_cents(ledger, prev_days[:1]) if len(prev_days) else (np.array([]), None)
+
+    rows = []
+    pos = {m: i for i, m in enumerate(months)}
+    s_arr, d_arr = sales.to_numpy(), mdays.to_numpy()
+    for k, e in enumerate(ends):
+        i = pos[e.to_period("M")]
+        lo = max(0, i - dso_window + 1)
+        w_sales, w_days = s_arr[lo : i + 1].sum(), int(d_arr[lo : i + 1].sum())
+        ar, cur = open_c[k] / 100.0, cur_c[k] / 100.0
+        prev = (open_c[k - 1] if k > 0 else prev_open_c[0]) / 100.0
+        dso = period_dso(ar, w_sales, w_days)
+        bp = period_dso(cur, w_sales, w_days)
+        rows.append(
+            {
+                "period_end": e,
+                "sales": round(s_arr[i], 2),
+                "collections": round(colls.iloc[i], 2),
+                "open_ar": round(ar, 2),
+                "current_ar": round(cur, 2),
+                "past_due_ar": round((open_c[k] - cur_c[k]) / 100.0, 2),
+                "dso": dso,
+                "dso_countback": countback_dso(ar, s_arr[i::-1], d_arr[i::-1]),
+                "bpdso": bp,
+                "add": dso - bp,
+                "cei": cei(prev, s_arr[i], ar, cur),
+                "pct_current": cur / ar * 100.0 if ar else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows).set_index("period_end")

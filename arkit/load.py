@@ -1,0 +1,642 @@
+"""Loading and validating ledgers: every row read is accepted or quarantined with a reason.
+
+Data flow: read raw tables (CSV / XLSX / Parquet, a file or a folder) → find the header row → apply the
+mapping (renames, constants, value maps) → parse each canonical column → validate → a :class:`Ledger` with
+a :class:`LoadReport`. Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import parse
+from .errors import LedgerError
+from .mapping import load_mapping
+from .model import (
+    ACTIONS,
+    NULLABLE_REQUIRED,
+    QUARANTINE_COLUMNS,
+    TABLE_NAMES,
+    TABLES,
+    Ledger,
+    LoadReport,
+    columns,
+    empty_quarantine,
+    empty_table,
+)
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq", *EXCEL_SUFFIXES}
+
+#: Keys that identify one row: rows sharing a key but differing in content are quarantined.
+KEYS = {"invoices": ["customer_id", "invoice_id"], "customers": ["customer_id"], "payments": ["payment_id"]}
+
+
+@dataclass
+class RawTable:
+    """One table as read: raw cells under the export's own headers, with source positions."""
+
+    frame: pd.DataFrame  # columns = export headers, values raw
+    rows: pd.Series  # 1-based row number as a spreadsheet shows it, aligned with frame
+    file: str
+    sheet: str | None = None
+
+
+def norm_name(name) -> str:
+    """Column-name key: lower case, runs of non-alphanumerics as one underscore ("Invoice Date" → invoice_date)."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _known_headers(mapping: dict) -> set[str]:
+    known = {norm_name(c) for t in TABLE_NAMES for c in columns(t)}
+    for spec in mapping["tables"].values():
+        known |= {norm_name(c) for c in spec["columns"]}
+    return known
+
+
+def _find_header(grid: list[list], mapping: dict, where: str) -> int:
+    """0-based index of the header row in the first rows of a grid (``header_row: auto``)."""
+    if mapping["header_row"] != "auto":
+        return mapping["header_row"] - 1
+    known = _known_headers(mapping)
+    skip = mapping["skip_rows"]
+    best, best_hits = None, 0
+    for i, row in enumerate(grid):
+        if i < skip:
+            continue
+        hits = sum(1 for c in row if c is not None and str(c).strip() and norm_name(c) in known)
+        if hits >= 2 and hits > best_hits:
+            best, best_hits = i, hits
+            if hits >= 4:
+                break
+    if best is None:
+        # no recognisable header: the first non-empty row after skip_rows is the header
+        for i, row in enumerate(grid):
+            if i >= skip and any(c is not None and str(c).strip() for c in row):
+                return i
+        raise LedgerError(f"{where} has no header row: every row is empty.")
+    return best
+
+
+def _read_csv(path: Path, mapping: dict) -> RawTable:
+    where = str(path)
+    try:
+        with open(path, "r", encoding="utf-8-sig", newline="") as fh:
+            head = fh.read(65536)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+        with open(path, "r", encoding=encoding, newline="") as fh:
+            head = fh.read(65536)
+    else:
+        encoding = "utf-8-sig"
+    if not head.strip():
+        raise LedgerError(f"{where} is empty.")
+    try:
+        dialect = csv.Sniffer().sniff(head.split("\n", 1)[0] if "\n" in head else head, delimiters=",;\t|")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    grid = list(csv.reader(io.StringIO(head), delimiter=sep))[:60]
+    h = _find_header(grid, mapping, where)
+    # physical line numbers of each grid row (rows never span lines in the exports we read)
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            skiprows=h,
+            header=0,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            encoding=encoding,
+        )
+    except pd.errors.ParserError as exc:
+        msg = str(exc).split("\n")[0]
+        m = re.search(r"line (\d+)", msg)
+        line = f" at row {int(m.group(1)) + h}" if m else ""
+        raise LedgerError(f"{where} could not be read as CSV{line}: {msg}.") from None
+    except pd.errors.EmptyDataError:
+        raise LedgerError(f"{where} is empty.") from None
+    rows = pd.Series(np.arange(len(frame)) + h + 2, index=frame.index)
+    return RawTable(frame, rows, where)
+
+
+def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
+    where = str(path)
+    try:
+        grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="calamine")
+    except Exception as exc:  # calamine could not read it: try openpyxl before giving up
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="openpyxl")
+        except Exception:
+            raise LedgerError(f"{where} is not a readable Excel workbook ({type(exc).__name__}: {exc}).") from None
+    if grid.empty:
+        raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
+    top = grid.head(60).astype(object).where(grid.head(60).notna(), None).values.tolist()
+    h = _find_header(top, mapping, f"{where}, sheet '{sheet}',")
+    header = [str(c).strip() if c is not None and not (isinstance(c, float) and np.isnan(c)) else f"column_{j + 1}" for j, c in enumerate(top[h])]
+    body = grid.iloc[h + 1 :]
+    body.columns = _dedupe(header)
+    body = body.infer_objects()
+    rows = pd.Series(body.index.to_numpy() + 1, index=body.index)
+    body = body.reset_index(drop=True)
+    rows.index = body.index
+    return RawTable(body, rows, where, str(sheet))
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise LedgerError(f"{path} is not a readable Parquet file ({type(exc).__name__}).") from None
+    rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)
+    return RawTable(frame.reset_index(drop=True), rows.reset_index(drop=True), str(path))
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        from python_calamine import CalamineWorkbook
+
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:
+        try:
+            import openpyxl
+
+            wb = openpyxl.load_workbook(path, read_only=True)
+            names = wb.sheetnames
+            wb.close()
+            return names
+        except Exception as exc:
+            raise LedgerError(f"{path} is not a readable Excel workbook ({type(exc).__name__}).") from None
+
+
+def _read_file(path: Path, mapping: dict, sheet=0) -> RawTable:
+    suf = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise LedgerError(f"{path} is empty.")
+    if suf in EXCEL_SUFFIXES:
+        return _read_excel_sheet(path, sheet, mapping)
+    if suf in {".parquet", ".pq"}:
+        return _read_parquet(path)
+    return _read_csv(path, mapping)
+
+
+def read_raw_tables(path, mapping: dict) -> dict[str, RawTable]:
+    """Raw tables found at ``path``: a folder of files named by table, a workbook of sheets named by table,
+    or a single-table file (the invoices table)."""
+    path = Path(path)
+    if not path.exists():
+        raise LedgerError(f"{path} does not exist.")
+    wanted = {t: (mapping["tables"].get(t, {}).get("sheet") or t) for t in TABLE_NAMES}
+    if path.is_dir():
+        files = {p.stem.lower(): p for p in sorted(path.iterdir()) if p.suffix.lower() in TABLE_SUFFIXES and p.is_file()}
+        found = {t: files[str(stem).lower()] for t, stem in wanted.items() if str(stem).lower() in files}
+        if "invoices" not in found:
+            listed = ", ".join(sorted(p.name for p in files.values())) or "no CSV, Excel or Parquet files"
+            raise LedgerError(f"{path} holds no invoices table (expected a file named invoices.csv, .xlsx or .parquet; found: {listed}).")
+        out = {}
+        for t, p in found.items():
+            if p.suffix.lower() in EXCEL_SUFFIXES:
+                out[t] = _read_file(p, mapping, sheet=0)
+            else:
+                out[t] = _read_file(p, mapping)
+        return out
+    suf = path.suffix.lower()
+    if suf not in TABLE_SUFFIXES:
+        raise LedgerError(f"{path} is not a CSV, Excel or Parquet file (suffix '{path.suffix}').")
+    if path.stat().st_size == 0:
+        raise LedgerError(f"{path} is empty.")
+    if suf in EXCEL_SUFFIXES:
+        names = _sheet_names(path)
+        lower = {n.strip().lower(): n for n in names}
+        found = {t: lower[str(s).lower()] for t, s in wanted.items() if str(s).lower() in lower}
+        if not found:
+            found = {"invoices": names[0]}
+        if "invoices" not in found:
+            raise LedgerError(f"{path} has no sheet named 'invoices' (sheets: {', '.join(names)}).")
+        return {t: _read_excel_sheet(path, s, mapping) for t, s in found.items()}
+    return {"invoices": _read_file(path, mapping)}
+
+
+# --------------------------------------------------------------------------------------------- mapping
+
+
+def _apply_columns(raw: RawTable, table: str, mapping: dict) -> tuple[pd.DataFrame, list[str]]:
+    """Rename export columns to canonical names; returns the frame and the extra (kept) column names."""
+    spec = mapping["tables"].get(table, {})
+    user = spec.get("columns", {})
+    user_norm = {norm_name(k): v for k, v in user.items()}
+    canon = columns(table)
+    canon_norm = {norm_name(c): c for c in canon}
+    ren: dict[str, str] = {}
+    taken: set[str] = set()
+    for col in raw.frame.columns:
+        target = user.get(col) or user_norm.get(norm_name(col))
+        if target and target not in taken:
+            ren[col] = target
+            taken.add(target)
+    for col in raw.frame.columns:
+        if col in ren:
+            continue
+        target = canon_norm.get(norm_name(col))
+        if target and target not in taken:
+            ren[col] = target
+            taken.add(target)
+    frame = raw.frame.rename(columns=ren)
+    extras = [c for c in frame.columns if c not in canon]
+    return frame, extras
+
+
+def _missing_required(table: str, frame: pd.DataFrame, raw: RawTable, mapping: dict) -> None:
+    spec = mapping["tables"].get(table, {})
+    consts = spec.get("constants", {})
+    for col in TABLES[table]["required"]:
+        if col in frame.columns or col in consts:
+            continue
+        if (table, col) in NULLABLE_REQUIRED:
+            continue
+        found = [str(c) for c in raw.frame.columns]
+        near = difflib.get_close_matches(col, found, n=3, cutoff=0.5) or difflib.get_close_matches(
+            col.replace("_", " "), [c.lower() for c in found], n=3, cutoff=0.5
+        )
+        hint = f" Did you mean {', '.join(repr(n) for n in near)}? Map it in a source YAML (docs/mappings.md)." if near else " Map the right column in a source YAML (docs/mappings.md)."
+        where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
+        raise LedgerError(
+            f"{where}: required {table} column '{col}' is missing (columns found: {', '.join(found)}).{hint}"
+        )
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+_NO_PROBLEMS = pd.DataFrame({"row": pd.Series([], dtype="Int64"), "column": pd.Series([], dtype="str"), "value": pd.Series([], dtype="str"), "problem": pd.Series([], dtype="str"), "_idx": pd.Series([], dtype="int64")})
+
+
+def _bad_index(probs: list[pd.DataFrame]) -> np.ndarray:
+    """Positions (frame index labels) of rows with at least one problem."""
+    if not probs:
+        return np.array([], dtype="int64")
+    return np.unique(np.concatenate([p["_idx"].to_numpy(dtype="int64") for p in probs]))
+
+
+def _problems(mask: pd.Series, rows: pd.Series, column: str, values: pd.Series | None, problem) -> pd.DataFrame:
+    """Quarantine entries for the rows where ``mask`` is true (vectorised)."""
+    if not mask.any():
+        return _NO_PROBLEMS
+    idx = mask[mask].index
+    vals = values.loc[idx].astype("str") if values is not None else pd.Series("", index=idx)
+    prob = problem(vals) if callable(problem) else problem
+    return pd.DataFrame({"row": rows.loc[idx].astype("Int64"), "column": column, "value": vals.fillna(""), "problem": prob, "_idx": idx}, index=idx)
+
+
+def _map_values(raw_col: pd.Series, mp: dict) -> pd.Series:
+    if not mp:
+        return raw_col
+    lower = {str(k).strip().lower(): v for k, v in mp.items()}
+    key = raw_col.astype("str").str.strip().str.lower()
+    mapped = key.map(lower)
+    return mapped.where(mapped.notna(), raw_col).astype(object) if raw_col.dtype == object or pd.api.types.is_string_dtype(raw_col.dtype) else mapped.where(mapped.notna(), raw_col)
+
+
+def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Parse the canonical columns of one table; returns the typed frame and quarantine entries."""
+    spec = mapping["tables"].get(table, {})
+    consts, vmaps = spec.get("constants", {}), spec.get("values", {})
+    dates, nums = mapping["dates"], mapping["numbers"]
+    kinds = {**TABLES[table]["required"], **TABLES[table]["optional"]}
+    out: dict[str, pd.Series] = {}
+    probs: list[pd.DataFrame] = []
+    n = len(frame)
+    for col, kind in kinds.items():
+        if col in frame.columns:
+            raw_col = frame[col]
+            if isinstance(raw_col, pd.DataFrame):  # duplicated header: first one wins
+                raw_col = raw_col.iloc[:, 0]
+            raw_col = _map_values(raw_col, vmaps.get(col, {}))
+            if col in consts:
+                raw_col = raw_col.where(~parse.blank_mask(raw_col), consts[col])
+        elif col in consts:
+            raw_col = pd.Series([consts[col]] * n, index=frame.index, dtype=object)
+        else:
+            continue
+        if kind == "money":
+            val, bad = parse.parse_amounts(raw_col, **nums)
+        elif kind == "date":
+            val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"])
+        else:
+            val, bad = parse.PARSERS[kind](raw_col)
+        out[col] = val
+        if bad.any():
+            label = {"money": "amount", "date": "date", "bool": "yes/no value", "int": "whole number"}.get(kind, kind)
+            probs.append(_problems(bad, rows, col, raw_col, lambda v, label=label: "unparseable " + label + " '" + v + "'"))
+        if col in TABLES[table]["required"] and (table, col) not in NULLABLE_REQUIRED:
+            empty = val.isna() & ~bad
+            if empty.any():
+                probs.append(_problems(empty, rows, col, None, f"empty {col}"))
+    typed = empty_table(table)
+    typed = pd.DataFrame({c: out[c] if c in out else pd.Series(index=frame.index, dtype=typed[c].dtype) for c in typed.columns}, index=frame.index)
+    return typed, probs
+
+
+def _rule_checks(table: str, t: pd.DataFrame, rows: pd.Series) -> list[pd.DataFrame]:
+    probs = []
+    if table == "invoices":
+        bad = t["due_date"] < t["invoice_date"]
+        probs.append(
+            _problems(bad.fillna(False), rows, "due_date", t["due_date"].dt.strftime("%Y-%m-%d"), lambda v: "due date " + v + " is before the invoice date")
+        )
+        if t["open_amount"].notna().any():
+            amt, opn = t["amount"], t["open_amount"]
+            wrong = (opn.abs() > amt.abs() + 0.005) | ((np.sign(opn) * np.sign(amt)) < 0)
+            probs.append(_problems(wrong.fillna(False), rows, "open_amount", opn, lambda v: "open amount " + v + " exceeds the invoice amount or has the other sign"))
+    if table == "activities":
+        act = t["action"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+        bad = act.notna() & ~act.isin(ACTIONS)
+        probs.append(_problems(bad, rows, "action", t["action"], lambda v: "unknown action '" + v + "' (expected one of: " + ", ".join(ACTIONS) + ")"))
+    return probs
+
+
+def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
+    return pd.util.hash_pandas_object(t[cols], index=False)
+
+
+def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Exact duplicate rows (kept once) and conflicting keys (all quarantined). Returns (dup_mask, problems)."""
+    key = KEYS.get(table)
+    dup = pd.Series(False, index=t.index)
+    if not key or any(t[k].isna().all() for k in key):
+        return dup, []
+    sub = t[ok & t[key].notna().all(axis=1)]
+    if sub.empty:
+        return dup, []
+    h = _content_hash(sub, list(sub.columns))
+    exact = pd.DataFrame({"h": h}).assign(**{k: sub[k] for k in key}).duplicated(keep="first")
+    first_row = rows.loc[sub.index].groupby(h.values).transform("min")
+    dup.loc[exact[exact].index] = True
+    probs = [_problems(dup, rows, ",".join(key), first_row.reindex(t.index), lambda v: "exact duplicate of row " + v + " (one copy kept)")]
+    rest = sub.loc[~exact]
+    keydup = rest.duplicated(key, keep=False)
+    if keydup.any():
+        conflict_rows = rows.loc[rest.index[keydup]]
+        groups = conflict_rows.groupby([rest.loc[keydup, k] for k in key]).transform(lambda s: ", ".join(map(str, s)))
+        msg = pd.Series(pd.NA, index=t.index, dtype="str")
+        msg.loc[groups.index] = groups.astype(str)
+        mask = pd.Series(False, index=t.index)
+        mask.loc[groups.index] = True
+        label = " + ".join(key)
+        probs.append(_problems(mask, rows, ",".join(key), msg, lambda v: f"duplicate {label} with different content (rows " + v + ")"))
+    return dup, probs
+
+
+def _finish_problems(parts: list[pd.DataFrame], table: str, file: str, sheet) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_quarantine().assign(_idx=pd.Series([], dtype="int64"))
+    q = pd.concat(parts, ignore_index=True)
+    q.insert(0, "sheet", sheet or "")
+    q.insert(0, "file", file)
+    q.insert(0, "table", table)
+    return q.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class _Validated:
+    table: str
+    frame: pd.DataFrame  # accepted rows, canonical + extras
+    quarantine: pd.DataFrame
+    stats: dict
+
+
+def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[str]):
+    """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank."""
+    frame, extras = _apply_columns(raw, table, mapping)
+    _missing_required(table, frame, raw, mapping)
+    rows = raw.rows
+    # fully blank rows are layout, not data
+    if len(frame.columns):
+        blank_row = pd.concat([parse.blank_mask(frame.iloc[:, j]) for j in range(frame.shape[1])], axis=1).all(axis=1)
+    else:
+        blank_row = pd.Series(True, index=frame.index)
+    skipped = pd.Series(False, index=frame.index)
+    if drop_patterns and len(frame):
+        first = frame.bfill(axis=1).iloc[:, 0].astype("str").str.strip()
+        pat = "|".join(f"(?:{p})" for p in drop_patterns)
+        skipped = first.str.contains(pat, regex=True, na=False)
+    keep = ~(blank_row | skipped)
+    frame, rows_k = frame[keep], rows[keep]
+    typed, probs = _parse_table(table, frame, rows_k, mapping)
+    probs += _rule_checks(table, typed, rows_k)
+    ok = pd.Series(True, index=typed.index)
+    ok.loc[_bad_index(probs)] = False
+    dup, dprobs = _duplicates(table, typed, rows_k, ok)
+    probs += dprobs
+    for c in extras:
+        typed[c] = frame[c]
+    return typed, probs, dup, rows_k, skipped, blank_row
+
+
+def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: dict, problems: dict) -> None:
+    """Mixed currencies: convert with the mapping's rates, else quarantine rows not in the base currency."""
+    inv = typed["invoices"]
+    cur = inv["currency"]
+    base = mapping["currency"]["base"]
+    rates = mapping["currency"]["rates"]
+    present = cur[masks["invoices"]].dropna()
+    if base is None:
+        if present.nunique() <= 1:
+            return
+        base = present.value_counts().idxmax()
+    for t in ("invoices", "payments"):
+        if t not in typed or "currency" not in typed[t]:
+            continue
+        df = typed[t]
+        c = df["currency"]
+        foreign = c.notna() & (c != base) & masks[t]
+        if not foreign.any():
+            continue
+        rate = c.map(rates)
+        convertible = foreign & rate.notna()
+        if convertible.any():
+            for col in ("amount", "open_amount"):
+                if col in df:
+                    df.loc[convertible, col] = (df.loc[convertible, col] * rate[convertible]).round(2)
+            df.loc[convertible, "currency_original"] = c[convertible]
+            df.loc[convertible, "currency"] = base
+        lost = foreign & rate.isna()
+        if lost.any():
+            problems[t].append(
+                _problems(lost, rows[t], "currency", c, lambda v: "currency " + v + f" differs from the base currency {base} and no rate is given (mapping currency.rates)")
+            )
+            masks[t] &= ~lost
+
+
+def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: bool = False) -> Ledger:
+    """Validate raw tables into a :class:`Ledger` (see :func:`load_ledger`)."""
+    drop = mapping["drop_rows_matching"]
+    typed, probs, dups, rows, okm, skipped, extras = {}, {}, {}, {}, {}, {}, {}
+    for t in TABLE_NAMES:
+        if t not in raw_tables:
+            continue
+        tf, p, d, r, sk, blank = _validate(t, raw_tables[t], mapping, drop_patterns=drop)
+        typed[t], probs[t], dups[t], rows[t] = tf, p, d, r
+        skipped[t] = (sk, blank, raw_tables[t].rows)
+        m = pd.Series(True, index=tf.index)
+        m.loc[_bad_index(p)] = False
+        okm[t] = m & ~d
+    _currency(typed, okm, rows, mapping, probs)
+    # payments must name a known invoice of the same customer
+    if "payments" in typed:
+        pay, inv = typed["payments"], typed["invoices"][okm["invoices"]]
+        named = pay["invoice_id"].notna() & okm["payments"]
+        if named.any():
+            known = pd.MultiIndex.from_frame(inv[["customer_id", "invoice_id"]])
+            keys = pd.MultiIndex.from_frame(pay.loc[named, ["customer_id", "invoice_id"]])
+            unknown = pd.Series(~keys.isin(known), index=pay.index[named])
+            unknown = unknown.reindex(pay.index, fill_value=False)
+            if unknown.any():
+                label = pay["invoice_id"] + " of customer " + pay["customer_id"]
+                probs["payments"].append(_problems(unknown, rows["payments"], "invoice_id", label, lambda v: "payment names invoice " + v + ", which is not an accepted invoice"))
+                okm["payments"] &= ~unknown
+
+    frames, qparts, summary = {}, [], []
+    sources = {}
+    for t in TABLE_NAMES:
+        if t not in typed:
+            frames[t] = empty_table(t)
+            continue
+        rt = raw_tables[t]
+        sources[t] = {"file": rt.file, "sheet": rt.sheet}
+        q = _finish_problems(probs[t], t, rt.file, rt.sheet)
+        is_dup_problem = q["problem"].str.startswith("exact duplicate")
+        qparts.append(q)
+        tf = typed[t]
+        accepted = tf[okm[t]].reset_index(drop=True)
+        frames[t] = accepted
+        quarantined = ~okm[t] & ~dups[t]
+        amt = tf["amount"] if "amount" in tf else pd.Series(0.0, index=tf.index)
+        sk, blank, allrows = skipped[t]
+        summary.append(
+            {
+                "table": t,
+                "rows_read": int(len(tf)),
+                "rows_accepted": int(okm[t].sum()),
+                "rows_quarantined": int(quarantined.sum()),
+                "duplicates_dropped": int(dups[t].sum()),
+                "rows_skipped": int(sk.sum()),
+                "amount_read": round(float(amt.sum()), 2),
+                "amount_accepted": round(float(amt[okm[t]].sum()), 2),
+                "amount_quarantined": round(float(amt[quarantined].sum()), 2),
+                "amount_duplicates": round(float(amt[dups[t]].sum()), 2),
+                "file": rt.file,
+                "sheet": rt.sheet or "",
+            }
+        )
+        del is_dup_problem
+    quarantine = pd.concat(qparts, ignore_index=True) if qparts else empty_quarantine()
+    quarantine = quarantine.drop(columns=["_idx"], errors="ignore")[QUARANTINE_COLUMNS]
+    if "payments" not in raw_tables:
+        frames["payments"] = derive_payments(frames["invoices"], export_date=mapping.get("export_date"))
+        if len(frames["payments"]):
+            sources["payments"] = {"derived_from": "invoices.paid_date / invoices.open_amount"}
+    frames["activities"] = _normalise_actions(frames["activities"])
+    report = LoadReport(summary=pd.DataFrame(summary).set_index("table"), quarantine=quarantine, sources=sources)
+    if strict and len(quarantine):
+        first = quarantine.iloc[0]
+        raise LedgerError(
+            f"{len(quarantine)} problem(s) in {first['file']}: first at {first['table']} row {first['row']}, "
+            f"column {first['column']}: {first['problem']}.",
+            problems=quarantine,
+        )
+    return Ledger(frames["invoices"], frames["payments"], frames["customers"], frames["activities"], report)
+
+
+def _normalise_actions(act: pd.DataFrame) -> pd.DataFrame:
+    if act.empty:
+        return act
+    return act.assign(action=act["action"].str.lower().str.replace(r"[\s\-]+", "_", regex=True))
+
+
+def derive_payments(invoices: pd.DataFrame, *, export_date=None) -> pd.DataFrame:
+    """Payments implied by an invoices table that has no payments table of its own.
+
+    - ``paid_date`` set: one payment of the full amount on that day (method ``derived:paid_date``).
+    - else ``open_amount`` set and different from amount: one payment of ``amount − open_amount`` dated at
+      the export date (``export_date`` of the mapping, else the latest invoice date), method
+      ``derived:open_amount`` — the day it was really paid is not in the export, so aging before the export
+      date shows such invoices as fully open.
+    """
+    pays = empty_table("payments")
+    if invoices.empty:
+        return pays
+    parts = []
+    paid = invoices["paid_date"].notna()
+    if paid.any():
+        p = invoices.loc[paid]
+        parts.append(pd.DataFrame({"customer_id": p["customer_id"], "invoice_id": p["invoice_id"], "payment_date": p["paid_date"], "amount": p["amount"], "method": "derived:paid_date", "currency": p["currency"]}))
+    part = ~paid & invoices["open_amount"].notna() & ((invoices["amount"] - invoices["open_amount"]).abs() >= 0.005)
+    if part.any():
+        p = invoices.loc[part]
+        when = pd.Timestamp(export_date) if export_date else invoices["invoice_date"].max()
+        parts.append(pd.DataFrame({"customer_id": p["customer_id"], "invoice_id": p["invoice_id"], "payment_date": when, "amount": (p["amount"] - p["open_amount"]).round(2), "method": "derived:open_amount", "currency": p["currency"]}))
+    if not parts:
+        return pays
+    out = pd.concat(parts, ignore_index=True)
+    out["payment_date"] = out["payment_date"].astype("datetime64[ns]")
+    return pd.DataFrame({c: out[c] if c in out else pd.Series(index=out.index, dtype=pays[c].dtype) for c in pays.columns})
+
+
+def load_ledger(path, *, source: str = "generic", strict: bool = False) -> Ledger:
+    """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
+
+    A folder or workbook holds tables named invoices, payments, customers, activities (files with those
+    stems, or sheets with those names); a single-table file is the invoices table. ``source`` is a preset
+    name from ``config/sources`` or a path to a mapping YAML (see docs/mappings.md).
+
+    Every row read is accepted or quarantined with a reason; ``ledger.load_report`` accounts for all of
+    them. With ``strict=True`` any quarantined row raises :class:`LedgerError`. Unusable input (missing or
+    empty file, corrupt workbook, missing required column) always raises :class:`LedgerError` with one
+    sentence naming the file.
+    """
+    mapping = load_mapping(source)
+    raw = read_raw_tables(path, mapping)
+    return ledger_from_raw(raw, mapping, strict=strict)
+
+
+def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, strict=True, source="generic") -> Ledger:
+    """Validate in-memory frames (canonical column names) into a :class:`Ledger`."""
+    mapping = load_mapping(source)
+    raw = {}
+    for name, df in (("invoices", invoices), ("payments", payments), ("customers", customers), ("activities", activities)):
+        if df is None:
+            continue
+        df = df.reset_index(drop=True)
+        raw[name] = RawTable(df, pd.Series(np.arange(len(df)) + 1, index=df.index), f"<{name} frame>")
+    return ledger_from_raw(raw, mapping, strict=strict)

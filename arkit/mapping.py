@@ -1,0 +1,171 @@
+"""Import mappings: how one export's columns and conventions map onto arkit's canonical model.
+
+A mapping is a YAML file. Presets live in ``config/sources/<name>.yaml``; a user passes the name
+(``source="ibm-sample"``) or a path to their own file (``source="my-erp.yaml"``). See
+``docs/mappings.md`` for a step-by-step guide. Every key is optional:
+
+.. code-block:: yaml
+
+    name: my-erp
+    description: Open items from My ERP
+    header_row: auto          # or the 1-based row number of the header row
+    skip_rows: 0              # rows to skip before looking for the header (titles)
+    drop_rows_matching:       # rows whose first non-empty cell matches one of these regexes are not data
+      - "^Total"
+    dates: {format: "%d.%m.%Y", dayfirst: true, excel_serial: true}
+    numbers: {decimal: ",", thousands: ".", trailing_minus: true}
+    currency: {base: EUR, rates: {USD: 0.92}}   # rates: units of base per unit of the foreign currency
+    tables:
+      invoices:
+        columns: {Belegnr: invoice_id, Kunde: customer_id}   # export column -> canonical column
+        constants: {currency: EUR}                           # canonical column -> fixed value
+        values: {disputed: {"J": true, "N": false}}          # canonical column -> raw -> value
+        sheet: Offene Posten                                 # workbook sheet or file stem to read
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .model import TABLE_NAMES, columns
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+SOURCES_DIR = CONFIG_DIR / "sources"
+
+_TOP_KEYS = {
+    "name",
+    "description",
+    "header_row",
+    "skip_rows",
+    "drop_rows_matching",
+    "dates",
+    "numbers",
+    "currency",
+    "tables",
+    "export_date",
+}
+_TABLE_KEYS = {"columns", "constants", "values", "sheet", "keep_extra"}
+_DATE_KEYS = {"format", "dayfirst", "excel_serial"}
+_NUMBER_KEYS = {"decimal", "thousands", "trailing_minus"}
+
+DEFAULTS = {
+    "name": "generic",
+    "header_row": "auto",
+    "skip_rows": 0,
+    "drop_rows_matching": [],
+    "dates": {"format": None, "dayfirst": False, "excel_serial": True},
+    "numbers": {"decimal": ".", "thousands": ",", "trailing_minus": False},
+    "currency": {"base": None, "rates": {}},
+    "export_date": None,
+    "tables": {},
+}
+
+
+def available_sources() -> list[str]:
+    """Names of the preset mappings shipped in ``config/sources``."""
+    return sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
+
+
+def load_mapping(source: str | Path | dict = "generic") -> dict:
+    """Resolve ``source`` (preset name, YAML path or dict) to a validated mapping with defaults filled in.
+
+    Raises :class:`arkit.errors.ConfigError` naming the file and key for any mistake.
+    """
+    if isinstance(source, dict):
+        raw, where = source, "<mapping>"
+    else:
+        path = Path(source)
+        if path.suffix.lower() not in {".yaml", ".yml"}:
+            path = SOURCES_DIR / f"{source}.yaml"
+            if not path.exists():
+                raise ConfigError(
+                    f"Unknown source '{source}': no preset config/sources/{source}.yaml and no such YAML file "
+                    f"(presets: {', '.join(available_sources())})."
+                )
+        elif not path.exists():
+            raise ConfigError(f"Mapping file {path} does not exist.")
+        where = str(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"Mapping file {path} is not valid YAML{at}.") from None
+    return _validate(raw, where)
+
+
+def _expect(cond: bool, where: str, key: str, what: str) -> None:
+    if not cond:
+        raise ConfigError(f"{where}: key '{key}' {what}.")
+
+
+def _validate(raw, where: str) -> dict:
+    _expect(isinstance(raw, dict), where, "(top level)", "must be a mapping of keys to values")
+    unknown = set(raw) - _TOP_KEYS
+    _expect(not unknown, where, ", ".join(sorted(unknown)), f"is not a known key (known: {', '.join(sorted(_TOP_KEYS))})")
+    m = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
+    for key in ("name", "description", "export_date"):
+        if key in raw:
+            m[key] = raw[key]
+    hr = raw.get("header_row", "auto")
+    _expect(hr == "auto" or (isinstance(hr, int) and hr >= 1), where, "header_row", "must be 'auto' or a row number ≥ 1")
+    m["header_row"] = hr
+    sr = raw.get("skip_rows", 0)
+    _expect(isinstance(sr, int) and sr >= 0, where, "skip_rows", "must be a whole number ≥ 0")
+    m["skip_rows"] = sr
+    drm = raw.get("drop_rows_matching", []) or []
+    _expect(isinstance(drm, list) and all(isinstance(x, str) for x in drm), where, "drop_rows_matching", "must be a list of regular expressions")
+    import re
+
+    for pat in drm:
+        try:
+            re.compile(pat)
+        except re.error as exc:
+            raise ConfigError(f"{where}: key 'drop_rows_matching' has an invalid regular expression {pat!r} ({exc}).") from None
+    m["drop_rows_matching"] = drm
+    for key, allowed in (("dates", _DATE_KEYS), ("numbers", _NUMBER_KEYS)):
+        sub = raw.get(key, {}) or {}
+        _expect(isinstance(sub, dict), where, key, "must be a mapping")
+        bad = set(sub) - allowed
+        _expect(not bad, where, f"{key}.{', '.join(sorted(bad))}", f"is not a known key (known: {', '.join(sorted(allowed))})")
+        m[key] = {**DEFAULTS[key], **sub}
+    nums = m["numbers"]
+    _expect(isinstance(nums["decimal"], str) and len(nums["decimal"]) == 1, where, "numbers.decimal", "must be one character such as '.' or ','")
+    _expect(nums["thousands"] in (None, "", ",", ".", " ", "'"), where, "numbers.thousands", "must be one of ',', '.', ' ', \"'\" or empty")
+    _expect(nums["thousands"] != nums["decimal"], where, "numbers.thousands", "must differ from numbers.decimal")
+    cur = raw.get("currency", {}) or {}
+    _expect(isinstance(cur, dict), where, "currency", "must be a mapping with 'base' and 'rates'")
+    rates = cur.get("rates", {}) or {}
+    _expect(isinstance(rates, dict) and all(isinstance(v, (int, float)) and v > 0 for v in rates.values()), where, "currency.rates", "must map currency codes to positive numbers")
+    m["currency"] = {"base": cur.get("base"), "rates": {str(k): float(v) for k, v in rates.items()}}
+    tables = raw.get("tables", {}) or {}
+    _expect(isinstance(tables, dict), where, "tables", "must be a mapping of table names")
+    out_tables = {}
+    for t, spec in tables.items():
+        _expect(t in TABLE_NAMES, where, f"tables.{t}", f"is not a table (tables: {', '.join(TABLE_NAMES)})")
+        spec = spec or {}
+        _expect(isinstance(spec, dict), where, f"tables.{t}", "must be a mapping")
+        bad = set(spec) - _TABLE_KEYS
+        _expect(not bad, where, f"tables.{t}.{', '.join(sorted(bad))}", f"is not a known key (known: {', '.join(sorted(_TABLE_KEYS))})")
+        canon = set(columns(t))
+        cols = spec.get("columns", {}) or {}
+        _expect(isinstance(cols, dict), where, f"tables.{t}.columns", "must map export column names to canonical names")
+        for src, dst in cols.items():
+            _expect(dst in canon or str(dst).startswith("x_"), where, f"tables.{t}.columns.{src}", f"maps to '{dst}', which is not a {t} column (columns: {', '.join(columns(t))})")
+        consts = spec.get("constants", {}) or {}
+        _expect(isinstance(consts, dict) and set(consts) <= canon, where, f"tables.{t}.constants", f"must map {t} columns to fixed values")
+        vals = spec.get("values", {}) or {}
+        _expect(isinstance(vals, dict) and set(vals) <= canon and all(isinstance(v, dict) for v in vals.values()), where, f"tables.{t}.values", "must map a column to a {raw value: value} mapping")
+        out_tables[t] = {
+            "columns": {str(k): v for k, v in cols.items()},
+            "constants": consts,
+            "values": {c: {str(k): v for k, v in mp.items()} for c, mp in vals.items()},
+            "sheet": spec.get("sheet"),
+            "keep_extra": bool(spec.get("keep_extra", True)),
+        }
+    m["tables"] = out_tables
+    m["_file"] = where
+    return m
