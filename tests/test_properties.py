@@ -1,0 +1,86 @@
+"""Invariants on random ledgers (hypothesis): partial payments, credit notes, overpayments, unapplied cash.
+
+- at every as_of, each customer's buckets sum to its total, and Σ total = Σ invoices dated ≤ as_of −
+  Σ payments dated ≤ as_of (to the cent);
+- kpis' open_ar and current_ar equal the aging summary's total and current bucket at each month end;
+- settlements: days_to_pay = days_late + terms, and an invoice is settled iff its payments cover it.
+"""
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import arkit
+from arkit.model import Ledger
+
+START = pd.Timestamp("2025-01-01")
+
+
+@st.composite
+def ledgers(draw):
+    n_inv = draw(st.integers(1, 25))
+    inv_rows, pay_rows = [], []
+    for i in range(n_inv):
+        cust = draw(st.sampled_from(["A", "B", "C"]))
+        d = START + pd.Timedelta(days=draw(st.integers(0, 200)))
+        terms = draw(st.sampled_from([0, 15, 30, 60]))
+        cents = draw(st.integers(-50_000, 500_000))  # negatives are credit notes
+        amt = cents / 100
+        inv_rows.append((cust, f"I{i:03d}", d, d + pd.Timedelta(days=terms), amt))
+        for _ in range(draw(st.integers(0, 3))):  # partial, full and over payments
+            pd_ = d + pd.Timedelta(days=draw(st.integers(-5, 150)))
+            pay_rows.append((cust, f"I{i:03d}", pd_, draw(st.integers(1, 300_000)) / 100))
+    for _ in range(draw(st.integers(0, 3))):  # unapplied cash
+        pay_rows.append((draw(st.sampled_from(["A", "B", "C"])), None, START + pd.Timedelta(days=draw(st.integers(0, 250))), draw(st.integers(1, 100_000)) / 100))
+    inv = pd.DataFrame(inv_rows, columns=["customer_id", "invoice_id", "invoice_date", "due_date", "amount"]).assign(currency="USD")
+    pay = pd.DataFrame(pay_rows, columns=["customer_id", "invoice_id", "payment_date", "amount"])
+    return Ledger.from_frames(inv, pay if len(pay) else None)
+
+
+def _cents(x) -> int:
+    return int(round(float(x) * 100))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers(), st.integers(-10, 400), st.sampled_from([(30, 60, 90), (15, 45), (7,)]))
+def test_buckets_sum_to_total_and_total_reconciles(led, offset, buckets):
+    as_of = START + pd.Timedelta(days=offset)
+    s = arkit.aging_summary(led, as_of, buckets=buckets)
+    labels = arkit.bucket_labels(buckets)
+    for r in s.to_dict("records"):
+        assert sum(_cents(r[lab]) for lab in labels) == _cents(r["total"])
+    inv_c = sum(_cents(a) for a, d in zip(led.invoices["amount"], led.invoices["invoice_date"]) if d <= as_of)
+    pay_c = sum(_cents(a) for a, d in zip(led.payments["amount"], led.payments["payment_date"]) if d <= as_of)
+    assert sum(_cents(t) for t in s["total"]) == inv_c - pay_c
+    items = arkit.aging(led, as_of, buckets=buckets)
+    assert sum(_cents(t) for t in items["open_amount"]) == inv_c - pay_c
+    assert (items["open_amount"] != 0).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_kpis_agree_with_aging_at_every_month_end(led):
+    k = arkit.kpis(led, "2025-01", "2025-12")
+    for end, row in k.iterrows():
+        s = arkit.aging_summary(led, end)
+        assert _cents(row["open_ar"]) == sum(_cents(t) for t in s["total"])
+        assert _cents(row["current_ar"]) == sum(_cents(t) for t in s["current"]) if len(s) else _cents(row["current_ar"]) == 0
+        assert _cents(row["past_due_ar"]) == _cents(row["open_ar"]) - _cents(row["current_ar"])
+    months = pd.period_range("2025-01", "2025-12", freq="M")
+    sales = led.invoices.groupby(led.invoices["invoice_date"].dt.to_period("M"))["amount"].sum().reindex(months, fill_value=0)
+    assert np.allclose(k["sales"].to_numpy(), sales.to_numpy(), atol=0.005)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledgers())
+def test_settlements_invariants(led):
+    s = arkit.settlements(led)
+    terms = (s["due_date"] - s["invoice_date"]).dt.days
+    assert (s["days_to_pay"] == s["days_late"] + terms).all()
+    assert (s["amount"] > 0).all()
+    # settled iff Σ payments to the invoice (all dates) covers the amount
+    paid = led.payments.dropna(subset=["invoice_id"]).groupby(["customer_id", "invoice_id"])["amount"].sum()
+    inv = led.invoices.set_index(["customer_id", "invoice_id"])["amount"]
+    covered = {k for k, a in inv.items() if a > 0 and round(paid.get(k, 0) * 100) >= round(a * 100)}
+    assert set(zip(s["customer_id"], s["invoice_id"])) == covered
