@@ -37,8 +37,9 @@ from .model import (
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq", *EXCEL_SUFFIXES}
 
-#: Keys that identify one row: rows sharing a key but differing in content are quarantined.
-KEYS = {"invoices": ["customer_id", "invoice_id"], "customers": ["customer_id"], "payments": ["payment_id"]}
+#: Keys that identify one row: rows sharing a key but differing in content are quarantined. One remittance
+#: (payment_id) may be applied to several invoices, so a payment line is keyed by payment_id + invoice_id.
+KEYS = {"invoices": ["customer_id", "invoice_id"], "customers": ["customer_id"], "payments": ["payment_id", "invoice_id"]}
 
 
 @dataclass
