@@ -104,6 +104,8 @@ def _expect(cond: bool, where: str, key: str, what: str) -> None:
 
 def _validate(raw, where: str) -> dict:
     _expect(isinstance(raw, dict), where, "(top level)", "must be a mapping of keys to values")
+    if "customer_label" in raw or "buckets" in raw:
+        raise ConfigError(f"{where} describes an aging-summary report, not a ledger: read it with arkit.load_snapshot.")
     unknown = set(raw) - _TOP_KEYS
     _expect(not unknown, where, ", ".join(sorted(unknown)), f"is not a known key (known: {', '.join(sorted(_TOP_KEYS))})")
     m = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
