@@ -267,3 +267,21 @@ def test_ibm_derived_variant_with_missing_values(real_data):
     r = led.load_report.summary.loc["invoices"]
     assert r["rows_read"] == 2586
     assert r["rows_accepted"] + r["rows_quarantined"] + r["duplicates_dropped"] == 2586
+
+
+def test_highradius_open_items_reconcile(real_data):
+    """Real SAP-style open items: 9,681 rows; 27 have a due date before the posting date (SAP due dates run
+    from the baseline date) and are quarantined with that reason; the rest age to the cent."""
+    f = real_data / "highradius-b2b-open-invoices" / "highradius_open_invoices_nulldata.csv"
+    led = arkit.load_ledger(f, source="highradius-open-items")
+    r = led.load_report.summary.loc["invoices"]
+    assert r["rows_read"] == 9681 and r["rows_accepted"] == 9654 and r["rows_quarantined"] == 27
+    q = led.load_report.quarantine
+    assert (q["column"] == "due_date").all() and q["problem"].str.contains("before the invoice date").all()
+    # amounts are rounded to the cent row by row (the file holds floats such as 2309.7899999999995)
+    assert r["amount_read"] == 310_427_858.74
+    assert round(r["amount_accepted"] + r["amount_quarantined"], 2) == r["amount_read"]
+    assert led.invoices["invoice_id"].iloc[0] == "2960623488"  # "2960623488.0" in the file
+    assert led.invoices["customer_id"].iloc[0] == "0140105686"  # leading zero kept
+    s = arkit.aging_summary(led, "2020-05-31")
+    assert round(s["total"].sum(), 2) == r["amount_accepted"]
