@@ -1,0 +1,381 @@
+"""Tables written for people: formatted workbooks and CSV files that are safe to open with untrusted text.
+
+Conventions
+-----------
+- Every writer is atomic: it writes a temporary file in the destination folder and moves it into place with
+  :func:`os.replace`, so a failure leaves the previous file (or no file), never a partial one. A new file gets
+  the usual permissions (``0o666`` less the umask); a replaced file keeps its permissions.
+- Text is never interpreted. In workbooks every string is a text cell (xlsxwriter's ``strings_to_formulas``,
+  ``strings_to_urls`` and ``strings_to_numbers`` are off), so a customer named ``=HYPERLINK(...)`` stays text.
+  In CSV files, where the reader decides, text cells that start with a formula trigger are defused with a
+  leading ``'`` (see :func:`write_csv`).
+- The index is written only when it carries information: a MultiIndex, a named index, or an index of
+  non-integers (dates, names) is reset into leading columns; an unnamed integer index (a default RangeIndex or
+  what is left of one after filtering) is dropped.
+- Categorical columns (ordered aging buckets included) are written as their labels, as text.
+- Money columns: when ``money_columns`` is given, exactly those columns (any numeric dtype); otherwise every
+  float column whose name, split into words at ``_``, spaces, ``-`` and ``.``, contains a money word
+  (:data:`MONEY_WORDS`: amount, balance, total, paid, outstanding, credit, …) or is an aging bucket label
+  (``current``, ``1-30``, ``31-60``, ``61-90``, ``91+``), unless the name also contains a non-money word
+  (:data:`NOT_MONEY_WORDS`: days, pct, rate, ratio, count, dso, …). Money is shown ``#,##0.00`` with
+  negatives in red.
+- Percent columns (``0.0%``) only when named in ``percent_columns``; values are fractions (0.355 -> 35.5%).
+- Date columns are shown ``yyyy-mm-dd`` (``yyyy-mm-dd hh:mm`` when some value has a time of day); time
+  zones are dropped (wall-clock time kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import LedgerError
+
+MONEY_WORDS = frozenset(
+    {
+        "amount", "amounts", "amt", "balance", "balances", "total", "totals", "subtotal", "paid", "unpaid",
+        "outstanding", "overdue", "credit", "credits", "debit", "debits", "limit", "price", "cost", "revenue",
+        "sales", "fee", "fees", "payment", "payments", "invoiced", "billed", "collected", "exposure",
+        "receivable", "receivables", "ar", "cash", "writeoff", "write", "open", "due", "money",
+    }
+)  # fmt: skip
+NOT_MONEY_WORDS = frozenset(
+    {
+        "day", "days", "pct", "percent", "percentage", "share", "rate", "ratio", "count", "n", "num", "number",
+        "dso", "bpdso", "cei", "score", "rank", "id", "weight", "age",
+    }
+)  # fmt: skip
+AGING_BUCKET_NAMES = frozenset({"current", "1-30", "31-60", "61-90", "91+"})
+
+MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+MAX_WIDTH = 50
+
+_XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+#: First characters that make a spreadsheet treat a CSV cell as a formula (OWASP CSV injection), plus the
+#: full-width forms some spreadsheet locales also accept.
+CSV_TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+
+
+# --------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(tmp)`` on a temporary file next to ``path``, then move it into place."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise LedgerError(f"{path}: cannot write the file because the folder {folder} does not exist.")
+    if path.is_dir():
+        raise LedgerError(f"{path}: cannot write the file because a folder has that name.")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{path.suffix}.tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _meaningful_index(index: pd.Index) -> bool:
+    if isinstance(index, pd.MultiIndex):
+        return True
+    if any(n is not None for n in index.names):
+        return True
+    return not pd.api.types.is_integer_dtype(index.dtype)
+
+
+def _flat_name(col) -> str:
+    if isinstance(col, tuple):
+        return " ".join(str(c) for c in col if c is not None and str(c) != "")
+    return str(col)
+
+
+def _prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy ready to write: meaningful index reset into columns, flat string column names, categoricals
+    as their labels (object), time zones dropped, timedeltas as float days."""
+    if isinstance(df, pd.Series):
+        df = df.to_frame()
+    if not isinstance(df, pd.DataFrame):
+        raise LedgerError(f"cannot write a {type(df).__name__}: expected a pandas DataFrame.")
+    out = df.reset_index() if _meaningful_index(df.index) else df.reset_index(drop=True)
+    out = out.copy()
+    out.columns = [_flat_name(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            vals = s.astype(object)
+            out.isetitem(i, vals.where(vals.isna(), vals.astype("str")).astype(object))
+        elif isinstance(s.dtype, pd.DatetimeTZDtype):
+            out.isetitem(i, s.dt.tz_localize(None))
+        elif pd.api.types.is_timedelta64_dtype(s.dtype):
+            out.isetitem(i, s.dt.total_seconds() / 86400.0)
+    return out
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.split(r"[_\s\-.]+", name.strip().lower()) if w}
+
+
+def is_money_name(name: str) -> bool:
+    """The automatic money rule on a column name (see the module docstring)."""
+    low = name.strip().lower()
+    if low in AGING_BUCKET_NAMES:
+        return True
+    words = _words(low)
+    return bool(words & MONEY_WORDS) and not (words & NOT_MONEY_WORDS)
+
+
+def _name_set(columns: Iterable[str] | str | None) -> set[str] | None:
+    if columns is None:
+        return None
+    return {str(c) for c in ([columns] if isinstance(columns, str) else columns)}
+
+
+def _column_kinds(df: pd.DataFrame, wanted: set[str] | None, percent: set[str]) -> list[str]:
+    """Per column (by position): "percent", "money", "date", "datetime" or "" (no number format).
+
+    ``wanted``: the explicit money columns, or None for the automatic rule.
+    """
+    kinds = []
+    for j, col in enumerate(df.columns):
+        dtype = df.iloc[:, j].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if numeric and col in percent:
+            kinds.append("percent")
+        elif numeric and (col in wanted if wanted is not None else pd.api.types.is_float_dtype(dtype) and is_money_name(col)):
+            kinds.append("money")
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kinds.append("datetime" if _has_time(df.iloc[:, j]) else "date")
+        else:
+            kinds.append("")
+    return kinds
+
+
+def _sheet_names(names: Iterable) -> list[str]:
+    """Valid, unique Excel sheet names (31 characters, none of ``[]:*?/\\``, not 'History')."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = _SHEET_BAD.sub("_", str(raw)).strip().strip("'")[:31] or "Sheet"
+        if name.lower() == "history":
+            name = "History_"
+        base, n = name, 1
+        while name.lower() in seen:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _text_width(s: pd.Series) -> int:
+    if s.empty:
+        return 0
+    txt = s.dropna().astype("str")
+    if txt.empty:
+        return 0
+    multi = txt.str.contains("\n", regex=False)
+    lens = txt.str.len()
+    if multi.any():  # the longest line of a multi-line cell
+        lens[multi] = txt[multi].str.split("\n").map(lambda parts: max(map(len, parts)))
+    return int(lens.max())
+
+
+def _column_width(name: str, s: pd.Series, kind: str) -> float:
+    header = len(name) + 4  # bold header and the autofilter arrow
+    vals = s.dropna()
+    if vals.empty:
+        body = 0
+    elif kind == "money":
+        body = len(f"{float(vals.abs().max()):,.2f}") + 1
+    elif kind == "percent":
+        body = len(f"{float(vals.abs().max()):.1%}") + 1
+    elif kind in ("date", "datetime"):
+        body = 10 if kind == "date" else 16
+    elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        body = max(len(str(vals.max())), len(str(vals.min())))
+    else:
+        body = _text_width(vals)
+    return float(min(MAX_WIDTH, max(6, header, body + 2)))
+
+
+def _has_time(s: pd.Series) -> bool:
+    vals = s.dropna()
+    return bool(len(vals)) and bool((vals != vals.dt.normalize()).any())
+
+
+# --------------------------------------------------------------------------------------------------------
+# writers
+
+
+def write_excel(
+    path: str | Path,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    money_columns: Iterable[str] | None = None,
+    percent_columns: Iterable[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write ``sheets`` (sheet name -> frame) to one formatted ``.xlsx`` workbook, atomically.
+
+    Each sheet: a bold header with a fill and a bottom border, frozen; an autofilter over the data; column
+    widths fitted to the content (at most 50 characters); money, percent and date formats per the module
+    docstring. ``title``, when given, is written in bold above the header (header on row 2, frozen below it)
+    and set as the workbook's title property. Sheet names are made valid for Excel (31 characters, no
+    ``[]:*?/\\``, unique). Every string is stored as a text cell, never a formula or link.
+
+    Returns the path written. Raises :class:`~arkit.errors.LedgerError` when there is nothing to write or the
+    folder does not exist.
+    """
+    if not isinstance(sheets, Mapping) or not sheets:
+        raise LedgerError(f"{Path(path).name}: no sheets to write (pass a dict of sheet name to DataFrame).")
+    pct_wanted = _name_set(percent_columns) or set()
+    money_wanted = _name_set(money_columns)
+    frames = [_prepare(df) for df in sheets.values()]
+    names = _sheet_names(sheets.keys())
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(
+            tmp,
+            engine="xlsxwriter",
+            datetime_format=DATE_FORMAT,
+            date_format=DATE_FORMAT,
+            engine_kwargs={"options": dict(_XLSX_OPTIONS)},
+        ) as writer:
+            book = writer.book
+            if title:
+                book.set_properties({"title": str(title)})
+            header_fmt = book.add_format(
+                {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "valign": "top", "font_color": "#000000"}
+            )
+            title_fmt = book.add_format({"bold": True, "font_size": 14})
+            formats = {
+                "money": book.add_format({"num_format": MONEY_FORMAT}),
+                "percent": book.add_format({"num_format": PERCENT_FORMAT}),
+                "date": book.add_format({"num_format": DATE_FORMAT}),
+                "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
+            }
+            hdr = 1 if title else 0
+            for name, df in zip(names, frames):
+                kinds = _column_kinds(df, money_wanted, pct_wanted)
+                df.to_excel(writer, sheet_name=name, index=False, header=False, startrow=hdr + 1)
+                ws = writer.sheets[name]
+                if title:
+                    ws.write_string(0, 0, str(title), title_fmt)
+                for j, (col, kind) in enumerate(zip(df.columns, kinds)):
+                    s = df.iloc[:, j]
+                    ws.write_string(hdr, j, col, header_fmt)
+                    ws.set_column(j, j, _column_width(col, s, kind), formats.get(kind))
+                    if kind == "datetime":  # pandas wrote these with the date-only format: show the time too
+                        for i in np.flatnonzero(s.notna().to_numpy()):
+                            ws.write_datetime(hdr + 1 + int(i), j, s.iloc[i].to_pydatetime(), formats["datetime"])
+                ws.freeze_panes(hdr + 1, 0)
+                if df.shape[1]:
+                    ws.autofilter(hdr, 0, hdr + len(df), df.shape[1] - 1)
+
+    return _atomic_write(path, write)
+
+
+def _defuse(s: pd.Series) -> pd.Series:
+    """Prefix ``'`` to text cells starting with a formula trigger (non-strings are left alone)."""
+    as_str = s.astype(object)
+    try:
+        first = as_str.str.slice(0, 1)  # NaN for non-strings
+    except AttributeError:  # no strings at all
+        return s
+    hit = first.isin(list(CSV_TRIGGERS))
+    if not hit.any():
+        return s
+    out = as_str.copy()
+    out[hit] = "'" + as_str[hit].astype("str")
+    return out
+
+
+def _text_like(s: pd.Series) -> bool:
+    return s.dtype == object or isinstance(s.dtype, pd.StringDtype) or pd.api.types.is_string_dtype(s.dtype)
+
+
+def write_csv(path: str | Path, df: pd.DataFrame, *, encoding: str = "utf-8") -> Path:
+    """Write ``df`` to a CSV file safe to open in a spreadsheet, atomically; UTF-8 by default.
+
+    Formula injection (OWASP "CSV Injection"): in text columns (object, string and categorical), a cell that
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or a full-width ``＝ ＋ － ＠``) gets a
+    leading single quote, so ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``. Column names are treated the
+    same way. Numbers in numeric columns (negative amounts included) are written as numbers, untouched.
+    Date columns whose values are all at midnight are written ``YYYY-MM-DD``. The index follows the module's
+    index rule. Lines end CRLF (RFC 4180), so a carriage return inside a cell is quoted. Pass
+    ``encoding="utf-8-sig"`` for a byte-order mark (older Excel needs it to read UTF-8).
+    """
+    out = _prepare(df)
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if _text_like(s):
+            out.isetitem(i, _defuse(s))
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype) and not _has_time(s):
+            out.isetitem(i, s.dt.strftime("%Y-%m-%d"))
+    out.columns = list(_defuse(pd.Series(list(out.columns), dtype=object)))
+
+    def write(tmp: Path) -> None:
+        out.to_csv(tmp, index=False, encoding=encoding, lineterminator="\r\n")  # RFC 4180: a lone CR gets quoted
+
+    return _atomic_write(path, write)
+
+
+def write_parquet(path: str | Path, df: pd.DataFrame, **kwargs) -> Path:
+    """Write ``df`` to Parquet (pyarrow), atomically; ``attrs`` that are not JSON are stored as text."""
+    if not isinstance(df, pd.DataFrame):
+        raise LedgerError(f"{Path(path).name}: cannot write a {type(df).__name__}: expected a pandas DataFrame.")
+    out = df.copy(deep=False)
+    out.attrs = json.loads(json.dumps(df.attrs, default=str)) if df.attrs else {}
+
+    def write(tmp: Path) -> None:
+        out.to_parquet(tmp, **kwargs)
+
+    return _atomic_write(path, write)
+
+
+_WRITERS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet"}
+
+
+def write_table(path: str | Path, df: pd.DataFrame, **kw) -> Path:
+    """Write one table, choosing the format by suffix: ``.csv`` (:func:`write_csv`), ``.xlsx``
+    (:func:`write_excel`, one sheet named ``sheet_name`` or after the file) or ``.parquet``
+    (:func:`write_parquet`). Keyword arguments go to that writer. Atomic.
+
+    An unknown suffix raises :class:`~arkit.errors.LedgerError`.
+    """
+    path = Path(path)
+    kind = _WRITERS.get(path.suffix.lower())
+    if kind == "csv":
+        return write_csv(path, df, **kw)
+    if kind == "xlsx":
+        sheet = kw.pop("sheet_name", None) or path.stem
+        return write_excel(path, {sheet: df}, **kw)
+    if kind == "parquet":
+        return write_parquet(path, df, **kw)
+    raise LedgerError(
+        f"{path.name}: cannot write a {path.suffix or 'suffix-less'} file; name it .csv, .xlsx or .parquet."
+    )
