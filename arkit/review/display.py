@@ -1,0 +1,64 @@
+"""Showing tables to people: formatted, escaped HTML tables in notebooks, and the report's Excel appendix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..excel import write_excel
+
+MONEY_HINTS = ("amount", "ar", "total", "past_due", "current", "recovery", "paid", "limit", "sales", "collections", "previous", "change", "value", "promised")
+
+
+def table(df: pd.DataFrame, *, money=(), pct=(), days=(), caption: str | None = None, index: bool = False, max_rows: int = 60):
+    """A pandas Styler for display: money with thousands separators and 2 decimals, percentages with one
+    decimal and a % sign, days with one decimal; every text cell HTML-escaped (customer names are
+    untrusted); long tables cut at ``max_rows`` with a note in the caption."""
+    shown = df.head(max_rows)
+    if not index:
+        shown = shown.reset_index(drop=True)
+    fmt = {}
+    for c in shown.columns:
+        if c in money:
+            fmt[c] = "{:,.2f}"
+        elif c in pct:
+            fmt[c] = "{:.1f} %"
+        elif c in days:
+            fmt[c] = "{:.1f}"
+    st = shown.style.format(fmt, na_rep="–", escape="html").format_index(escape="html", axis=1)
+    if index:
+        st = st.format_index(escape="html", axis=0)
+    else:
+        st = st.hide(axis="index")
+    cap = caption or ""
+    if len(df) > max_rows:
+        cap = (cap + " " if cap else "") + f"(first {max_rows} of {len(df):,} rows; all rows in the Excel appendix)"
+    if cap:
+        st = st.set_caption(_escape(cap))
+    return st
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+class ReportBook:
+    """Collects a report's tables for its Excel appendix (one sheet each, formatted for reading)."""
+
+    def __init__(self):
+        self.sheets: dict[str, pd.DataFrame] = {}
+
+    def add(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+        """Add ``df`` as sheet ``name``; returns ``df`` unchanged so it can be shown in the same line."""
+        self.sheets[name] = df
+        return df
+
+    def save(self, path) -> Path | None:
+        if not self.sheets:
+            return None
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write_excel(path, self.sheets)

@@ -1,0 +1,184 @@
+"""Headline figures of the month, the trends behind them, concentration, and the plain-language summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..aging import aging, aging_summary, bucket_labels
+from ..kpis import kpis
+from ..model import Ledger
+
+#: figure → (label, unit, better direction)
+FIGURES = {
+    "open_ar": ("Open AR", "currency", None),
+    "pct_past_due": ("Past due share of AR", "%", "lower"),
+    "pct_91_plus": ("Share of AR 91+ days past due", "%", "lower"),
+    "dso_countback": ("DSO, countback", "days", "lower"),
+    "dso": ("DSO, 3-month period", "days", "lower"),
+    "bpdso": ("Best possible DSO", "days", "lower"),
+    "add": ("Average days delinquent", "days", "lower"),
+    "cei": ("Collection effectiveness index", "%", "higher"),
+    "pct_current": ("Current share of AR", "%", "higher"),
+    "collections": ("Collections in the month", "currency", "higher"),
+    "sales": ("Sales in the month", "currency", None),
+    "collections_to_sales": ("Collections ÷ sales", "%", "higher"),
+}
+
+
+def month_end(as_of) -> pd.Timestamp:
+    """``as_of`` if it is a month end, else the month end of its month."""
+    ts = pd.Timestamp(as_of).normalize()
+    return ts if ts.is_month_end else ts + pd.offsets.MonthEnd(0)
+
+
+def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90)) -> pd.DataFrame:
+    """:func:`arkit.kpis` for the ``months`` month ends ending at ``as_of``, plus
+    pct_past_due = past_due_ar ÷ open_ar × 100, pct_91_plus = AR in the last bucket ÷ open_ar × 100 and
+    collections_to_sales = collections ÷ sales × 100."""
+    end = month_end(as_of)
+    start = (end - pd.offsets.MonthEnd(months - 1)).strftime("%Y-%m")
+    k = kpis(ledger, start, end.strftime("%Y-%m"))
+    trend = aging_trend(ledger, end, months=months, buckets=buckets)
+    last = bucket_labels(buckets)[-1]
+    k["pct_past_due"] = np.where(k["open_ar"] != 0, k["past_due_ar"] / k["open_ar"] * 100, np.nan)
+    k["pct_91_plus"] = np.where(k["open_ar"] != 0, trend[last].reindex(k.index).to_numpy() / k["open_ar"] * 100, np.nan)
+    k["collections_to_sales"] = np.where(k["sales"] > 0, k["collections"] / k["sales"] * 100, np.nan)
+    return k
+
+
+def aging_trend(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90)) -> pd.DataFrame:
+    """Open AR by bucket at each of the ``months`` month ends ending at ``as_of`` (index period_end,
+    a column per bucket and ``total``); each row is :func:`arkit.aging_summary` summed over customers."""
+    end = month_end(as_of)
+    ends = pd.date_range(end - pd.offsets.MonthEnd(months - 1), end, freq="ME")
+    labels = bucket_labels(buckets)
+    rows = []
+    for e in ends:  # one vectorised aging per month end
+        it = aging(ledger, e, buckets=buckets)
+        c = np.rint(it["open_amount"].to_numpy() * 100).astype("int64")
+        by = np.bincount(it["bucket"].cat.codes.to_numpy(), weights=c, minlength=len(labels))
+        rows.append(np.rint(by).astype("int64"))
+    grid = np.array(rows).reshape(len(ends), len(labels))
+    out = pd.DataFrame(grid / 100.0, index=pd.DatetimeIndex(ends, name="period_end"), columns=labels)
+    out["total"] = grid.sum(axis=1) / 100.0
+    return out
+
+
+def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
+    """The month's headline table from :func:`monthly_figures` (last row = this month).
+
+    One row per figure in :data:`FIGURES`: label, unit, value, previous (last month), change
+    (value − previous), target (``policy.targets``, when set), gap (value − target), on_target (value
+    on the good side of the target, when there is one), better ("higher"/"lower").
+    """
+    cur = figures.iloc[-1]
+    prev = figures.iloc[-2] if len(figures) > 1 else pd.Series(np.nan, index=figures.columns)
+    targets = policy.get("targets", {})
+    rows = []
+    for key, (label, unit, better) in FIGURES.items():
+        v, p = float(cur[key]), float(prev[key])
+        t = targets.get(key)
+        gap = v - t if t is not None else np.nan
+        on = None
+        if t is not None and better and not np.isnan(v):
+            on = bool(v <= t) if better == "lower" else bool(v >= t)
+        rows.append({"figure": key, "label": label, "unit": unit, "value": v, "previous": p, "change": v - p, "target": t, "gap": gap, "on_target": on, "better": better})
+    return pd.DataFrame(rows)
+
+
+def change_drivers(ledger: Ledger, as_of, *, column: str = "past_due") -> pd.DataFrame:
+    """Customers behind the month's change in past-due AR (``column="past_due"``) or open AR (``"open"``).
+
+    change = the customer's amount at as_of − at the previous month end. Rows sorted by change, largest
+    rise first; ``share_of_rise`` = change ÷ Σ positive changes × 100 for customers whose amount rose.
+    Columns: customer_id, customer_name, previous, current, change, share_of_rise.
+    """
+    end = month_end(as_of)
+    prev = end - pd.offsets.MonthEnd(1)
+
+    def amounts(d):
+        s = aging_summary(ledger, d)
+        if s.empty:
+            return pd.Series(dtype="float64"), pd.Series(dtype="str")
+        val = s["total"] - s["current"] if column == "past_due" else s["total"]
+        return val.set_axis(s["customer_id"]), s.set_index("customer_id")["customer_name"]
+
+    a, names_a = amounts(end)
+    b, names_b = amounts(prev)
+    out = pd.DataFrame({"previous": b, "current": a}).fillna(0.0)
+    out["change"] = (out["current"] - out["previous"]).round(2)
+    rise = out["change"].clip(lower=0).sum()
+    out["share_of_rise"] = np.where((out["change"] > 0) & (rise > 0), out["change"] / rise * 100, 0.0)
+    out = out.sort_values("change", ascending=False, kind="stable").rename_axis("customer_id").reset_index()
+    out.insert(1, "customer_name", out["customer_id"].map(names_a.combine_first(names_b)))
+    return out
+
+
+def summary_sentences(head: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
+    """A short plain-language summary of the month generated from the figures, e.g.
+    "DSO (countback) rose 3.1 days to 47.0 days (target 45)." and "Two customers account for most of
+    the rise in past-due AR: A (61 %) and B (22 %)." — "most" meaning the fewest customers whose rises
+    add up to more than half of the total rise (listed when there are at most three of them).
+    """
+    h = head.set_index("figure")
+    out = []
+
+    def moved(key, unit_word, fmt="{:.1f}"):
+        r = h.loc[key]
+        if np.isnan(r["value"]):
+            return None
+        if np.isnan(r["change"]):
+            return f"{r['label']} is {fmt.format(r['value'])}{unit_word}."
+        verb = "rose" if r["change"] > 0.05 else ("fell" if r["change"] < -0.05 else "held at")
+        target = ""
+        if r["target"] is not None and not pd.isna(r["target"]):
+            target = f" (target {fmt.format(r['target'])}{unit_word}, {'met' if r['on_target'] else 'missed'})"
+        if verb == "held at":
+            return f"{r['label']} held at {fmt.format(r['value'])}{unit_word}{target}."
+        return f"{r['label']} {verb} {fmt.format(abs(r['change']))}{unit_word} to {fmt.format(r['value'])}{unit_word}{target}."
+
+    for key, unit in (("dso_countback", " days"), ("pct_past_due", " %"), ("cei", " %")):
+        s = moved(key, unit)
+        if s:
+            out.append(s)
+    ar = h.loc["open_ar"]
+    if not np.isnan(ar["value"]):
+        out.append(f"Open AR is {ar['value']:,.2f}" + (f", {'up' if ar['change'] >= 0 else 'down'} {abs(ar['change']):,.2f} on last month." if not np.isnan(ar["change"]) else "."))
+    rising = drivers[drivers["change"] > 0]
+    if len(rising):
+        cum = rising["share_of_rise"].cumsum()
+        n = int((cum < 50).sum()) + 1
+        if n <= 3:
+            who = ", ".join(f"{r.customer_name or r.customer_id} ({r.share_of_rise:.0f} %)" for r in rising.head(n).itertuples())
+            words = {1: "One customer accounts", 2: "Two customers account", 3: "Three customers account"}[n]
+            out.append(f"{words} for most of the rise in past-due AR: {who}.")
+        else:
+            out.append(f"The rise in past-due AR is spread: it takes {n} customers to make up half of it.")
+    return out
+
+
+def concentration(summary: pd.DataFrame, *, n: int = 10) -> tuple[pd.DataFrame, dict]:
+    """Top ``n`` customers by past-due amount, and how concentrated AR is.
+
+    From an :func:`arkit.aging_summary`: past_due = total − current; share_of_past_due = past_due ÷ Σ
+    positive past_due × 100. Returns (table of the top n with customer_id, customer_name, total,
+    past_due, share_of_past_due, oldest bucket with a balance; a dict with ``top_share_of_ar`` = Σ total
+    of the n largest customers by total ÷ Σ positive totals × 100, and ``top_share_of_past_due``).
+    """
+    labels = [c for c in summary.columns if c not in ("customer_id", "customer_name", "total")]
+    s = summary.assign(past_due=summary["total"] - summary["current"])
+    pos_pd = s["past_due"].clip(lower=0).sum()
+    s["share_of_past_due"] = np.where(pos_pd > 0, s["past_due"].clip(lower=0) / pos_pd * 100, 0.0) if len(s) else []
+    nz = s[labels[1:]].gt(0)
+    s["oldest_bucket"] = nz.iloc[:, ::-1].idxmax(axis=1).where(nz.any(axis=1), "current") if len(s) else []
+    top = s.sort_values("past_due", ascending=False, kind="stable").head(n)
+    top = top[top["past_due"] > 0][["customer_id", "customer_name", "total", "past_due", "share_of_past_due", "oldest_bucket"]].reset_index(drop=True)
+    pos_total = s["total"].clip(lower=0).sum()
+    big = s["total"].clip(lower=0).nlargest(n).sum()
+    stats = {
+        "top_share_of_ar": float(big / pos_total * 100) if pos_total > 0 else float("nan"),
+        "top_share_of_past_due": float(top["share_of_past_due"].sum()) if len(top) else 0.0,
+        "customers_with_ar": int((s["total"] > 0).sum()),
+    }
+    return top, stats

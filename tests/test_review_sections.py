@@ -1,0 +1,177 @@
+"""Monthly-review sections against hand-computed figures: signals, segments, risk score, ladder,
+worklist, headline, concentration and the generated summary."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arkit.model import Ledger
+from arkit.policy import load_policy
+from arkit.review.headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
+from arkit.review.segments import risk_score, segment_customers
+from arkit.review.signals import customer_signals, open_disputes, promises, unanswered_contacts
+from arkit.review.worklist import ladder_for, next_step, worklist
+from tests.ledgers import invoices, payments
+
+POLICY = load_policy()
+AS_OF = pd.Timestamp("2026-06-30")
+
+
+def _acts(rows):
+    cols = ["date", "customer_id", "action", "invoice_id", "outcome", "promised_date", "promised_amount", "note"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+
+
+def small_ledger():
+    """A: 1,000 due 05-01 unpaid (60 days past due at 06-30); promised 400 by 06-10, paid 400 on 06-05
+    (kept); promised 600 by 06-20, nothing paid after (broken). Two unanswered calls in June.
+    B: 500 due 06-15 (15 days past due), disputed on 06-20, still open."""
+    inv = invoices(
+        [
+            ("A", "A1", "2026-04-01", "2026-05-01", 1000.0),
+            ("A", "A0", "2026-03-01", "2026-03-31", 400.0),
+            ("B", "B1", "2026-05-16", "2026-06-15", 500.0),
+        ]
+    )
+    pay = payments([("A", "A0", "2026-06-05", 400.0)])
+    acts = _acts(
+        [
+            ("2026-06-01", "A", "promise_to_pay", None, None, "2026-06-10", 400.0, None),
+            ("2026-06-11", "A", "promise_to_pay", None, None, "2026-06-20", 600.0, None),
+            ("2026-06-12", "A", "call", "A1", "no_answer", None, None, None),
+            ("2026-06-22", "A", "call", "A1", "left_voicemail", None, None, None),
+            ("2026-06-20", "B", "dispute_opened", "B1", None, None, None, "price"),
+        ]
+    )
+    for c in ("date", "promised_date"):
+        acts[c] = pd.to_datetime(acts[c])
+    cust = pd.DataFrame({"customer_id": ["A", "B"], "customer_name": ["Alpha", "Beta"], "credit_limit": [800.0, 1000.0]})
+    return Ledger.from_frames(inv, pay, cust, acts)
+
+
+def test_promises_kept_and_broken():
+    p = promises(small_ledger(), AS_OF)
+    assert p["status"].tolist() == ["kept", "broken"]
+    assert p["paid_in_window"].tolist() == [400.0, 0.0]
+
+
+def test_open_dispute_age_and_amount():
+    d = open_disputes(small_ledger(), AS_OF)
+    assert d[["customer_id", "invoice_id", "age_days", "amount"]].values.tolist() == [["B", "B1", 10, 500.0]]
+
+
+def test_unanswered_contacts_since_last_payment():
+    u = unanswered_contacts(small_ledger(), AS_OF).set_index("customer_id")
+    assert u.loc["A", "unanswered_contacts"] == 2
+
+
+def test_customer_signals_row():
+    s = customer_signals(small_ledger(), AS_OF).set_index("customer_id")
+    a = s.loc["A"]
+    assert (a["open_ar"], a["past_due_ar"], a["oldest_days_past_due"]) == (1000.0, 1000.0, 60)
+    assert (a["promises_broken"], a["promises_kept"], a["unanswered_contacts"]) == (1, 1, 2)
+    assert a["utilisation"] == pytest.approx(1.25) and a["over_limit"]
+    # signals: broken promise, ≥ 2 unanswered, over limit (oldest 60 is not > 60)
+    assert a["signals"] == 3
+    assert s.loc["B", "open_disputes"] == 1 and s.loc["B", "signals"] == 1
+
+
+def test_risk_score_hand_computed():
+    s = risk_score(customer_signals(small_ledger(), AS_OF)).set_index("customer_id")
+    # A: oldest 30×60/120 = 15; share 15×1 = 15; trend 0; broken 15×1/3 = 5; unanswered 10×2/4 = 5;
+    #    over limit 10×(1.25−1)/0.5 = 5 → 45.0
+    assert s.loc["A", "risk_score"] == 45.0
+    assert s.loc["A", "risk_drivers"].startswith("oldest item past due 15.0, share of open AR past due 15.0")
+    # B: oldest 30×15/120 = 3.75; share 15 → 18.75 → 18.8
+    assert s.loc["B", "risk_score"] == pytest.approx(18.8)
+
+
+def test_ladder_and_next_step():
+    steps = ladder_for(POLICY, "chronic_late")
+    assert next_step(-3, set(), steps)["step"] == "reminder_before_due"
+    assert next_step(20, set(), steps)["step"] == "call"
+    assert next_step(20, {"call"}, steps) is None
+    assert next_step(50, {"call"}, steps)["step"] == "credit_hold"
+    assert next_step(50, {"demand_letter"}, steps) is None  # a later step already taken
+    gentle = ladder_for(POLICY, "good_slipping")
+    assert "credit_hold" not in [s["step"] for s in gentle]
+    assert next_step(20, set(), gentle)["step"] == "reminder_overdue"  # the call moves from day 15 to 25
+    assert next_step(25, set(), gentle)["step"] == "call"
+
+
+def test_segments_rules():
+    inv_rows, pay_rows = [], []
+    # P: 8 invoices paid 2 days early → prompt; L: 8 invoices paid 30 days late → chronic_late
+    for i in range(8):
+        d = pd.Timestamp("2025-09-01") + pd.DateOffset(months=i)
+        due = d + pd.Timedelta(days=30)
+        inv_rows += [("P", f"P{i}", d, due, 100.0), ("L", f"L{i}", d, due, 100.0)]
+        pay_rows += [("P", f"P{i}", due - pd.Timedelta(days=2), 100.0), ("L", f"L{i}", due + pd.Timedelta(days=30), 100.0)]
+    inv_rows.append(("N", "N1", pd.Timestamp("2026-05-01"), pd.Timestamp("2026-05-31"), 100.0))
+    led = Ledger.from_frames(invoices(inv_rows), payments(pay_rows))
+    s = segment_customers(led, AS_OF, policy=POLICY).set_index("customer_id")
+    assert s.loc["P", "segment"] == "prompt"
+    assert s.loc["L", "segment"] == "chronic_late" and s.loc["L", "share_late"] == 1.0
+    assert s.loc["N", "segment"] == "new"
+
+
+def test_worklist_on_small_ledger():
+    led = small_ledger()
+    seg = segment_customers(led, AS_OF, policy=POLICY)
+    w = worklist(led, AS_OF, policy=POLICY, segments=seg).set_index("customer_id")
+    # A: 60 days past due, nothing but calls logged → the demand letter (day 60) is due
+    assert w.loc["A", "step"] == "demand_letter" and w.loc["A", "letter"] == "demand_letter"
+    assert w.loc["A", "past_due_amount"] == 1000.0
+    # B: 15 days past due → call
+    assert w.loc["B", "step"] == "call"
+    risk_a = seg.set_index("customer_id").loc["A", "risk_score"]
+    assert w.loc["A", "expected_recovery"] == pytest.approx(round(1000 * (1 - risk_a / 100 * 0.8), 2))
+    assert list(w["priority"]) == [1, 2]
+
+
+def test_headline_targets_and_changes():
+    figs = pd.DataFrame(
+        {
+            "open_ar": [100.0, 110.0], "pct_past_due": [20.0, 25.0], "pct_91_plus": [2.0, 6.0], "dso_countback": [40.0, 47.0],
+            "dso": [41.0, 44.0], "bpdso": [30.0, 31.0], "add": [11.0, 13.0], "cei": [85.0, 78.0], "pct_current": [80.0, 75.0],
+            "collections": [90.0, 95.0], "sales": [100.0, 100.0], "collections_to_sales": [90.0, 95.0],
+        },
+        index=pd.to_datetime(["2026-05-31", "2026-06-30"]),
+    )  # fmt: skip
+    h = headline(figs, policy=POLICY).set_index("figure")
+    assert h.loc["dso_countback", "change"] == 7.0 and h.loc["dso_countback", "gap"] == 2.0
+    assert h.loc["dso_countback", "on_target"] is False or not h.loc["dso_countback", "on_target"]
+    assert h.loc["dso", "on_target"] and h.loc["pct_current", "on_target"]
+    assert not h.loc["cei", "on_target"] and not h.loc["pct_91_plus", "on_target"]
+    drivers = pd.DataFrame({"customer_id": ["X", "Y", "Z"], "customer_name": ["Xeno", "Yak", "Zed"], "change": [60.0, 30.0, 10.0], "share_of_rise": [60.0, 30.0, 10.0]})
+    text = summary_sentences(h.reset_index(), drivers)
+    assert text[0] == "DSO, countback rose 7.0 days to 47.0 days (target 45.0 days, missed)."
+    assert "One customer accounts for most of the rise in past-due AR: Xeno (60 %)." in text
+
+
+def test_concentration_hand_computed():
+    summary = pd.DataFrame(
+        {"customer_id": ["A", "B", "C"], "customer_name": ["a", "b", "c"], "current": [100.0, 0.0, 50.0], "1-30": [0.0, 300.0, 0.0],
+         "31-60": [0.0, 0.0, 0.0], "61-90": [0.0, 0.0, 0.0], "91+": [100.0, 0.0, 0.0], "total": [200.0, 300.0, 50.0]}
+    )  # fmt: skip
+    top, stats = concentration(summary, n=2)
+    assert top["customer_id"].tolist() == ["B", "A"]
+    assert top["share_of_past_due"].tolist() == pytest.approx([75.0, 25.0])
+    assert top["oldest_bucket"].tolist() == ["1-30", "91+"]
+    assert stats["top_share_of_ar"] == pytest.approx(500 / 550 * 100)
+
+
+def test_trend_agrees_with_kpis_on_sample():
+    from arkit.sample import make_sample_ledger
+
+    led = Ledger.from_frames(**make_sample_ledger(n_invoices=1500, seed=4, as_of="2026-06-30"))
+    figs = monthly_figures(led, "2026-06-30", months=6)
+    trend = aging_trend(led, "2026-06-30", months=6)
+    assert np.allclose(trend["total"].to_numpy(), figs["open_ar"].to_numpy(), atol=0.005)
+    assert np.allclose(trend["current"].to_numpy(), figs["current_ar"].to_numpy(), atol=0.005)
+    assert np.allclose(trend.drop(columns="total").sum(axis=1), trend["total"], atol=0.005)
+    d = change_drivers(led, "2026-06-30")
+    assert d["share_of_rise"].sum() == pytest.approx(100.0) or (d["change"] <= 0).all()
+    assert not math.isnan(figs["pct_91_plus"].iloc[-1])
