@@ -22,6 +22,11 @@ def _style(ax, title: str, ylabel: str, xlabel: str = "") -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
+def _month_ticks(ax, index) -> None:
+    """One tick per month end, labelled with its month ("Oct 26")."""
+    ax.set_xticks(np.arange(len(index)), [pd.Timestamp(d).strftime("%b %y") for d in index], fontsize=8)
+
+
 def aging_bars(totals: pd.Series, *, as_of, currency: str = "") -> plt.Figure:
     """Open AR by aging bucket (bars), as of a date. ``totals``: bucket label → amount."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -48,7 +53,7 @@ def aging_trend_chart(trend: pd.DataFrame, *, currency: str = "") -> plt.Figure:
         ax.bar(x, v, bottom=bottom, color=col, label=lab, width=0.75)
         pos_bottom += np.where(v >= 0, v, 0)
         neg_bottom += np.where(v < 0, v, 0)
-    ax.set_xticks(x, [d.strftime("%b %y") for d in trend.index], rotation=0, fontsize=8)
+    _month_ticks(ax, trend.index)
     ax.yaxis.set_major_formatter(_money)
     ax.legend(title="Days past due", ncols=len(labels), fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.12))
     _style(ax, "Aging trend: open AR by bucket at each month end", f"Open amount{f' ({currency})' if currency else ''}")
@@ -59,15 +64,15 @@ def aging_trend_chart(trend: pd.DataFrame, *, currency: str = "") -> plt.Figure:
 def dso_trend_chart(figures: pd.DataFrame, *, target: float | None = None) -> plt.Figure:
     """DSO (period and countback), best possible DSO and average days delinquent by month end."""
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    x = figures.index
+    x = np.arange(len(figures))
     ax.plot(x, figures["dso"], marker="o", label="DSO (3-month period)", color="#1565c0")
     ax.plot(x, figures["dso_countback"], marker="s", label="DSO (countback)", color="#6a1b9a")
     ax.plot(x, figures["bpdso"], marker="^", label="Best possible DSO", color="#2e7d32")
-    ax.bar(x, figures["add"], width=12, alpha=0.25, color="#c62828", label="Average days delinquent")
+    ax.bar(x, figures["add"], width=0.5, alpha=0.25, color="#c62828", label="Average days delinquent")
     if target is not None:
         ax.axhline(target, ls="--", color="#555", lw=1, label=f"DSO target ({target:g} days)")
     ax.legend(fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
-    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %y"))
+    _month_ticks(ax, figures.index)
     _style(ax, "Days sales outstanding by month end", "Days")
     fig.tight_layout()
     return fig
@@ -76,12 +81,12 @@ def dso_trend_chart(figures: pd.DataFrame, *, target: float | None = None) -> pl
 def cei_trend_chart(figures: pd.DataFrame, *, target: float | None = None) -> plt.Figure:
     """Collection effectiveness index (percent) by month end."""
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    ax.plot(figures.index, figures["cei"], marker="o", color="#00838f", label="CEI")
+    ax.plot(np.arange(len(figures)), figures["cei"], marker="o", color="#00838f", label="CEI")
     if target is not None:
         ax.axhline(target, ls="--", color="#555", lw=1, label=f"Target ({target:g} %)")
     ax.set_ylim(0, max(105, float(np.nanmax(figures["cei"].to_numpy())) + 5) if figures["cei"].notna().any() else 105)
     ax.legend(fontsize=8, loc="lower left")
-    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %y"))
+    _month_ticks(ax, figures.index)
     _style(ax, "Collection effectiveness index by month", "CEI (%)")
     fig.tight_layout()
     return fig

@@ -62,3 +62,18 @@ class ReportBook:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         return write_excel(path, self.sheets)
+
+
+def show(*parts) -> None:
+    """Display section parts in order (Markdown, tables, figures); figures are closed once shown so the
+    inline backend does not show them twice."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    for part in parts:
+        if isinstance(part, (list, tuple)):
+            show(*part)
+            continue
+        display(part)
+        if isinstance(part, plt.Figure):
+            plt.close(part)

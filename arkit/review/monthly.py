@@ -1,0 +1,273 @@
+"""The monthly DSO & delinquency review as a composition of sections.
+
+:func:`build` computes every table once; each ``section_*`` function returns what that section shows —
+Markdown, formatted tables and figures — so ``notebooks/monthly_review.ipynb`` stays a thin list of calls.
+A section whose data the ledger lacks (no activity log, no credit limits, no payment plans) says so in one
+sentence instead of showing an empty table.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown
+
+from ..aging import aging, aging_summary, bucket_labels
+from ..model import Ledger
+from . import charts
+from .display import ReportBook, table
+from .headline import change_drivers, concentration, headline, month_end, monthly_figures, summary_sentences
+from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
+from .signals import customer_signals
+from .worklist import worklist as build_worklist
+
+
+def esc(text) -> str:
+    """Untrusted text for Markdown/HTML: escaped, and Markdown's own markup characters neutralised."""
+    s = html.escape(str(text))
+    for ch in "\\`*_[]#|~":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+@dataclass
+class MonthlyReview:
+    ledger: Ledger
+    as_of: pd.Timestamp
+    policy: dict
+    figures: pd.DataFrame
+    headline: pd.DataFrame
+    drivers: pd.DataFrame
+    summary: pd.DataFrame
+    items: pd.DataFrame
+    trend: pd.DataFrame
+    signals: pd.DataFrame
+    segments: pd.DataFrame
+    plans: pd.DataFrame | None
+    worklist: pd.DataFrame
+    roll: pd.DataFrame | None
+    rolled_91: dict | None
+    book: ReportBook = field(default_factory=ReportBook)
+    letters: pd.DataFrame | None = None
+
+    @property
+    def currency(self) -> str:
+        cur = self.ledger.invoices["currency"].dropna().unique()
+        return str(cur[0]) if len(cur) == 1 else ""
+
+    @property
+    def has_activities(self) -> bool:
+        return len(self.ledger.activities) > 0
+
+
+def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyReview:
+    """Compute every table of the review for the month ending ``as_of``."""
+    from .plans import plans_in_force
+    from .rollrates import roll_rates, rolled_into_91
+
+    as_of = pd.Timestamp(as_of).normalize()
+    buckets = tuple(policy["buckets"])
+    figures = monthly_figures(ledger, as_of, months=months, buckets=buckets)
+    head = headline(figures, policy=policy)
+    drivers = change_drivers(ledger, as_of)
+    summary = aging_summary(ledger, as_of, buckets=buckets)
+    items = aging(ledger, as_of, buckets=buckets)
+    from .headline import aging_trend
+
+    trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
+    sig = customer_signals(ledger, as_of)
+    seg = segment_customers(ledger, as_of, policy=policy, signals=sig)
+    plans = plans_in_force(ledger, as_of) if len(ledger.activities) else None
+    wl = build_worklist(ledger, as_of, policy=policy, segments=seg, plans=plans)
+    roll = roll_rates(ledger, as_of, buckets=buckets)
+    r91 = rolled_into_91(ledger, as_of, buckets=buckets)
+    return MonthlyReview(ledger, as_of, policy, figures, head, drivers, summary, items, trend, sig, seg, plans, wl, roll, r91)
+
+
+# --------------------------------------------------------------------------------------------- sections
+
+
+def section_headline(r: MonthlyReview) -> list:
+    """Headline figures with change on last month and gap to target, and the plain-language summary."""
+    bullets = "\n".join(f"- {esc(s)}" for s in summary_sentences(r.headline, r.drivers))
+    h = r.headline.copy()
+    h["status"] = h["on_target"].map({True: "on target", False: "off target"}).fillna("")
+    shown = h[["label", "unit", "value", "previous", "change", "target", "gap", "status"]].rename(
+        columns={"label": "Figure", "unit": "Unit", "value": "This month", "previous": "Last month", "change": "Change", "target": "Target", "gap": "Gap to target", "status": "Status"}
+    )
+    r.book.add("headline", h[["figure", "label", "unit", "value", "previous", "change", "target", "gap", "on_target"]])
+    r.book.add("monthly figures", r.figures.reset_index())
+    return [
+        Markdown(bullets),
+        table(shown, money=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %"),
+    ]
+
+
+def section_aging(r: MonthlyReview) -> list:
+    """Open AR by bucket (chart and table), the 13-month aging trend, and the DSO/BPDSO/ADD and CEI trends."""
+    labels = bucket_labels(r.policy["buckets"])
+    totals = r.summary[labels].sum() if len(r.summary) else pd.Series(0.0, index=labels)
+    total = totals.sum()
+    tbl = pd.DataFrame({"Bucket (days past due)": labels, "Open amount": totals.to_numpy(), "Share of AR": (totals / total * 100).to_numpy() if total else 0.0, "Items": r.items["bucket"].value_counts().reindex(labels).fillna(0).astype(int).to_numpy()})
+    tbl.loc[len(tbl)] = ["Total", total, 100.0 if total else 0.0, int(len(r.items))]
+    r.book.add("aging by customer", r.summary)
+    r.book.add("open items", r.items)
+    r.book.add("aging trend", r.trend.reset_index())
+    t = r.policy["targets"]
+    out = [
+        charts.aging_bars(totals, as_of=r.as_of, currency=r.currency),
+        table(tbl, money=["Open amount"], pct=["Share of AR"]),
+        charts.aging_trend_chart(r.trend, currency=r.currency),
+        charts.dso_trend_chart(r.figures, target=t.get("dso")),
+        charts.cei_trend_chart(r.figures, target=t.get("cei")),
+    ]
+    return out
+
+
+def section_roll_rates(r: MonthlyReview) -> list:
+    """Where last month's open AR went: the flow matrix between buckets and the share that rolled into 91+."""
+    from .rollrates import roll_rate_pct
+
+    if r.roll is None or r.roll["start_total"].sum() == 0:
+        return [Markdown("Nothing was open at the previous month end, so there is no flow to show.")]
+    pct = roll_rate_pct(r.roll)
+    r.book.add("roll rates", r.roll.reset_index())
+    x = r.rolled_91
+    text = (
+        f"Of the {x['open_at_start']:,.2f} open at {pd.Timestamp(x['start']):%d %b %Y}, **{x['amount']:,.2f} "
+        f"({x['pct_of_open']:.1f} %) rolled into {x['bucket']}** by {pd.Timestamp(x['as_of']):%d %b %Y}."
+    )
+    cols = [c for c in pct.columns if c != "start_total"]
+    return [
+        Markdown(text),
+        charts.roll_rate_heatmap(pct[cols]),
+        table(r.roll.reset_index().rename(columns={"from_bucket": "From bucket", "collected": "Collected", "start_total": "Start total"}), money=[*[c for c in r.roll.columns if c not in ("start_total",)], "Collected", "Start total"], caption="Amounts: each row's open AR a month earlier, split by where it is now"),
+    ]
+
+
+def section_concentration(r: MonthlyReview) -> list:
+    """Top 10 customers by past-due amount and the share of AR the 10 largest customers hold."""
+    top, stats = concentration(r.summary, n=10)
+    r.book.add("top past due", top)
+    text = (
+        f"The 10 largest customers hold **{stats['top_share_of_ar']:.1f} %** of open AR "
+        f"({stats['customers_with_ar']} customers have a balance); the 10 largest past-due balances are "
+        f"**{stats['top_share_of_past_due']:.1f} %** of all past-due AR."
+    )
+    if top.empty:
+        return [Markdown(text), Markdown("No customer has a past-due balance.")]
+    shown = top.rename(columns={"customer_id": "Customer", "customer_name": "Name", "total": "Open AR", "past_due": "Past due", "share_of_past_due": "Share of past due", "oldest_bucket": "Oldest bucket"})
+    return [Markdown(text), table(shown, money=["Open AR", "Past due"], pct=["Share of past due"])]
+
+
+def section_signals(r: MonthlyReview) -> list:
+    """Per customer: worsening days-late trend, broken promises, contacts without response, open disputes
+    and their age, credit-limit utilisation and breaches."""
+    s = r.signals
+    r.book.add("signals", s)
+    notes = []
+    if not r.has_activities:
+        notes.append(Markdown("This ledger has no collections activity log: promises, contacts and disputes cannot be assessed; only payment trends and credit limits are shown."))
+    if s["credit_limit"].isna().all():
+        notes.append(Markdown("No credit limits are recorded, so utilisation is not shown."))
+    flagged = s[s["signals"] > 0].sort_values(["signals", "past_due_ar"], ascending=False)
+    counts = pd.DataFrame(
+        {
+            "Signal": ["Paying > 5 days later than before", "Broken promise (6 months)", "2+ contacts without response (90 days)", "Open dispute", "Over credit limit", "Item > 60 days past due"],
+            "Customers": [int((s["days_late_trend"] > 5).sum()), int((s["promises_broken"] > 0).sum()), int((s["unanswered_contacts"] >= 2).sum()), int((s["open_disputes"] > 0).sum()), int(s["over_limit"].sum()), int((s["oldest_days_past_due"] > 60).sum())],
+        }
+    )
+    shown = flagged[["customer_id", "customer_name", "past_due_ar", "oldest_days_past_due", "days_late_trend", "promises_broken", "unanswered_contacts", "open_disputes", "oldest_dispute_days", "utilisation", "signals"]].copy()
+    shown["utilisation"] = shown["utilisation"] * 100
+    shown = shown.rename(columns={"customer_id": "Customer", "customer_name": "Name", "past_due_ar": "Past due", "oldest_days_past_due": "Oldest (days)", "days_late_trend": "Days-late trend", "promises_broken": "Broken promises", "unanswered_contacts": "Unanswered", "open_disputes": "Open disputes", "oldest_dispute_days": "Oldest dispute (days)", "utilisation": "Credit used", "signals": "Signals"})
+    return [*notes, table(counts), table(shown, money=["Past due"], pct=["Credit used"], days=["Days-late trend"], caption="Customers with at least one signal, most signals first", max_rows=40)]
+
+
+def section_segments(r: MonthlyReview) -> list:
+    """Segments (prompt, good customer slipping, chronic late, new, at risk, irregular) with the explainable
+    risk score and its drivers."""
+    s = r.segments
+    r.book.add("segments", s.drop(columns=[c for c in s.columns if c.startswith("pts_")]))
+    g = s.groupby("segment").agg(customers=("customer_id", "size"), open_ar=("open_ar", "sum"), past_due=("past_due_ar", "sum"), avg_risk=("risk_score", "mean"))
+    order = [k for k in SEGMENT_LABELS if k in g.index]
+    g = g.reindex(order)
+    g.index = [SEGMENT_LABELS[k] for k in g.index]
+    g = g.rename_axis("Segment").reset_index().rename(columns={"customers": "Customers", "open_ar": "Open AR", "past_due": "Past due", "avg_risk": "Average risk score"})
+    watch = s[s["segment"].isin(["at_risk", "good_slipping"])].sort_values("risk_score", ascending=False)
+    shown = watch[["customer_id", "customer_name", "segment_label", "risk_score", "risk_drivers", "reason", "past_due_ar"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "segment_label": "Segment", "risk_score": "Risk score (0-100)", "risk_drivers": "Drivers (points)", "reason": "Why", "past_due_ar": "Past due"})
+    legend = "; ".join(f"{d} up to {p}" for p, d in RISK_DRIVERS.values())
+    return [
+        table(g, money=["Open AR", "Past due"], days=["Average risk score"]),
+        Markdown(f"The risk score adds points for: {esc(legend)}."),
+        table(shown, money=["Past due"], days=["Risk score (0-100)"], caption="Customers at risk of default and good customers slipping", max_rows=40),
+    ]
+
+
+def section_plans(r: MonthlyReview) -> list:
+    """Payment plans in force and their compliance (installments kept or missed)."""
+    from .plans import plan_compliance
+
+    if r.plans is None or len(r.plans) == 0:
+        return [Markdown("No payment plans are recorded in the activity log.")]
+    r.book.add("payment plans", r.plans)
+    comp = plan_compliance(r.plans)
+    comp_df = comp if isinstance(comp, pd.DataFrame) else pd.DataFrame([comp])
+    active = r.plans[r.plans["status"] != "completed"]
+    money = [c for c in r.plans.columns if c in ("amount", "paid_to_date", "amount_promised", "amount_collected", "due_amount")]
+    return [table(comp_df, money=[c for c in comp_df.columns if "amount" in c or "collected" in c or "promised" in c], pct=[c for c in comp_df.columns if "pct" in c]), table(active, money=money, caption="Plans not yet completed", max_rows=40)]
+
+
+def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
+    """The collections worklist: next ladder step per customer, prioritised by expected recovery."""
+    w = r.worklist
+    r.book.add("worklist", w)
+    if output_dir is not None and len(w):
+        wb = ReportBook()
+        wb.add("worklist", w)
+        wb.save(Path(output_dir) / "worklist.xlsx")
+    if w.empty:
+        return [Markdown("No customer needs a collections action this month.")]
+    by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
+    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "past_due_amount", "expected_recovery", "reason"]].rename(columns={"priority": "#", "customer_id": "Customer", "customer_name": "Name", "segment": "Segment", "step": "Next step", "owner": "Owner", "oldest_days_past_due": "Oldest (days)", "past_due_amount": "Past due", "expected_recovery": "Expected recovery", "reason": "Why"})
+    return [
+        table(by_step.rename(columns={"step": "Step", "customers": "Customers", "past_due": "Past due"}), money=["Past due"]),
+        table(shown, money=["Past due", "Expected recovery"], max_rows=50),
+    ]
+
+
+def section_letters(r: MonthlyReview, *, output_dir) -> list:
+    """Draft letters for every worklist action that needs one (never sent)."""
+    from ..letters import draft_letters
+
+    need = r.worklist[r.worklist["letter"].notna()] if len(r.worklist) else r.worklist
+    if need.empty:
+        return [Markdown("No worklist action needs a letter this month.")]
+    r.letters = draft_letters(need, r.items, policy=r.policy, as_of=r.as_of, out_dir=output_dir)
+    r.book.add("letters", r.letters)
+    shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
+    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"])]
+
+
+def section_data(r: MonthlyReview) -> list:
+    """What was loaded (rows read, accepted, quarantined) and the definitions of the figures."""
+    rep = r.ledger.load_report
+    out = []
+    if rep is not None:
+        out.append(table(rep.summary.reset_index()[["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]], money=["amount_accepted", "amount_quarantined"]))
+        if len(rep.quarantine):
+            r.book.add("quarantine", rep.quarantine)
+            out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
+    return out
+
+
+def save_book(r: MonthlyReview, output_dir, name: str = "monthly-review.xlsx"):
+    """Write the Excel appendix of every table shown."""
+    return r.book.save(Path(output_dir) / name)
+
+
+def close_figures() -> None:
+    plt.close("all")
