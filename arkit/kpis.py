@@ -122,24 +122,37 @@ def open_and_current_cents(ledger: Ledger, days_: np.ndarray) -> tuple[np.ndarra
     ``current``.
     """
     p = prepared(ledger)
-    inv_sorted = np.sort(p.inv_date)
-    inv_c = np.concatenate([[0], np.cumsum(p.inv_cents[np.argsort(p.inv_date, kind="stable")])])
-    pay_order = np.argsort(p.pay_date, kind="stable")
-    pay_sorted = p.pay_date[pay_order]
-    pay_c = np.concatenate([[0], np.cumsum(p.pay_cents[pay_order])])
-    opened = inv_c[np.searchsorted(inv_sorted, days_, side="right")] - pay_c[np.searchsorted(pay_sorted, days_, side="right")]
-    # payments applied to an invoice carry that invoice's dates
+    days_ = np.asarray(days_, dtype="int64")
+    big = np.iinfo("int64").max // 4
     has_inv = p.pay_inv >= 0
     pinv = np.maximum(p.pay_inv, 0)
-    p_inv_date = np.where(has_inv, p.inv_date[pinv] if len(p.inv_date) else 0, np.iinfo("int64").max)
-    p_inv_due = np.where(has_inv, p.inv_due[pinv] if len(p.inv_due) else 0, np.iinfo("int64").min)
-    current = np.empty(len(days_), dtype="int64")
-    for k, d in enumerate(days_):  # one pass per month end, vectorised over the ledger
-        inv_cur = (p.inv_date <= d) & (p.inv_due >= d)
-        pay_cur = (p.pay_date <= d) & (p_inv_date <= d) & (p_inv_due >= d)
-        loose_today = (p.pay_date == d) & ~((p_inv_date <= d))
-        current[k] = p.inv_cents[inv_cur].sum() - p.pay_cents[pay_cur].sum() - p.pay_cents[loose_today].sum()
-    return opened.astype("int64"), current
+    n_inv = len(p.inv_date)
+    # the dates of the invoice each payment is applied to (never, for unapplied cash)
+    p_inv_date = np.where(has_inv, p.inv_date[pinv] if n_inv else big, big)
+    # an invoice is current on the days invoice_date ≤ D ≤ due_date (a due date before the invoice date,
+    # which validation quarantines, counts as due on the invoice date)
+    inv_due = np.maximum(p.inv_due, p.inv_date)
+    p_inv_due = np.where(has_inv, inv_due[pinv] if n_inv else big, big)
+
+    def cum_le(keys: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+        """Σ amounts with key ≤ D, for every D in days_."""
+        order = np.argsort(keys, kind="stable")
+        c = np.concatenate([[0], np.cumsum(amounts[order])])
+        return c[np.searchsorted(keys[order], days_, side="right")]
+
+    inv_le = cum_le(p.inv_date, p.inv_cents)
+    pay_le = cum_le(p.pay_date, p.pay_cents)
+    opened = inv_le - pay_le
+    # Σ over invoice_date ≤ D ≤ due: (invoice_date ≤ D) minus (due < D), since due < D implies date < D
+    inv_cur = inv_le - cum_le(inv_due + 1, p.inv_cents)
+    # payments dated ≤ D to such invoices: max(payment_date, invoice_date) ≤ D, minus those with due < D
+    pay_cur = cum_le(np.maximum(p.pay_date, p_inv_date), p.pay_cents) - cum_le(np.maximum(p.pay_date, np.where(has_inv, p_inv_due + 1, big)), p.pay_cents)
+    # cash received on D itself that is not applied to an invoice issued by D is current that day
+    on_day = np.isin(p.pay_date, days_) & (p_inv_date > p.pay_date)
+    loose = pd.Series(p.pay_cents[on_day]).groupby(p.pay_date[on_day]).sum()
+    loose_today = loose.reindex(days_, fill_value=0).to_numpy(dtype="int64")
+    current = inv_cur - pay_cur - loose_today
+    return opened.astype("int64"), current.astype("int64")
 
 
 def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
@@ -165,8 +178,9 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     if len(ends) == 0:
         raise ValueError(f"no month end lies between {start} and {end}")
     p = prepared(ledger)
-    first_day = min([int(p.inv_date.min())] if len(p.inv_date) else [] + [day_number(ends[0])])
-    first_day = min(first_day, day_number(ends[0] - pd.offsets.MonthBegin(dso_window + 1)))
+    first_day = day_number(ends[0] - pd.offsets.MonthBegin(dso_window + 1))
+    if len(p.inv_date):
+        first_day = min(first_day, int(p.inv_date.min()))
     months = _month_range(first_day, ends[-1])
     sales = monthly_sales(ledger, months)
     colls = monthly_collections(ledger, months)
@@ -174,8 +188,8 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
 
     eval_days = np.array([day_number(e) for e in ends], dtype="int64")
     prev_days = np.array([day_number(e - pd.offsets.MonthEnd(1)) for e in ends], dtype="int64")
-    open_c, cur_c = open_and_current_cents(ledger, eval_days)
-    prev_open_c, _ = open_and_current_cents(ledger, prev_days[:1]) if len(prev_days) else (np.array([]), None)
+    both_open, both_cur = open_and_current_cents(ledger, np.concatenate([eval_days, prev_days[:1]]))
+    open_c, cur_c, prev_open_c = both_open[:-1], both_cur[:-1], both_open[-1:]
 
     rows = []
     pos = {m: i for i, m in enumerate(months)}
