@@ -80,7 +80,7 @@ def worklist(
     seg = segments.set_index("customer_id")
     act = ledger.activities[ledger.activities["date"] <= as_of]
     # actions logged since the reference item's due date (vectorised join, then sets per customer)
-    a = act.merge(ref[["due_date"]], left_on="customer_id", right_index=True)
+    a = act.merge(ref[["due_date"]].reset_index(), on="customer_id")
     a = a[a["date"] >= a["due_date"] - pd.Timedelta(days=3)]
     done = a.groupby("customer_id")["action"].agg(set)
     on_hold = _on_hold(act)

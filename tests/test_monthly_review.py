@@ -1,0 +1,78 @@
+"""The monthly review assembled from its sections, on the sample ledger and on hostile text."""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from IPython.display import Markdown
+
+from arkit.model import Ledger
+from arkit.policy import load_policy
+from arkit.review import monthly
+from arkit.sample import make_sample_ledger
+
+AS_OF = "2026-06-30"
+HOSTILE = "<script>alert(1)</script> & =HYPERLINK(\"http://x\",\"pay\") *bold* [link](http://x)"
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory):
+    frames = make_sample_ledger(n_invoices=3000, seed=5, as_of=AS_OF)
+    # every customer gets a hostile name
+    frames["customers"]["customer_name"] = HOSTILE + " " + frames["customers"]["customer_id"]
+    frames["invoices"]["customer_name"] = HOSTILE + " " + frames["invoices"]["customer_id"]
+    led = Ledger.from_frames(**frames)
+    return monthly.build(led, AS_OF, policy=load_policy())
+
+
+def _render(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Markdown):
+            out.append(p.data)
+        elif isinstance(p, plt.Figure):
+            assert p.axes and p.axes[0].get_title(loc="left")  # every figure has a title
+            plt.close(p)
+        else:
+            out.append(p.to_html())
+    return "\n".join(out)
+
+
+def test_every_section_renders(review, tmp_path):
+    sections = [
+        monthly.section_headline(review),
+        monthly.section_aging(review),
+        monthly.section_roll_rates(review),
+        monthly.section_concentration(review),
+        monthly.section_signals(review),
+        monthly.section_segments(review),
+        monthly.section_plans(review),
+        monthly.section_worklist(review, output_dir=tmp_path),
+        monthly.section_letters(review, output_dir=tmp_path),
+        monthly.section_data(review),
+    ]
+    html = "\n".join(_render(s) for s in sections)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    book = monthly.save_book(review, tmp_path)
+    assert book.exists() and (tmp_path / "worklist.xlsx").exists()
+    xl = pd.ExcelFile(book, engine="calamine")
+    assert {"headline", "aging by customer", "worklist", "segments", "signals"} <= set(xl.sheet_names)
+
+
+def test_headline_reconciles_with_aging(review):
+    h = review.headline.set_index("figure")
+    assert round(h.loc["open_ar", "value"], 2) == round(review.summary["total"].sum(), 2)
+    assert round(review.trend["total"].iloc[-1], 2) == round(h.loc["open_ar", "value"], 2)
+
+
+def test_escape_neutralises_markdown_and_html():
+    assert monthly.esc("<b>x</b> *y*") == "&lt;b&gt;x&lt;/b&gt; \\*y\\*"
+
+
+def test_section_without_activity_log_says_so():
+    frames = make_sample_ledger(n_invoices=800, seed=6, as_of=AS_OF)
+    led = Ledger.from_frames(frames["invoices"], frames["payments"], frames["customers"])
+    r = monthly.build(led, AS_OF, policy=load_policy())
+    parts = monthly.section_signals(r)
+    assert isinstance(parts[0], Markdown) and "no collections activity log" in parts[0].data
+    assert "No payment plans" in monthly.section_plans(r)[0].data
