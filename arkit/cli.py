@@ -39,6 +39,15 @@ def _month(text: str) -> str:
     return text
 
 
+def _quarter(text: str) -> str:
+    from .render import _parse_quarter
+
+    try:
+        return _parse_quarter(text)
+    except LedgerError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a quarter such as 2026Q3") from None
+
+
 def _buckets(text: str) -> tuple[int, ...]:
     try:
         edges = tuple(int(x) for x in text.split(",") if x.strip())
@@ -85,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--invoices", type=int, default=20000)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--as-of", type=_date, default=None)
+
+    r = sub.add_parser("run", help="execute a report notebook and write its HTML report, workbook and audit notebook")
+    r.add_argument("report", help="monthly-review, incentives, policy-review (or a path to an .ipynb)")
+    r.add_argument("--ledger", type=Path, required=True, help="the ledger export (file or folder)")
+    r.add_argument("--source", default="generic", help="mapping preset name or YAML path (default: generic)")
+    when = r.add_mutually_exclusive_group()
+    when.add_argument("--as-of", type=_date, help="monthly reports: the as-of date, e.g. 2026-06-30")
+    when.add_argument("--quarter", type=_quarter, help="quarterly reports: the quarter, e.g. 2026Q3")
+    r.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
+    r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
     d.add_argument("--out", type=Path, default=Path("reports/demo"))
@@ -158,6 +178,27 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def cmd_run(args) -> int:
+    from .render import render_report
+
+    as_of = args.as_of.date().isoformat() if args.as_of is not None else None
+    result = render_report(
+        args.report, ledger=args.ledger, as_of=as_of, quarter=args.quarter, out_dir=args.out,
+        source=args.source, policy=args.policy, timeout=args.timeout,
+    )
+    print(f"{result['report']} {result['period']} rendered in {result['seconds']:.1f} s:")
+    for path in [*result["files"], result["index"]]:
+        print(f"  {_shown(path)}{'/' if path.is_dir() else ''}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -165,7 +206,7 @@ def cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "aging": cmd_aging, "kpis": cmd_kpis, "sample": cmd_sample, "demo": cmd_demo}
+COMMANDS = {"validate": cmd_validate, "aging": cmd_aging, "kpis": cmd_kpis, "sample": cmd_sample, "run": cmd_run, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,760 @@
+"""Render a parameterised report notebook into a self-contained HTML report for controllers.
+
+>>> from arkit.render import render_report
+>>> render_report("monthly-review", ledger="exports/ledger.xlsx", as_of="2026-06-30")
+{'report': 'monthly-review', 'period': '2026-06', 'html': PosixPath('reports/2026-06/monthly-review.html'), ...}
+
+What happens, in order:
+
+1. The notebook (``notebooks/<name>.ipynb``, or any ``.ipynb`` path given as ``report``) is executed by
+   Papermill with the parameters ``ledger_path``, ``source``, ``as_of`` (monthly reports, an ISO date) or
+   ``quarter`` (quarterly reports, e.g. ``"2026Q3"``), ``policy_path`` and ``output_dir`` plus ``params``.
+   Only the parameters the notebook's ``parameters`` cell declares are passed; an explicit ``policy`` or a
+   ``params`` key the notebook does not declare is an error (a typo would otherwise be ignored silently).
+2. Everything is produced in a staging folder ``<out_dir>/.staging-<report>-<random>/``: the executed
+   notebook, the HTML, and the side files the notebook writes into ``output_dir`` (its Excel workbook,
+   ``letters/``...). The working directory of the kernel is the notebook's folder, as in JupyterLab.
+3. The HTML is exported with nbconvert's ``HTMLExporter`` and the template ``arkit/templates/arkit_report``
+   (lab cell markup, arkit's own head and stylesheet): no code, no prompts, no stderr stream (warnings,
+   logging, progress bars), no warning lines in stdout, no traceback, no script, no MathJax/require.js,
+   no web font; figures are inline base64 PNGs. Cells tagged ``remove-cell`` are left out, and the outputs
+   of cells tagged ``remove-output``. :func:`check_offline` then inspects the HTML; any problem fails the run.
+4. The files are moved into ``<out_dir>/<YYYY-MM>/`` (monthly) or ``<out_dir>/<YYYYQn>/`` (quarterly) with
+   ``os.replace`` — side files first, then the executed notebook (the audit trail), the HTML last — and
+   ``<out_dir>/index.html`` is rewritten. A re-run replaces the previous files (a side folder such as
+   ``letters/`` is replaced whole). A failure removes the staging folder and leaves the files of an earlier
+   successful run as they were, so no half-finished HTML ever appears.
+
+The kernel: an explicitly named kernelspec, ``arkit-report``, written into the staging folder and found
+through a kernel manager whose kernelspec search path is only that folder (no global ``JUPYTER_PATH``
+change, so concurrent renders and a JupyterLab in the same process are unaffected). Its ``argv[0]`` is
+``sys.executable``: the notebook runs on the interpreter that runs arkit — in CI the venv, the only one
+with arkit installed — whatever ``python3`` kernels are installed for the user or the system. Its env sets
+``MPLBACKEND`` to the inline backend, so a ``MPLBACKEND=Agg`` in the caller's environment cannot suppress
+the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import LedgerError
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "arkit_report"
+KERNEL_NAME = "arkit-report"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A registered report: its notebook (in ``notebooks/``), the HTML file name, and its period kind."""
+
+    notebook: str
+    html: str
+    period: str  # "month" or "quarter"
+    title: str = ""
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "monthly-review": ReportSpec(notebook="monthly_review.ipynb", html="monthly-review.html", period="month", title="Monthly receivables review"),
+    "incentives": ReportSpec(notebook="incentive_comparison.ipynb", html="incentives.html", period="month", title="Collector incentives"),
+    "policy-review": ReportSpec(notebook="policy_review.ipynb", html="policy-review.html", period="quarter", title="Credit policy review"),
+}
+
+
+class ReportError(LedgerError):
+    """A report could not be rendered: the message names the report, the section and the error."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# Report, period, parameters
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    name: str
+    title: str
+    notebook: Path
+    stem: str  # file stem of the HTML, the executed notebook
+    period_kind: str | None  # None: decided by as_of / quarter (notebook given as a path)
+
+
+def _available() -> str:
+    names = [n for n, s in REPORTS.items() if (NOTEBOOKS_DIR / s.notebook).is_file()]
+    return ", ".join(names) if names else "none yet"
+
+
+def _resolve(report) -> _Resolved:
+    text = os.fspath(report) if isinstance(report, os.PathLike) else str(report)
+    if isinstance(report, os.PathLike) or text.endswith(".ipynb"):
+        path = Path(text).expanduser().resolve()
+        if not path.is_file():
+            raise LedgerError(f"notebook {text} not found; available reports: {_available()}")
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "-", path.stem).strip("-") or "report"
+        return _Resolved(stem, _notebook_title(path) or stem.replace("-", " ").capitalize(), path, stem, None)
+    spec = REPORTS.get(text)
+    if spec is None:
+        raise LedgerError(f"unknown report '{text}'; available reports: {_available()}")
+    path = NOTEBOOKS_DIR / spec.notebook
+    if not path.is_file():
+        raise LedgerError(f"report '{text}' has no notebook yet (notebooks/{spec.notebook} is missing); available reports: {_available()}")
+    return _Resolved(text, spec.title or text, path, Path(spec.html).stem, spec.period)
+
+
+def _notebook_title(path: Path) -> str | None:
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 — unreadable notebooks fail later with a proper message
+        return None
+    if nb.metadata.get("title"):
+        return str(nb.metadata["title"])
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+?)\s*#*\s*$", cell.source, re.M)
+            if m:
+                return m.group(1)
+    return None
+
+
+@dataclass(frozen=True)
+class _Period:
+    kind: str  # "month" | "quarter"
+    key: str  # folder name: 2026-06 | 2026Q3
+    label: str  # June 2026 | 2026 Q3
+    as_of: str | None  # ISO date for monthly reports
+
+
+def _parse_quarter(quarter) -> str:
+    m = re.fullmatch(r"\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*", str(quarter))
+    if not m:
+        raise LedgerError(f"'{quarter}' is not a quarter such as 2026Q3")
+    return f"{m.group(1)}Q{m.group(2)}"
+
+
+def _parse_date(value) -> dt.date:
+    """A date, datetime, Timestamp or ISO string ``YYYY-MM-DD`` (nothing ambiguous such as "06/07/2026")."""
+    import pandas as pd
+
+    if isinstance(value, str) and not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        raise LedgerError(f"'{value}' is not a date such as 2026-06-30")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise LedgerError(f"'{value}' is not a date such as 2026-06-30")
+    return ts.date()
+
+
+def _period(res: _Resolved, as_of, quarter) -> _Period:
+    kind = res.period_kind
+    if kind is None:
+        if as_of is not None and quarter is not None:
+            raise LedgerError(f"{res.name}: give either as_of (a monthly report) or quarter (a quarterly report), not both")
+        if as_of is None and quarter is None:
+            raise LedgerError(f"{res.name} needs as_of (a date such as 2026-06-30) or quarter (such as 2026Q3)")
+        kind = "month" if as_of is not None else "quarter"
+    if kind == "month":
+        if quarter is not None:
+            raise LedgerError(f"{res.name} is a monthly report: give --as-of DATE (such as 2026-06-30), not a quarter")
+        if as_of is None:
+            raise LedgerError(f"{res.name} is a monthly report and needs --as-of DATE (such as 2026-06-30)")
+        d = _parse_date(as_of)
+        return _Period("month", f"{d:%Y-%m}", f"{d:%B %Y}", d.isoformat())
+    if as_of is not None:
+        raise LedgerError(f"{res.name} is a quarterly report: give --quarter (such as 2026Q3), not an as-of date")
+    if quarter is None:
+        raise LedgerError(f"{res.name} is a quarterly report and needs --quarter (such as 2026Q3)")
+    q = _parse_quarter(quarter)
+    return _Period("quarter", q, f"{q[:4]} {q[4:]}", None)
+
+
+def _parameters(res: _Resolved, period: _Period, *, ledger: Path, source: str, policy: Path | None, output_dir: Path, params: dict | None) -> dict:
+    import papermill as pm
+
+    try:
+        declared = pm.inspect_notebook(str(res.notebook))
+    except Exception as exc:  # noqa: BLE001
+        raise LedgerError(f"notebook {res.notebook} cannot be read: {_first_line(exc)}") from None
+    if not declared:
+        raise LedgerError(f"notebook {res.notebook} has no cell tagged 'parameters'; a report notebook needs one")
+    standard = {
+        "ledger_path": str(ledger),
+        "source": source,
+        "as_of": period.as_of,
+        "quarter": period.key if period.kind == "quarter" else None,
+        "policy_path": str(policy) if policy is not None else None,
+        "output_dir": str(output_dir),
+    }
+    if policy is not None and "policy_path" not in declared:
+        raise LedgerError(f"report {res.name} takes no policy file (its notebook declares no policy_path parameter)")
+    unknown = sorted(set(params or {}) - set(declared))
+    if unknown:
+        raise LedgerError(f"report {res.name} has no parameter {', '.join(unknown)}; its parameters are {', '.join(declared)}")
+    values = {k: v for k, v in standard.items() if k in declared}
+    values.update(params or {})
+    return values
+
+
+# --------------------------------------------------------------------------------------------------------
+# Kernel
+
+
+def _write_kernelspec(kernels_dir: Path) -> None:
+    """``<kernels_dir>/arkit-report/kernel.json``: ipykernel on ``sys.executable``, inline figures."""
+    import json
+
+    from ipykernel.kernelspec import get_kernel_dict
+
+    spec_dir = kernels_dir / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    # ipykernel's own spec (its metadata declares CurveZMQ support, so the channels are encrypted), with
+    # argv[0] pinned to this interpreter, an in-memory IPython history, and the inline matplotlib backend.
+    spec = get_kernel_dict(extra_arguments=["--HistoryManager.hist_file=:memory:"], python_arguments=["-Xfrozen_modules=off"])
+    spec["argv"][0] = sys.executable
+    spec["display_name"] = "arkit report (current interpreter)"
+    spec["env"] = {"MPLBACKEND": INLINE_BACKEND, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+
+
+def _kernel_manager_class(kernels_dir: Path, log):
+    """An ``AsyncKernelManager`` (nbclient's default) whose kernelspecs come from ``kernels_dir`` only.
+
+    The kernel process's own stdout/stderr (ipykernel's log lines, e.g. "KeyboardInterrupt caught in
+    kernel" when it is interrupted at shutdown, C-level prints) go to ``log``, not to the caller's terminal;
+    what cells print travels over the kernel's channels into the notebook as usual.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class ReportKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            # Encrypt the kernel's loopback channels (CurveZMQ) where jupyter_client and libzmq can:
+            # safer on a shared machine, and ipykernel >= 7 then does not warn about plain TCP.
+            if self.has_trait("transport_encryption"):
+                import zmq
+
+                if zmq.has("curve"):
+                    self.transport_encryption = "auto"
+
+        async def start_kernel(self, **kw):
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            return await super().start_kernel(**kw)
+
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self):
+            return KernelSpecManager(kernel_dirs=[str(kernels_dir)], ensure_native_kernel=False)
+
+    return ReportKernelManager
+
+
+# --------------------------------------------------------------------------------------------------------
+# Failures
+
+
+def _first_line(exc_or_text) -> str:
+    text = str(exc_or_text).strip()
+    return text.splitlines()[0].strip() if text else ""
+
+
+def _last_line(path: Path | None) -> str:
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    except (OSError, AttributeError):
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _heading(source: str) -> str | None:
+    """The last ATX heading (``# …``) of a markdown cell, outside code fences."""
+    last, fenced = None, False
+    for line in source.splitlines():
+        if re.match(r"^\s{0,3}(```|~~~)", line):
+            fenced = not fenced
+            continue
+        m = None if fenced else re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if m and m.group(1):
+            last = m.group(1)
+    return last
+
+
+def _section(cells, index: int) -> str | None:
+    for cell in reversed(cells[:index]):
+        if cell.get("cell_type") == "markdown":
+            h = _heading(cell.get("source", ""))
+            if h:
+                return h
+    return None
+
+
+def _failed_cell(nb) -> int | None:
+    """Index of the cell that failed or was running when execution stopped (timeout, dead kernel)."""
+    for i, cell in enumerate(nb.cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    for i, cell in enumerate(nb.cells):
+        pm_meta = cell.get("metadata", {}).get("papermill", {})
+        if pm_meta.get("exception") or pm_meta.get("status") in ("running", "failed"):
+            return i
+    return None
+
+
+def _failure(res: _Resolved, executed: Path, exc: BaseException, timeout: float, kernel_log: Path | None = None) -> ReportError:
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    section = None
+    try:
+        nb = nbformat.read(executed, as_version=4)
+        idx = _failed_cell(nb)
+        section = _section(nb.cells, idx) if idx is not None else None
+    except Exception:  # noqa: BLE001 — nothing written yet (e.g. the kernel never started)
+        pass
+    if isinstance(exc, PapermillExecutionError):
+        error = f"{exc.ename}: {_first_line(_ANSI.sub('', str(exc.evalue)))}" if exc.evalue else exc.ename
+    elif isinstance(exc, CellTimeoutError):
+        error = f"a cell took longer than the {timeout:g} s time limit"
+    elif isinstance(exc, DeadKernelError):
+        error = "the Python kernel died (out of memory?)"
+    else:  # the kernel did not start, or papermill/nbclient failed outside a cell
+        error = f"{type(exc).__name__}: {_first_line(exc)}"
+        last = _last_line(kernel_log)
+        if last:
+            error += f" (kernel: {last})"
+    where = f" in section '{section}'" if section else ""
+    return ReportError(f"report {res.name} failed{where}: {error}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTML
+
+
+_WARNING_LINE = re.compile(r"^\S.*:\d+: \w*Warning: ")
+_TD = re.compile(r"<td(?P<attrs>(?:\s[^<>]*)?)>(?P<body>[^<]*)</td>", re.I)
+_NUMBER = re.compile(r"^\s*(?:[-+−(]?\s*[$€£¥]?\s*(?:\d[\d,.\u202f\u00a0 ]*|nan|NaN|inf)\s*%?\)?|[-–—])\s*$")  # a lone dash: n/a in a number column
+
+
+def _strip_warning_lines(text: str) -> str:
+    """Drop ``file.py:12: SomeWarning: message`` lines and the source line Python prints below them."""
+    out, skip_indented = [], False
+    for line in text.splitlines(keepends=True):
+        if _WARNING_LINE.match(line):
+            skip_indented = True
+            continue
+        if skip_indented and line.startswith("  "):
+            skip_indented = False
+            continue
+        skip_indented = False
+        out.append(line)
+    return "".join(out)
+
+
+def _mark_numbers(html: str) -> str:
+    """Add ``class="num"`` to table cells holding a number, so the stylesheet right-aligns them."""
+
+    def repl(m: re.Match) -> str:
+        attrs, body = m.group("attrs") or "", m.group("body")
+        if not body.strip() or not _NUMBER.match(body):
+            return m.group(0)
+        cls = re.search(r'\bclass\s*=\s*"([^"]*)"', attrs)
+        if cls:
+            attrs = attrs[: cls.start(1)] + "num " + attrs[cls.start(1) :]
+        else:
+            attrs += ' class="num"'
+        return f"<td{attrs}>{body}</td>"
+
+    return _TD.sub(repl, html)
+
+
+def _clean_for_html(nb) -> None:
+    """In place: the notebook a controller sees — no stderr, no warnings, no errors, no papermill markers."""
+    keep = []
+    section = None
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell.cell_type == "markdown":
+            section = _heading(cell.source) or section
+        if tags & {"papermill-error-cell-tag", "injected-parameters", "parameters", "remove-cell", "remove_cell"}:
+            continue
+        if cell.cell_type == "code":
+            if tags & {"remove-output", "remove_output"}:
+                cell.outputs = []
+            outputs = []
+            for out in cell.get("outputs", []):
+                kind = out.get("output_type")
+                if kind == "error" or (kind == "stream" and out.get("name") != "stdout"):
+                    continue
+                if kind == "stream":
+                    out["text"] = _strip_warning_lines(out.get("text", ""))
+                    if not out["text"].strip():
+                        continue
+                data = out.get("data")
+                if data is not None:
+                    data.pop("application/vnd.jupyter.stderr", None)
+                    if "text/html" in data:
+                        html = data["text/html"]
+                        data["text/html"] = _mark_numbers("".join(html) if isinstance(html, list) else html)
+                    if not data:
+                        continue
+                    if "image/png" in data or "image/jpeg" in data or "image/svg+xml" in data:
+                        out.setdefault("metadata", {})["arkit_alt"] = f"Figure: {section}" if section else "Figure"
+                outputs.append(out)
+            cell.outputs = outputs
+        keep.append(cell)
+    nb.cells = keep
+
+
+def _export_html(nb, info: dict) -> str:
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = True  # markdown images as data: URIs
+    c.HTMLExporter.anchor_link_text = ""
+    c.CSSHTMLHeaderPreprocessor.enabled = False
+    exporter = HTMLExporter(config=c, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)])
+    html, _ = exporter.from_notebook_node(nb, resources={"arkit": info, "metadata": {"path": info["notebook_dir"]}})
+    return html
+
+
+class _OfflineChecker(HTMLParser):
+    _FORBIDDEN = {"script", "iframe", "frame", "object", "embed", "applet", "base", "portal"}
+    _URL_ATTRS = {"src", "srcset", "poster", "background", "data", "action", "formaction", "xlink:href", "lowsrc", "dynsrc", "ping", "manifest", "longdesc"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_style = False
+
+    def _add(self, problem: str) -> None:
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    @staticmethod
+    def _local(url: str) -> bool:
+        u = url.strip().lower()
+        return u.startswith("data:") or u.startswith("#") or u == ""
+
+    def _css(self, css: str, where: str) -> None:
+        if re.search(r"@import", css, re.I):
+            self._add(f"CSS @import in {where}")
+        for m in re.finditer(r"url\(\s*['\"]?([^'\")]*)", css, re.I):
+            if not self._local(m.group(1)):
+                self._add(f"CSS url({m.group(1)[:80]}) in {where}")
+        if re.search(r"expression\s*\(|javascript:", css, re.I):
+            self._add(f"active CSS in {where}")
+
+    def handle_starttag(self, tag, attrs):
+        tag = tag.lower()
+        if tag in self._FORBIDDEN:
+            src = dict(attrs).get("src")
+            self._add(f"<{tag} src={src[:80]}>" if (tag == "script" and src) else f"<{tag}> element")
+        if tag == "style":
+            self._in_style = True
+        if tag == "meta" and (dict(attrs).get("http-equiv") or "").lower() == "refresh":
+            self._add("<meta http-equiv=refresh>")
+        for name, value in attrs:
+            name, value = name.lower(), value or ""
+            if name.startswith("on"):
+                self._add(f"event handler attribute {name} on <{tag}>")
+            elif name == "style":
+                self._css(value, f"<{tag} style>")
+            elif re.match(r"\s*(javascript|vbscript):", value, re.I) and name in self._URL_ATTRS | {"href"}:
+                self._add(f"{name}={value[:40]} on <{tag}>")
+            elif name == "srcset":
+                for part in value.split(","):
+                    if part.strip() and not self._local(part.strip().split()[0]):
+                        self._add(f"external resource in <{tag} srcset>: {part.strip()[:80]}")
+            elif name in self._URL_ATTRS or (name == "href" and tag not in ("a", "area")):
+                if not self._local(value):
+                    self._add(f"external resource in <{tag} {name}>: {value[:80]}")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag.lower() == "style":
+            self._in_style = False
+
+    def handle_endtag(self, tag):
+        if tag.lower() == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self._css(data, "<style>")
+
+
+def check_offline(html: str) -> list[str]:
+    """Problems that keep ``html`` from being a self-contained page that opens offline, safely.
+
+    Flags any ``<script>`` (arkit's template has none, so one can only come from a notebook output),
+    ``<iframe>``/``<object>``/``<embed>``/``<base>``, event-handler attributes, ``javascript:`` URLs, and
+    any resource that is not a ``data:`` URL: ``src``/``srcset``/``<link href>`` and CSS ``@import``/``url()``.
+    A plain ``<a href>`` link is allowed (it loads nothing). An empty list means the page is fine.
+    """
+    checker = _OfflineChecker()
+    checker.feed(html)
+    checker.close()
+    problems = list(checker.problems)
+    for name, pattern in (("require.js", r"require(\.min)?\.js"), ("MathJax", r"<[^>]*mathjax|MathJax\.")):
+        if re.search(pattern, html, re.I):
+            problems.append(f"{name} reference")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------------------
+# Index
+
+
+_PERIOD_DIR = re.compile(r"^(\d{4})(?:-(\d{2})|Q([1-4]))$")
+
+
+def _period_order(key: str) -> tuple:
+    m = _PERIOD_DIR.match(key)
+    year = int(m.group(1))
+    end_month = int(m.group(2)) if m.group(2) else int(m.group(3)) * 3
+    return (year, end_month, 1 if m.group(3) else 0)
+
+
+def _period_label(key: str) -> str:
+    m = _PERIOD_DIR.match(key)
+    if m.group(2):
+        return dt.date(int(m.group(1)), int(m.group(2)), 1).strftime("%B %Y")
+    return f"{m.group(1)} Q{m.group(3)}"
+
+
+class _MetaReader(HTMLParser):
+    """``<meta name="arkit:KEY" content="…">`` tags of a report's head (attribute order is free)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "meta" and (a.get("name") or "").startswith("arkit:"):
+            self.meta[a["name"][len("arkit:") :]] = a.get("content") or ""
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = f.read(16384)
+    except OSError:
+        return None
+    reader = _MetaReader()
+    reader.feed(head.split("</head>")[0])
+    return reader.meta if "report" in reader.meta else None
+
+
+def write_index(out_dir) -> Path:
+    """Write ``<out_dir>/index.html``: every rendered report by period, newest first, relative links."""
+    import jinja2
+
+    out = Path(out_dir)
+    periods = []
+    for folder in sorted((p for p in out.iterdir() if p.is_dir() and _PERIOD_DIR.match(p.name)), key=lambda p: _period_order(p.name), reverse=True) if out.is_dir() else []:
+        reports = []
+        for html in sorted(folder.glob("*.html")):
+            meta = _read_meta(html)
+            if meta is None:
+                continue
+            files = [p for p in (html.with_suffix(".xlsx"), html.with_suffix(".ipynb")) if p.is_file()]
+            reports.append(
+                {
+                    "title": meta.get("title") or meta["report"],
+                    "href": f"{quote(folder.name)}/{quote(html.name)}",
+                    "ledger": meta.get("ledger", ""),
+                    "generated": meta.get("generated-label") or meta.get("generated", ""),
+                    "files": [{"name": "workbook" if p.suffix == ".xlsx" else "notebook", "href": f"{quote(folder.name)}/{quote(p.name)}"} for p in files],
+                }
+            )
+        if reports:
+            periods.append({"label": _period_label(folder.name), "reports": sorted(reports, key=lambda r: r["title"].lower())})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, keep_trailing_newline=True)
+    css = (TEMPLATES_DIR / TEMPLATE_NAME / "static" / "report.css").read_text(encoding="utf-8")
+    page = env.get_template("index.html.j2").render(periods=periods, css=css, folder=out.resolve().name, updated=_now_label())
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".index-{uuid.uuid4().hex[:8]}.html"
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out / "index.html")
+    return out / "index.html"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Render
+
+
+def _now_label(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now().astimezone()
+    return now.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _move_into_place(src: Path, dest: Path, trash: Path) -> None:
+    """os.replace a file; a folder replaces the previous one whole (old one moved to ``trash`` first)."""
+    if src.is_dir() and dest.exists():
+        if dest.is_dir() and not dest.is_symlink():
+            os.replace(dest, trash / f"{dest.name}-{uuid.uuid4().hex[:8]}")
+        else:
+            dest.unlink()
+    elif dest.is_dir() and not dest.is_symlink():
+        os.replace(dest, trash / f"{dest.name}-{uuid.uuid4().hex[:8]}")
+    os.replace(src, dest)
+
+
+def render_report(
+    report,
+    *,
+    ledger,
+    as_of=None,
+    quarter=None,
+    out_dir="reports",
+    source: str = "generic",
+    policy=None,
+    params: dict | None = None,
+    timeout: float = 900,
+    progress: bool | None = None,
+) -> dict:
+    """Execute a report notebook and publish its HTML, executed notebook and side files.
+
+    ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports need ``as_of``
+    and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones need ``quarter`` (``"2026Q3"``) and go to
+    ``<out_dir>/<YYYYQn>/``. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
+    bar (default: only when stderr is a terminal).
+
+    Returns ``{"report", "title", "period", "html", "notebook", "files", "index", "seconds"}`` (paths
+    absolute; ``files`` every path written into the period folder). Raises :class:`ReportError` when the
+    notebook fails (the message names the section and the error) or the HTML is not self-contained, and
+    :class:`~arkit.errors.LedgerError` for a wrong argument.
+    """
+    started = time.perf_counter()
+    res = _resolve(report)
+    period = _period(res, as_of, quarter)
+    ledger_path = Path(ledger).expanduser()
+    if not ledger_path.exists():
+        raise LedgerError(f"ledger {ledger} not found")
+    ledger_path = ledger_path.resolve()
+    policy_path = None
+    if policy is not None:
+        policy_path = Path(policy).expanduser()
+        if not policy_path.is_file():
+            raise LedgerError(f"policy file {policy} not found")
+        policy_path = policy_path.resolve()
+
+    out = Path(out_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / f".staging-{res.stem}-{uuid.uuid4().hex[:10]}"
+    staging.mkdir()
+    try:
+        files_dir = staging / "files"
+        files_dir.mkdir()
+        kernels_dir = staging / "kernels"
+        _write_kernelspec(kernels_dir)
+        values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
+
+        executed = staging / f"{res.stem}.ipynb"
+        with open(staging / "kernel.log", "wb") as log:
+            _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
+
+        import nbformat
+
+        dest = out / period.key
+        nb = nbformat.read(executed, as_version=4)
+        generated = dt.datetime.now().astimezone()
+        # the audit trail says where it and its report were published, and which interpreter ran it
+        nb.metadata.setdefault("papermill", {})["output_path"] = str(dest / executed.name)
+        nb.metadata["arkit"] = {"report": res.name, "period": period.key, "html": f"{res.stem}.html", "python": sys.executable, "rendered": generated.isoformat(timespec="seconds")}
+        nbformat.write(nb, executed)
+        _clean_for_html(nb)
+        info = {
+            "report": res.name,
+            "title": res.title,
+            "period": period.key,
+            "period_label": period.label,
+            "as_of": period.as_of,
+            "ledger": ledger_path.name,
+            "generated": generated.isoformat(timespec="seconds"),
+            "generated_label": _now_label(generated),
+            "notebook_dir": str(res.notebook.parent),
+        }
+        html = _export_html(nb, info)
+        problems = check_offline(html)
+        if problems:
+            raise ReportError(f"report {res.name}: the HTML is not self-contained ({'; '.join(problems[:3])})")
+        staged_html = staging / f"{res.stem}.html"
+        staged_html.write_text(html, encoding="utf-8")
+
+        dest.mkdir(exist_ok=True)
+        trash = staging / "replaced"
+        trash.mkdir()
+        written = []
+        for item in sorted(files_dir.iterdir()):
+            if item.name in (staged_html.name, executed.name):
+                continue  # the notebook cannot overwrite the report itself
+            _move_into_place(item, dest / item.name, trash)
+            written.append(dest / item.name)
+        _move_into_place(executed, dest / executed.name, trash)
+        _move_into_place(staged_html, dest / staged_html.name, trash)
+        written += [dest / executed.name, dest / staged_html.name]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    index = write_index(out)
+    return {
+        "report": res.name,
+        "title": res.title,
+        "period": period.key,
+        "html": dest / staged_html.name,
+        "notebook": dest / executed.name,
+        "files": written,
+        "index": index,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path, log, timeout: float, progress: bool | None) -> None:
+    import papermill as pm
+
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    try:
+        pm.execute_notebook(
+            str(res.notebook),
+            str(executed),
+            parameters=values,
+            kernel_name=KERNEL_NAME,
+            language="python",
+            progress_bar=progress,
+            log_output=False,
+            cwd=str(res.notebook.parent),
+            execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(kernels_dir, log),
+        )
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 — every failure of the notebook becomes one ReportError
+        log.flush()
+        raise _failure(res, executed, exc, timeout, Path(log.name)) from exc
