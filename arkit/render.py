@@ -68,9 +68,9 @@ class ReportSpec:
 
 
 REPORTS: dict[str, ReportSpec] = {
-    "monthly-review": ReportSpec(notebook="monthly_review.ipynb", html="monthly-review.html", period="month", title="Monthly receivables review"),
-    "incentives": ReportSpec(notebook="incentive_comparison.ipynb", html="incentives.html", period="month", title="Collector incentives"),
-    "policy-review": ReportSpec(notebook="policy_review.ipynb", html="policy-review.html", period="quarter", title="Credit policy review"),
+    "monthly-review": ReportSpec(notebook="monthly_review.ipynb", html="monthly-review.html", period="month", title="Monthly DSO & delinquency review"),
+    "incentives": ReportSpec(notebook="incentive_comparison.ipynb", html="incentives.html", period="month", title="Incentive-program comparison"),
+    "policy-review": ReportSpec(notebook="policy_review.ipynb", html="policy-review.html", period="quarter", title="Quarterly credit & collections policy review"),
 }
 
 

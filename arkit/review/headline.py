@@ -117,14 +117,15 @@ def change_drivers(ledger: Ledger, as_of, *, column: str = "past_due") -> pd.Dat
 
 def summary_sentences(head: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
     """A short plain-language summary of the month generated from the figures, e.g.
-    "DSO (countback) rose 3.1 days to 47.0 days (target 45)." and "Two customers account for most of
+    "DSO, countback rose 3.1 days to 47.0 days (target 45.0 days, missed)." — changes of a percentage are
+    in percentage points — and "Two customers account for most of
     the rise in past-due AR: A (61 %) and B (22 %)." — "most" meaning the fewest customers whose rises
     add up to more than half of the total rise (listed when there are at most three of them).
     """
     h = head.set_index("figure")
     out = []
 
-    def moved(key, unit_word, fmt="{:.1f}"):
+    def moved(key, unit_word, fmt="{:.1f}", change_word=None):
         r = h.loc[key]
         if np.isnan(r["value"]):
             return None
@@ -136,10 +137,11 @@ def summary_sentences(head: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
             target = f" (target {fmt.format(r['target'])}{unit_word}, {'met' if r['on_target'] else 'missed'})"
         if verb == "held at":
             return f"{r['label']} held at {fmt.format(r['value'])}{unit_word}{target}."
-        return f"{r['label']} {verb} {fmt.format(abs(r['change']))}{unit_word} to {fmt.format(r['value'])}{unit_word}{target}."
+        by = f"{fmt.format(abs(r['change']))}{change_word if change_word is not None else unit_word}"
+        return f"{r['label']} {verb} {by} to {fmt.format(r['value'])}{unit_word}{target}."
 
-    for key, unit in (("dso_countback", " days"), ("pct_past_due", " %"), ("cei", " %")):
-        s = moved(key, unit)
+    for key, unit, change_word in (("dso_countback", " days", None), ("pct_past_due", " %", " points"), ("cei", " %", " points")):
+        s = moved(key, unit, change_word=change_word)
         if s:
             out.append(s)
     ar = h.loc["open_ar"]

@@ -1,0 +1,98 @@
+"""The monthly review rendered end to end, as a controller receives it: executed with Papermill on a small
+sample ledger whose customer names are hostile, rendered offline, opened in headless Chromium."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from arkit.render import render_report
+from arkit.sample import make_sample_ledger, write_workbook
+from tests.test_render import _need, visible_text
+
+HOSTILE = '<img src=x onerror=alert(1)> =HYPERLINK("http://x","pay")'
+SECTIONS = ["Headline", "Aging", "Roll rates", "Concentration", "Delinquency signals", "Segments", "Payment plans", "Worklist", "Letters", "Data and definitions"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("monthly")
+    frames = make_sample_ledger(n_invoices=2500, seed=11, as_of="2026-06-30")
+    names = HOSTILE + " " + frames["customers"]["customer_id"]
+    frames["customers"]["customer_name"] = names
+    frames["invoices"]["customer_name"] = frames["invoices"]["customer_id"].map(dict(zip(frames["customers"]["customer_id"], names)))
+    ledger = write_workbook(frames, tmp / "ledger.xlsx")
+    out = render_report("monthly-review", ledger=ledger, as_of="2026-06-30", out_dir=tmp / "reports", progress=False)
+    return {"out": tmp / "reports" / "2026-06", "result": out, "html": (tmp / "reports" / "2026-06" / "monthly-review.html")}
+
+
+def test_all_outputs_written(report):
+    d = report["out"]
+    assert (d / "monthly-review.html").exists() and (d / "monthly-review.ipynb").exists()
+    xl = pd.ExcelFile(d / "monthly-review.xlsx", engine="calamine")
+    assert {"headline", "aging by customer", "open items", "roll rates", "signals", "segments", "worklist"} <= set(xl.sheet_names)
+    wl = pd.read_excel(d / "worklist.xlsx", engine="calamine")
+    assert len(wl) > 0 and wl["priority"].tolist() == list(range(1, len(wl) + 1))
+    wanted = int(wl["letter"].notna().sum()) if "letter" in wl else 0
+    letters = list((d / "letters").glob("*.html")) if (d / "letters").exists() else []
+    assert len(letters) == wanted
+    assert len(list(d.rglob("*.html"))) == 1 + wanted  # nothing written outside the period folder's letters/
+
+
+def test_every_section_is_present_in_order(report):
+    text = visible_text(report["html"].read_text(encoding="utf-8"))
+    positions = [text.find(s) for s in SECTIONS]
+    assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions))
+    assert positions == sorted(positions)
+    assert "DSO" in text and "Traceback" not in text and "Warning" not in text
+
+
+def test_hostile_names_are_text(report):
+    html = report["html"].read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_figures_are_inline_and_titled(report):
+    html = report["html"].read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') >= 5
+    from arkit.render import check_offline
+
+    assert check_offline(html) == []
+
+
+def test_opens_offline_in_headless_chromium(report, tmp_path):
+    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if chromium is None:
+        _need("chromium", "apt-get install -y chromium (.ci/run does it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need("playwright", "pip install -e '.[test]'")
+    from PIL import Image, ImageStat
+
+    url = Path(report["html"]).as_uri()
+    console, errors, requests, dialogs = [], [], [], []
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=chromium, headless=True, args=args, viewport={"width": 1200, "height": 900})
+        try:
+            page = ctx.new_page()
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            ctx.on("request", lambda r: requests.append(r.url))
+            page.goto(url, wait_until="load")
+            title = page.title()
+            broken = page.evaluate("() => [...document.images].filter(i => !i.naturalWidth).length")
+            page.screenshot(path=str(tmp_path / "shot.png"), full_page=False)
+        finally:
+            ctx.close()
+    assert [m for m in console if m.startswith("error")] == [] and errors == [] and dialogs == []
+    assert [u for u in requests if u != url and not u.startswith("data:")] == []
+    assert title.startswith("Monthly DSO & delinquency review") and "June 2026" in title
+    assert broken == 0
+    shot = Image.open(tmp_path / "shot.png").convert("L")
+    assert ImageStat.Stat(shot).stddev[0] > 20, "screenshot is blank"
