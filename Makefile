@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_figures.py
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf $(VENV) reports/demo .pytest_cache

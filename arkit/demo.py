@@ -2,7 +2,8 @@
 
 Writes under ``out`` (default ``reports/demo``): the sample ledger workbook, the load report and
 quarantine, the aging summary and open items at the as-of date, and 24 months of KPIs — as formatted
-Excel and CSV.
+Excel and CSV — then renders every report whose notebook exists (``arkit.render.REPORTS``) into
+``reports/`` with its index page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .load import load_ledger
 from .sample import write_sample
 
 
-def run_demo(out=Path("reports/demo"), *, n_invoices: int = 20000, as_of=None, quiet: bool = False) -> dict[str, Path]:
+def run_demo(out=Path("reports/demo"), *, n_invoices: int = 20000, as_of=None, quiet: bool = False, render: bool = True) -> dict[str, Path]:
     """Run the demo job; returns the files written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,4 +51,18 @@ def run_demo(out=Path("reports/demo"), *, n_invoices: int = 20000, as_of=None, q
         f"BPDSO {last['bpdso']:.1f} d, CEI {last['cei']:.1f} %"
     )
     say(f"written to {out}/ in {time.perf_counter() - t0:.1f} s: " + ", ".join(p.name for p in files.values()))
+    if render:
+        from .render import NOTEBOOKS_DIR, REPORTS, render_report
+
+        reports_dir = out.parent if out.name == "demo" else out / "reports"
+        for name, spec in REPORTS.items():
+            if not (NOTEBOOKS_DIR / spec.notebook).is_file():
+                continue
+            t = time.perf_counter()
+            kw = {"quarter": f"{as_of.year}Q{as_of.quarter}"} if spec.period == "quarter" else {"as_of": as_of.strftime("%Y-%m-%d")}
+            res = render_report(name, ledger=ledger_path, out_dir=reports_dir, progress=False, **kw)
+            html = res.get("html") if isinstance(res, dict) else res
+            files[name] = Path(html) if html else reports_dir
+            say(f"{name}: {html} ({time.perf_counter() - t:.1f} s)")
+        say(f"reports index: {reports_dir / 'index.html'}")
     return files

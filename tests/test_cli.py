@@ -82,3 +82,14 @@ def test_sample_and_validate_round_trip(tmp_path):
     out = tmp_path / "s.xlsx"
     assert main(["sample", str(out), "--invoices", "600", "--seed", "3", "--as-of", "2026-06-30"]) == 0
     assert main(["validate", str(out)]) == 0
+
+
+def test_demo_writes_tables_and_renders_reports(tmp_path):
+    from arkit.demo import run_demo
+
+    files = run_demo(tmp_path / "demo", n_invoices=800, as_of="2026-06-30", quiet=True)
+    assert {"ledger", "aging", "kpis", "load_report"} <= set(files)
+    k = pd.read_csv(files["kpis_csv"])
+    assert len(k) == 24 and k["period_end"].iloc[-1] == "2026-06-30"
+    assert (tmp_path / "2026-06" / "monthly-review.html").exists()
+    assert "monthly-review.html" in (tmp_path / "index.html").read_text()

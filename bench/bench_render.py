@@ -1,0 +1,101 @@
+"""Render time of the monthly review on a 100k-invoice ledger, end to end.
+
+Writes a deterministic 100,000-invoice sample workbook (invoices, payments, customers, activities), then
+times ``arkit.render.render_report("monthly-review", ...)`` — Papermill execution on a fresh kernel
+(loading and validating the workbook, every section, the Excel appendix, worklist and letters) and the
+nbconvert HTML — best of 3. Goal: ≤ 20 s (aim 10 s). Also reports where the time goes inside the notebook
+(load, build, sections) measured in-process.
+
+    .venv/bin/python bench/bench_render.py [--invoices 100000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--invoices", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+
+    import arkit
+    from arkit.policy import load_policy
+    from arkit.render import render_report
+    from arkit.review import monthly
+    from arkit.sample import write_sample
+
+    as_of = "2026-10-31"
+    tmp = Path(tempfile.mkdtemp(prefix="arkit-bench-render-"))
+    t = time.perf_counter()
+    ledger = write_sample(tmp / "ledger.xlsx", n_invoices=args.invoices, seed=7, as_of=as_of)
+    t_write = time.perf_counter() - t
+
+    # in-process breakdown
+    t = time.perf_counter()
+    led = arkit.load_ledger(ledger)
+    t_load = time.perf_counter() - t
+    t = time.perf_counter()
+    review = monthly.build(led, as_of, policy=load_policy())
+    t_build = time.perf_counter() - t
+    t = time.perf_counter()
+    out = tmp / "side"
+    out.mkdir()
+    for f in (monthly.section_headline, monthly.section_aging, monthly.section_roll_rates, monthly.section_concentration, monthly.section_signals, monthly.section_segments, monthly.section_plans):
+        f(review)
+    monthly.section_worklist(review, output_dir=out)
+    monthly.section_letters(review, output_dir=out)
+    monthly.section_data(review)
+    monthly.save_book(review, out)
+    monthly.close_figures()
+    t_sections = time.perf_counter() - t
+
+    runs = []
+    for i in range(args.runs):
+        t = time.perf_counter()
+        render_report("monthly-review", ledger=ledger, as_of=as_of, out_dir=tmp / "reports", progress=False)
+        runs.append(time.perf_counter() - t)
+    html = tmp / "reports" / "2026-10" / "monthly-review.html"
+    best = min(runs)
+    rows = [
+        ("sample workbook written (once)", t_write),
+        ("in-process: load + validate workbook", t_load),
+        ("in-process: build (all figures)", t_build),
+        ("in-process: sections, Excel, worklist, letters", t_sections),
+        ("render_report end to end, best", best),
+    ]
+    print(f"monthly review, {len(led.invoices):,} invoices, {len(led.payments):,} payments, {len(led.activities):,} activities")
+    for name, sec in rows:
+        print(f"  {name:<50} {sec:7.2f} s")
+    print(f"  runs: {', '.join(f'{r:.2f}' for r in runs)}; HTML {html.stat().st_size / 1e6:.2f} MB")
+    ok = best <= 20
+    print(f"verdict: {'PASS' if ok else 'FAIL'}: {best:.1f} s end to end (goal ≤ 20 s, aim ≤ 10 s)")
+    res = {
+        "bench": "bench_render",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "invoices": int(len(led.invoices)),
+        "payments": int(len(led.payments)),
+        "activities": int(len(led.activities)),
+        "timings_s": dict(rows) | {"runs": runs},
+        "html_bytes": html.stat().st_size,
+        "verdict": ok,
+    }
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    (ROOT / "bench" / "out" / "bench_render.json").write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
