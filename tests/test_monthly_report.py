@@ -1,16 +1,13 @@
 """The monthly review rendered end to end, as a controller receives it: executed with Papermill on a small
 sample ledger whose customer names are hostile, rendered offline, opened in headless Chromium."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from arkit.render import render_report
 from arkit.sample import make_sample_ledger, write_workbook
-from tests.test_render import _need, visible_text
+from tests.browser import console_errors, external_requests, open_in_chromium
+from tests.test_render import visible_text
 
 HOSTILE = '<img src=x onerror=alert(1)> =HYPERLINK("http://x","pay")'
 SECTIONS = ["Headline", "Aging", "Roll rates", "Concentration", "Delinquency signals", "Segments", "Payment plans", "Worklist", "Letters", "Data and definitions"]
@@ -64,35 +61,9 @@ def test_figures_are_inline_and_titled(report):
 
 
 def test_opens_offline_in_headless_chromium(report, tmp_path):
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if chromium is None:
-        _need("chromium", "apt-get install -y chromium (.ci/run does it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("playwright", "pip install -e '.[test]'")
-    from PIL import Image, ImageStat
-
-    url = Path(report["html"]).as_uri()
-    console, errors, requests, dialogs = [], [], [], []
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=chromium, headless=True, args=args, viewport={"width": 1200, "height": 900})
-        try:
-            page = ctx.new_page()
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            ctx.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            title = page.title()
-            broken = page.evaluate("() => [...document.images].filter(i => !i.naturalWidth).length")
-            page.screenshot(path=str(tmp_path / "shot.png"), full_page=False)
-        finally:
-            ctx.close()
-    assert [m for m in console if m.startswith("error")] == [] and errors == [] and dialogs == []
-    assert [u for u in requests if u != url and not u.startswith("data:")] == []
-    assert title.startswith("Monthly DSO & delinquency review") and "June 2026" in title
-    assert broken == 0
-    shot = Image.open(tmp_path / "shot.png").convert("L")
-    assert ImageStat.Stat(shot).stddev[0] > 20, "screenshot is blank"
+    seen = open_in_chromium(report["html"], tmp_path)
+    assert console_errors(seen) == []  # no console error, page error or alert (hostile names stay text)
+    assert external_requests(seen) == []
+    assert seen["title"].startswith("Monthly DSO & delinquency review") and "June 2026" in seen["title"]
+    assert seen["broken_images"] == 0
+    assert seen["stddev"] > 20, "screenshot is blank"

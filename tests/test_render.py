@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,6 +30,7 @@ from arkit.render import (
     render_report,
     write_index,
 )
+from tests.browser import console_errors, external_requests, open_in_chromium
 
 NB = Path(__file__).resolve().parent / "notebooks"
 LEDGER_NAME = "ledger <b>&.csv"  # a file name a header must escape
@@ -373,52 +373,11 @@ def test_cli_run_argument_errors_are_one_line_exit_2(test_reports, tmp_path, cap
 # ---------------------------------------------------------------------------------------------- browser
 
 
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _need(thing: str, reason: str):
-    if _ci():
-        pytest.fail(f"CI is set but {thing} is missing: {reason}")
-    pytest.skip(f"{thing} is missing ({reason}); the browser test runs in CI")
-
-
 def test_report_opens_offline_in_headless_chromium(rendered, tmp_path):
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if chromium is None:
-        _need("chromium", "apt-get install -y chromium (.ci/run does it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need("playwright", "pip install -e '.[test]'")
-    from PIL import Image, ImageStat
-
-    url = Path(rendered["html"]).as_uri()
-    console, errors, requests = [], [], []
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=args, viewport={"width": 1200, "height": 900}
-        )
-        try:
-            page = ctx.new_page()
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            ctx.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            title = page.title()
-            img_width = page.evaluate("() => document.querySelector('img').naturalWidth")
-            page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
-            page.emulate_media(media="print")
-            table_break = page.evaluate("() => getComputedStyle(document.querySelector('table')).breakInside")
-        finally:
-            ctx.close()
-
-    assert [m for m in console if m.startswith("error")] == [] and errors == []
-    assert [u for u in requests if u != url and not u.startswith("data:")] == []
-    assert title == "Render test report — June 2026"
-    assert img_width > 100  # the base64 PNG decoded
-    assert table_break == "avoid"
-    shot = Image.open(tmp_path / "shot.png").convert("L")
-    assert ImageStat.Stat(shot).stddev[0] > 20, "screenshot is blank"
+    seen = open_in_chromium(rendered["html"], tmp_path)
+    assert console_errors(seen) == []
+    assert external_requests(seen) == []
+    assert seen["title"] == "Render test report — June 2026"
+    assert seen["img_width"] > 100  # the base64 PNG decoded
+    assert seen["table_break"] == "avoid"
+    assert seen["stddev"] > 20, "screenshot is blank"
