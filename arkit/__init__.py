@@ -13,6 +13,7 @@ from .errors import ConfigError, LedgerError
 from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
+from .review.plans import payment_plan
 from .settlements import settlements
 
 __version__ = "0.1.0"
@@ -38,6 +39,7 @@ __all__ = [
     "kpis",
     "load_ledger",
     "load_snapshot",
+    "payment_plan",
     "period_dso",
     "settlements",
 ]
