@@ -76,3 +76,12 @@ def test_section_without_activity_log_says_so():
     parts = monthly.section_signals(r)
     assert isinstance(parts[0], Markdown) and "no collections activity log" in parts[0].data
     assert "No payment plans" in monthly.section_plans(r)[0].data
+
+
+def test_no_accepted_invoice_is_one_clear_error():
+    from arkit.errors import LedgerError
+    from tests.ledgers import ledger
+
+    led = ledger([("A", "1", "2026-07-01", "2026-07-31", 10.0)])
+    with pytest.raises(LedgerError, match="no accepted invoice dated on or before 2026-06-30"):
+        monthly.build(led, AS_OF, policy=load_policy())

@@ -17,6 +17,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ..aging import aging, aging_summary, bucket_labels
+from ..errors import LedgerError
 from ..model import Ledger
 from . import charts
 from .display import ReportBook, table
@@ -70,6 +71,10 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     from .rollrates import roll_rates, rolled_into_91
 
     as_of = pd.Timestamp(as_of).normalize()
+    if ledger.invoices.empty or (ledger.invoices["invoice_date"] > as_of).all():
+        rep = ledger.load_report
+        q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
+        raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
     buckets = tuple(policy["buckets"])
     figures = monthly_figures(ledger, as_of, months=months, buckets=buckets)
     head = headline(figures, policy=policy)
