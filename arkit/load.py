@@ -428,14 +428,6 @@ def _finish_problems(parts: list[pd.DataFrame], table: str, file: str, sheet) ->
     return q.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
 
-@dataclass
-class _Validated:
-    table: str
-    frame: pd.DataFrame  # accepted rows, canonical + extras
-    quarantine: pd.DataFrame
-    stats: dict
-
-
 def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[str]):
     """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank."""
     frame, extras = _apply_columns(raw, table, mapping)
@@ -506,9 +498,9 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
     for t in TABLE_NAMES:
         if t not in raw_tables:
             continue
-        tf, p, d, r, sk, blank = _validate(t, raw_tables[t], mapping, drop_patterns=drop)
+        tf, p, d, r, sk, _blank = _validate(t, raw_tables[t], mapping, drop_patterns=drop)
         typed[t], probs[t], dups[t], rows[t] = tf, p, d, r
-        skipped[t] = (sk, blank, raw_tables[t].rows)
+        skipped[t] = (sk,)
         m = pd.Series(True, index=tf.index)
         m.loc[_bad_index(p)] = False
         okm[t] = m & ~d
@@ -536,14 +528,13 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
         rt = raw_tables[t]
         sources[t] = {"file": rt.file, "sheet": rt.sheet}
         q = _finish_problems(probs[t], t, rt.file, rt.sheet)
-        is_dup_problem = q["problem"].str.startswith("exact duplicate")
         qparts.append(q)
         tf = typed[t]
         accepted = tf[okm[t]].reset_index(drop=True)
         frames[t] = accepted
         quarantined = ~okm[t] & ~dups[t]
         amt = tf["amount"] if "amount" in tf else pd.Series(0.0, index=tf.index)
-        sk, blank, allrows = skipped[t]
+        sk = skipped[t][0]
         summary.append(
             {
                 "table": t,
@@ -560,7 +551,6 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
                 "sheet": rt.sheet or "",
             }
         )
-        del is_dup_problem
     quarantine = pd.concat(qparts, ignore_index=True) if qparts else empty_quarantine()
     quarantine = quarantine.drop(columns=["_idx"], errors="ignore")[QUARANTINE_COLUMNS]
     if "payments" not in raw_tables:
