@@ -67,6 +67,7 @@ def test_headline_reconciles_with_aging(review):
 
 def test_escape_neutralises_markdown_and_html():
     assert monthly.esc("<b>x</b> *y*") == "&lt;b&gt;x&lt;/b&gt; \\*y\\*"
+    assert monthly.esc("O'Neill & Sons #1") == "O'Neill &amp; Sons \\#1"
 
 
 def test_section_without_activity_log_says_so():

@@ -29,10 +29,10 @@ from .worklist import worklist as build_worklist
 
 def esc(text) -> str:
     """Untrusted text for Markdown/HTML: escaped, and Markdown's own markup characters neutralised."""
-    s = html.escape(str(text))
-    for ch in "\\`*_[]#|~":
+    s = str(text)
+    for ch in "\\`*_[]#|~":  # the backslash first, so the escapes added after it stay single
         s = s.replace(ch, "\\" + ch)
-    return s
+    return html.escape(s, quote=False)  # quotes are harmless in text and would show as entities
 
 
 @dataclass
