@@ -28,19 +28,38 @@ sales, as in real books. Terms are mostly Net 30 (also Net 15/45/60); ``credit_l
 customer's usual monthly billing times (terms / 30 + 1), rounded up to 5,000 (new customers get 60 % of
 that).
 
+Billing and payment options (drawn from a second random stream, so the behaviour above is unchanged):
+
+- **Early-pay program.** About :data:`EARLY_PAY_SHARE` (15 %) of the Net 30 customers (at least one when
+  there is a Net 30 customer) are billed on :data:`EARLY_PAY_TERMS`, ``"2/10 Net 30"``: 2 % off when paid
+  within 10 days of the invoice date, else due in 30 (``terms_days`` stays 30). Such a customer takes the
+  discount on a share of its invoices depending on its segment (prompt 60 %, good_slipping 35 %, new 30 %,
+  defaulter 10 %, chronic_late 5 %; never on a disputed invoice) — at most as many invoices as half the
+  credit-note budget, so the discount credit notes below never crowd out the others. A discounted invoice
+  is paid 5-10 days after its date, in one line of its full amount; **the discount taken is a credit
+  note** (``terms`` :data:`DISCOUNT_NOTE_TERMS`, ``"Early-payment discount"``) of 2 % of the invoice,
+  dated the payment day and netted in the same remittance (a negative line of its amount), like any
+  credit note taken as a deduction: the cash received is 98 %, both documents are closed, and sales are
+  net of the discount.
+- **Month-end cut-off.** About :data:`MONTH_END_CUTOFF_SHARE` (25 %) of the customers close their payables
+  run before month end: their invoices dated on the 21st or later are paid 8-16 days later than they would
+  be.
+- **Checks** spend a few days in the mail: customers who prefer to pay by check pay about 3 days later.
+
 Invoices
 --------
 Invoice dates follow a seasonal pattern (strong October-December, weak July-August, a small
 month-end billing bump, little weekend billing, slight growth over the two years). ``due_date`` is
-``invoice_date + terms_days``; ``terms`` is the text ``"Net 30"`` etc. ``paid_date`` and
+``invoice_date + terms_days``; ``terms`` is the text ``"Net 30"`` etc. (``"2/10 Net 30"`` for the
+early-pay customers). ``paid_date`` and
 ``open_amount`` are left empty: the payments table is the source of truth for what was paid.
 About 2.5 % of invoices were disputed (``disputed`` is True for every invoice that had a dispute in the
 period; the activities table tells whether it was resolved, see below).
 
 Credit notes (~3 % of the rows) are invoices with a negative amount and ids ``CN-…``. Each relates to
-an earlier invoice of the same customer (a price adjustment, a return, or the outcome of a dispute); it
-is dated on or after that invoice, its ``due_date`` equals its date and its ``terms``
-is ``"Due on receipt"``. **How credit notes are settled:** most are taken by the customer as a
+an earlier invoice of the same customer (a price adjustment, a return, the outcome of a dispute, or an
+early-payment discount taken); it is dated on or after that invoice, its ``due_date`` equals its date and
+its ``terms`` is ``"Due on receipt"`` (``"Early-payment discount"`` for a discount). **How credit notes are settled:** most are taken by the customer as a
 deduction from the payment of the related invoice. The payments table then holds, under one
 ``payment_id`` (one remittance), a line paying the related invoice in full and a *negative* line of
 exactly the credit note's amount applied to the credit note, so the cash received is the invoice minus
@@ -68,7 +87,10 @@ Payment plans: a few ``chronic_late`` customers and about half of the ``defaulte
 payment plan covering their past-due invoices: ``n`` monthly instalments (all falling due on or before
 ``as_of``). Chronic customers pay each instalment within a few days of its due date (the cash is applied
 to the covered invoices, oldest first); defaulters never pay a single one (a broken plan). There is at
-least one plan whenever a chronic or defaulter customer has a suitable past-due history.
+least one plan whenever a chronic or defaulter customer has a suitable past-due history. And when no plan
+was agreed in the last three months, a chronic customer with past-due invoices agrees one 66-86 days
+before ``as_of``: two monthly instalments, each paid up to 3 days early, so the plan is completed by
+``as_of`` (a quarterly review ending at ``as_of`` sees a plan started and completed in its quarter).
 
 Activities (the collections log)
 --------------------------------
@@ -122,7 +144,17 @@ import pandas as pd
 
 from .model import ACTIONS, TABLE_NAMES, columns
 
-__all__ = ["make_sample_ledger", "write_sample", "write_workbook", "write_csv_folder", "SEGMENTS"]
+__all__ = [
+    "make_sample_ledger",
+    "write_sample",
+    "write_workbook",
+    "write_csv_folder",
+    "SEGMENTS",
+    "EARLY_PAY_TERMS",
+    "EARLY_PAY_RATE",
+    "EARLY_PAY_DAYS",
+    "DISCOUNT_NOTE_TERMS",
+]
 
 SEGMENTS = ("prompt", "good_slipping", "chronic_late", "new", "defaulter")
 SEGMENT_SHARES = (0.35, 0.30, 0.20, 0.10, 0.05)
@@ -139,6 +171,22 @@ DISPUTE_SHARE = 0.025
 PARTIAL_SHARE = 0.08
 UNAPPLIED_SHARE = 0.005
 METHODS = ("ach", "wire", "check", "card")
+
+#: The early-payment discount program: terms text, discount rate and discount days (2 % off when paid within
+#: 10 days of the invoice date; net 30 otherwise). Offered to about EARLY_PAY_SHARE of the Net 30 customers.
+EARLY_PAY_TERMS = "2/10 Net 30"
+EARLY_PAY_RATE = 0.02
+EARLY_PAY_DAYS = 10
+EARLY_PAY_SHARE = 0.15
+#: Terms text of the credit note that records a discount taken.
+DISCOUNT_NOTE_TERMS = "Early-payment discount"
+#: Share of the invoices of an early-pay customer on which the discount is taken, by segment
+#: (prompt, good_slipping, chronic_late, new, defaulter).
+_TAKE_UP = np.array([0.6, 0.35, 0.05, 0.3, 0.1])
+#: Share of customers whose accounts-payable run closes before month end: invoices dated on day 21 or later
+#: miss the run and are paid about MONTH_END_EXTRA_DAYS days later.
+MONTH_END_CUTOFF_SHARE = 0.25
+MONTH_END_EXTRA_DAYS = (8, 16)
 
 _NEVER = np.int64(10**9)  # "no such date" in integer day arithmetic (never converted to a date)
 
@@ -299,6 +347,9 @@ class _Builder:
     def __init__(self, n_invoices: int, seed: int, as_of: pd.Timestamp):
         self.n = n_invoices
         self.rng = np.random.Generator(np.random.PCG64(seed))
+        # a second stream for the billing-day, check-float, early-pay and recent-plan behaviour, so that
+        # adding them left the draws of the first stream as they were
+        self.rng2 = np.random.Generator(np.random.PCG64([seed, 1]))
         # document number ranges, drawn first so they do not depend on the rest of the model
         lo, hi = [1_000, 100, 10_000], [9_000, 900, 90_000]
         self.inv_base, self.cn_base, self.pmt_base = (int(x) for x in self.rng.integers(lo, hi))
@@ -368,6 +419,19 @@ class _Builder:
         big = self.size * self.median_c > np.median(self.size * self.median_c)
         p_big, p_small = [0.55, 0.25, 0.15, 0.05], [0.3, 0.05, 0.45, 0.2]
         self.pref_method = np.where(big, rng.choice(4, nc, p=p_big), rng.choice(4, nc, p=p_small))
+
+        # billing and payment options (second stream): early-pay terms, accounts-payable month-end cut-off
+        r2 = self.rng2
+        net30 = self.terms == 30
+        early = net30 & (r2.random(nc) < EARLY_PAY_SHARE)
+        if not early.any():  # at least one early-pay customer whenever a Net 30 customer exists
+            good = np.flatnonzero(net30 & np.isin(seg, [PROMPT, SLIPPING]))
+            pool = good if len(good) else np.flatnonzero(net30)
+            if len(pool):
+                early[pool[r2.integers(len(pool))]] = True
+        self.early_pay = early
+        self.take_up = np.where(early, _TAKE_UP[seg], 0.0)
+        self.cutoff = r2.random(nc) < MONTH_END_CUTOFF_SHARE
 
     # -------------------------------------------------------------------------------------- invoices
     def invoices(self):
@@ -449,6 +513,14 @@ class _Builder:
         stop = self.stop[c[m]]
         late[m] = np.clip(rng.normal(6, 7, m.sum()), -5, None) + np.where(due[m] > stop - 60, 20, 0)
 
+        # billing day and payment method (second stream): invoices dated on day 21 or later miss the payment
+        # run of customers with a month-end cut-off; checks spend a few days in the mail
+        r2 = self.rng2
+        dom = (self.r_date.astype("datetime64[D]") - self.r_date.astype("datetime64[D]").astype("datetime64[M]")).astype("int64") + 1
+        lo, hi = MONTH_END_EXTRA_DAYS
+        late = late + np.where(self.cutoff[c] & (dom >= 21), r2.uniform(lo, hi, nr), 0.0)
+        late = late + np.where(self.pref_method[c] == METHODS.index("check"), r2.gamma(2.0, 1.5, nr), 0.0)
+
         pay = self.fwd(np.maximum(due + np.round(late).astype("int64"), self.r_date + 1))
 
         # disputes: paid only after resolution
@@ -465,9 +537,21 @@ class _Builder:
         is_res = resolved <= a
         self.d_idx, self.d_open, self.d_res, self.d_is_res = di, opened, resolved, is_res
         pay[di] = np.where(is_res, np.maximum(pay[di], self.fwd(resolved + rng.integers(2, 21, len(di)))), _NEVER)
+        # early-pay customers take the discount on some invoices: paid 5-10 days after the invoice date (a
+        # weekend moves back to the Friday), in full, less the discount (a credit note, see credit_notes)
+        take = (r2.random(nr) < self.take_up[c]) & ~disp
+        # the discounts' credit notes come out of the credit-note budget: at most half of it
+        cap = self.n_cn // 2
+        if take.sum() > cap:
+            keep = np.zeros(nr, dtype=bool)
+            keep[r2.choice(np.flatnonzero(take), cap, replace=False)] = True
+            take = keep
+        ep_day = _prev_bday(self.r_date + r2.integers(5, EARLY_PAY_DAYS + 1, nr))
+        pay = np.where(take, ep_day, pay)
         # defaulters: nothing paid from the stop date on
         pay = np.where(pay >= self.stop[c], _NEVER, pay)
         self.pay = pay
+        self.discounted = take & (pay <= a)
 
     # -------------------------------------------------------------------------------------- credit notes
     def credit_notes(self):
@@ -475,14 +559,16 @@ class _Builder:
         n_cn = self.n_cn
         di, is_res = self.d_idx, self.d_is_res
         # resolved disputes: about half end with a credit note dated on the resolution day
+        # early-payment discounts taken come out of the budget first (see below)
+        budget = n_cn - int(self.discounted.sum())
         want = is_res & (rng.random(len(di)) < 0.5)
-        dparents = di[want][:n_cn]
-        dcn_date = self.d_res[want][:n_cn]
+        dparents = di[want][:budget]
+        dcn_date = self.d_res[want][:budget]
         self.d_credit = np.zeros(len(di), dtype=bool)
-        self.d_credit[np.flatnonzero(want)[:n_cn]] = True
+        self.d_credit[np.flatnonzero(want)[:budget]] = True
 
-        rest = n_cn - len(dparents)
-        ok = ~self.disputed & (self.r_date + 3 <= a)
+        rest = budget - len(dparents)
+        ok = ~self.disputed & ~self.discounted & (self.r_date + 3 <= a)
         cand = np.flatnonzero(ok)
         oparents = np.sort(rng.choice(cand, min(rest, len(cand)), replace=False))
         pd_ = self.r_date[oparents]
@@ -504,9 +590,20 @@ class _Builder:
         ppay = self.pay[parent]
         netted = may_net & (ppay <= a) & (cn_date <= ppay)
 
+        # early-payment discounts taken: a credit note of the discount, dated the payment day and deducted
+        # from that payment (netted in the same remittance, like the credit notes above)
+        ep = np.flatnonzero(self.discounted)
+        ep_amt = np.maximum(np.round(self.r_amt[ep] * EARLY_PAY_RATE), 1).astype("int64")
+        is_disc = np.concatenate([np.zeros(len(parent), dtype=bool), np.ones(len(ep), dtype=bool)])
+        parent = np.concatenate([parent, ep])
+        cn_date = np.concatenate([cn_date, self.pay[ep]])
+        cn_amt = np.concatenate([cn_amt, ep_amt])
+        netted = np.concatenate([netted, np.ones(len(ep), dtype=bool)])
+
         order = np.lexsort((parent, cn_date))
         self.cn_parent, self.cn_date = parent[order], cn_date[order]
         self.cn_amt, self.cn_netted = -cn_amt[order], netted[order]
+        self.cn_discount = is_disc[order]
         self.cn_cust = self.r_cust[self.cn_parent]
         self.is_parent = np.zeros(self.n_reg, dtype=bool)
         self.is_parent[parent] = True
@@ -532,6 +629,18 @@ class _Builder:
         extra = [ci for ci in candidates if ci not in chosen]  # to make sure there is at least one plan
         as_of_ts = self.as_of_ts
         made = 0
+
+        def allocate(cov, inst_amt, paid_day):
+            """Payment lines paying the instalments into the covered invoices, oldest first."""
+            A = np.cumsum(self.r_amt[cov])
+            B = np.cumsum(inst_amt)
+            bps = np.union1d(np.concatenate([[0], A]), B)
+            seg_e, seg_s = bps[1:], bps[:-1]
+            inv_k = np.searchsorted(A, seg_e, side="left")
+            inst_k = np.searchsorted(B, seg_e, side="left")
+            keep = paid_day[inst_k] <= a
+            return np.column_stack([cov[inv_k][keep], paid_day[inst_k][keep], (seg_e - seg_s)[keep]])
+
         for ci in chosen + extra:
             if ci in extra and made > 0:
                 break
@@ -580,20 +689,39 @@ class _Builder:
             if self.seg[ci] == CHRONIC:
                 self.plan_pause_end[cov] = _NEVER
                 paid_day = self.fwd(inst_day + rng.integers(0, 6, n_inst))
-                # allocate instalments to covered invoices, oldest first
-                A = np.cumsum(self.r_amt[cov])
-                B = np.cumsum(inst_amt)
-                bps = np.union1d(np.concatenate([[0], A]), B)
-                seg_e, seg_s = bps[1:], bps[:-1]
-                inv_k = np.searchsorted(A, seg_e, side="left")
-                inst_k = np.searchsorted(B, seg_e, side="left")
-                keep = paid_day[inst_k] <= a
-                lines.append(np.column_stack([cov[inv_k][keep], paid_day[inst_k][keep], (seg_e - seg_s)[keep]]))
+                lines.append(allocate(cov, inst_amt, paid_day))
             else:
                 self.plan_pause_end[cov] = inst_day[0] + 10
             note = f"Payment plan: {n_inst} monthly installments of {each / 100:,.2f}"
             for k in range(n_inst):
                 rows.append((P, ci, k + 1, n_inst, int(inst_day[k]), int(inst_amt[k]), note))
+
+        # a recent plan (second stream): when no plan was agreed in the last three months, a chronic late
+        # payer with past-due invoices agrees one 66-86 days before as_of — two monthly instalments, each paid
+        # up to 3 days early — so a quarterly review sees a plan started and completed in its quarter
+        r2 = self.rng2
+        if not any(r[0] >= a - 88 for r in rows):
+            for ci in r2.permutation(np.flatnonzero(self.seg == CHRONIC)):
+                P = int(_prev_bday(np.int64(a - r2.integers(66, 87))))
+                idx = np.flatnonzero(c == ci)
+                ok = ~self.disputed[idx] & ~self.is_parent[idx] & ~self.covered[idx]
+                cov = idx[ok & (self.r_due[idx] < P) & (self.pay[idx] > P)]
+                if not len(cov):
+                    continue
+                p_ts = pd.Timestamp(np.datetime64(P, "D"))
+                inst_day = np.array([_day(p_ts + pd.DateOffset(months=k)) for k in (1, 2)], dtype="int64")
+                total = int(self.r_amt[cov].sum())
+                each = total // 2
+                inst_amt = np.array([each, total - each], dtype="int64")
+                paid_day = np.maximum(_prev_bday(inst_day - r2.integers(0, 4, 2)), P + 1)
+                self.covered[cov] = True
+                self.plan_P[cov] = P
+                self.plan_pause_end[cov] = _NEVER
+                lines.append(allocate(cov, inst_amt, paid_day))
+                note = f"Payment plan: 2 monthly installments of {each / 100:,.2f}"
+                for k in range(2):
+                    rows.append((P, ci, k + 1, 2, int(inst_day[k]), int(inst_amt[k]), note))
+                break
         self.pay = np.where(self.covered, _NEVER, self.pay)
         self.plan_lines = np.concatenate(lines) if lines else np.zeros((0, 3), dtype="int64")
         self.plan_rows = rows
@@ -916,7 +1044,9 @@ class _Builder:
         amt_of = np.concatenate([self.r_amt, self.cn_amt])
         ids_of = pd.concat([self.inv_ids, self.cn_ids], ignore_index=True).to_numpy()
         terms_txt = ("Net " + pd.Series(self.terms[self.r_cust]).astype("str")).to_numpy(dtype=object)
-        terms_of = np.concatenate([terms_txt, np.full(ncn, "Due on receipt", dtype=object)])
+        terms_txt = np.where(self.early_pay[self.r_cust], EARLY_PAY_TERMS, terms_txt).astype(object)
+        cn_terms = np.where(self.cn_discount, DISCOUNT_NOTE_TERMS, "Due on receipt").astype(object)
+        terms_of = np.concatenate([terms_txt, cn_terms])
         disp_of = np.concatenate([self.disputed, np.zeros(ncn, dtype=bool)])
         o = np.lexsort((np.arange(nr + ncn), date_of))  # by date; invoices, then credit notes, in number order
         n = nr + ncn

@@ -12,6 +12,10 @@ import pytest
 
 from arkit.model import ACTIONS, TABLE_NAMES, Ledger, columns, kind
 from arkit.sample import (
+    DISCOUNT_NOTE_TERMS,
+    EARLY_PAY_DAYS,
+    EARLY_PAY_RATE,
+    EARLY_PAY_TERMS,
     OVERPAY_MAX_FRACTION,
     OVERPAY_SHARE,
     SEGMENTS,
@@ -168,6 +172,39 @@ def test_credit_notes(ledger):
     assert 0 < len(still_open) < len(cn)  # some credit notes stay open as negative items
 
 
+def test_early_pay_discounts(default_ledger):
+    """A discount taken is a credit note (terms "Early-payment discount") of 2 % of an early-pay invoice,
+    netted in the remittance that pays that invoice in full within 10 days of its date: per remittance,
+    Σ discount notes = −Σ round(2 % × amount) of the early-pay invoices it pays in full within 10 days."""
+    inv, pay = default_ledger["invoices"], default_ledger["payments"]
+    disc = inv[inv["terms"] == DISCOUNT_NOTE_TERMS]
+    assert len(disc) and (disc["amount"] < 0).all() and (disc["due_date"] == disc["invoice_date"]).all()
+    assert len(disc) <= 0.02 * len(inv)
+    lines = pay.merge(inv[["invoice_id", "invoice_date", "amount", "terms"]], on="invoice_id", suffixes=("", "_inv"))
+    d = lines[lines["terms"] == DISCOUNT_NOTE_TERMS]
+    assert len(d) == len(disc) and (d["amount"] == d["amount_inv"]).all()  # each netted once, in full
+    assert (d["payment_date"] == d["invoice_date"]).all()
+    full_early = lines[
+        (lines["terms"] == EARLY_PAY_TERMS)
+        & (lines["amount"] == lines["amount_inv"])
+        & ((lines["payment_date"] - lines["invoice_date"]).dt.days <= EARLY_PAY_DAYS)
+        & lines["payment_id"].isin(d["payment_id"])
+    ]
+    expected = -(np.round(full_early["amount_inv"] * 100 * EARLY_PAY_RATE) / 100).groupby(full_early["payment_id"]).sum()
+    got = d.groupby("payment_id")["amount"].sum()
+    assert np.allclose(got.sort_index().to_numpy(), expected.reindex(got.index).sort_index().to_numpy(), atol=0.001)
+
+
+def test_month_end_billing_is_paid_later(default_ledger):
+    """Customers whose payables run closes before month end pay invoices dated on day 21 or later later."""
+    from arkit.settlements import settlements
+
+    s = settlements(Ledger.from_frames(**default_ledger))
+    late_end = s.loc[s["invoice_date"].dt.day >= 21, "days_late"].mean()
+    late_mid = s.loc[s["invoice_date"].dt.day.between(11, 20), "days_late"].mean()
+    assert late_end - late_mid >= 2, (late_end, late_mid)
+
+
 def test_unapplied_cash(ledger):
     pay = ledger["payments"]
     un = pay[pay["invoice_id"].isna()]
@@ -212,7 +249,11 @@ def test_segments_and_customers(ledger):
     # due date = invoice date + the customer's terms
     reg = inv[inv["amount"] > 0].merge(cus[["customer_id", "terms_days"]], on="customer_id")
     assert ((reg["due_date"] - reg["invoice_date"]).dt.days == reg["terms_days"]).all()
-    assert (reg["terms"] == "Net " + reg["terms_days"].astype("str")).all()
+    # "Net <days>", or the early-pay terms "2/10 Net 30" for the customers offered the discount
+    net = reg["terms"] == "Net " + reg["terms_days"].astype("str")
+    early = (reg["terms"] == EARLY_PAY_TERMS) & (reg["terms_days"] == 30)
+    assert (net | early).all() and early.any()
+    assert reg.groupby("customer_id")["terms"].nunique().max() == 1  # one set of terms per customer
 
 
 def test_defaulters_stop_paying(ledger):
@@ -304,6 +345,8 @@ def test_payment_plans(default_ledger):
         each = plan["promised_amount"].iloc[0]
         assert (plan["note"] == f"Payment plan: {n} monthly installments of {each:,.2f}").all()
         assert abs(plan["promised_amount"].iloc[-1] - each) < 0.01 * n + 1e-9
+    # a plan agreed in the last three months, completed by as_of (a quarterly review sees one)
+    assert (pp["date"] > AS_OF - pd.Timedelta(days=90)).any()
 
 
 # ------------------------------------------------------------------------------------------ writing
