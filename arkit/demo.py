@@ -20,6 +20,14 @@ from .load import load_ledger
 from .sample import write_sample
 
 
+def last_complete_quarter(as_of) -> str:
+    """The last quarter that has ended by ``as_of``: 2026-09-30 → 2026Q3, 2026-10-31 → 2026Q3."""
+    q = pd.Timestamp(as_of).to_period("Q")
+    if pd.Timestamp(as_of).normalize() < q.end_time.normalize():
+        q -= 1
+    return f"{q.year}Q{q.quarter}"
+
+
 def run_demo(out=Path("reports/demo"), *, n_invoices: int = 20000, as_of=None, quiet: bool = False, render: bool = True) -> dict[str, Path]:
     """Run the demo job; returns the files written."""
     out = Path(out)
@@ -59,7 +67,7 @@ def run_demo(out=Path("reports/demo"), *, n_invoices: int = 20000, as_of=None, q
             if not (NOTEBOOKS_DIR / spec.notebook).is_file():
                 continue
             t = time.perf_counter()
-            kw = {"quarter": f"{as_of.year}Q{as_of.quarter}"} if spec.period == "quarter" else {"as_of": as_of.strftime("%Y-%m-%d")}
+            kw = {"quarter": last_complete_quarter(as_of)} if spec.period == "quarter" else {"as_of": as_of.strftime("%Y-%m-%d")}
             res = render_report(name, ledger=ledger_path, out_dir=reports_dir, progress=False, **kw)
             html = res.get("html") if isinstance(res, dict) else res
             files[name] = Path(html) if html else reports_dir

@@ -92,4 +92,11 @@ def test_demo_writes_tables_and_renders_reports(tmp_path):
     k = pd.read_csv(files["kpis_csv"])
     assert len(k) == 24 and k["period_end"].iloc[-1] == "2026-06-30"
     assert (tmp_path / "2026-06" / "monthly-review.html").exists()
+    assert (tmp_path / "2026Q2" / "policy-review.html").exists()
     assert "monthly-review.html" in (tmp_path / "index.html").read_text()
+
+
+def test_last_complete_quarter():
+    from arkit.demo import last_complete_quarter
+
+    assert [last_complete_quarter(d) for d in ("2026-09-30", "2026-10-31", "2026-01-15")] == ["2026Q3", "2026Q3", "2025Q4"]
