@@ -88,6 +88,12 @@ def test_risk_score_hand_computed():
     assert s.loc["B", "risk_score"] == pytest.approx(18.8)
 
 
+def test_risk_score_when_nobody_has_a_point():
+    led = Ledger.from_frames(invoices([("A", "1", "2026-06-01", "2026-07-01", 100.0)]))
+    s = risk_score(customer_signals(led, AS_OF))
+    assert s["risk_score"].tolist() == [0.0] and s["risk_drivers"].tolist() == [""]
+
+
 def test_ladder_and_next_step():
     steps = ladder_for(POLICY, "chronic_late")
     assert next_step(-3, set(), steps)["step"] == "reminder_before_due"

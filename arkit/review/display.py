@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -39,9 +40,18 @@ def table(df: pd.DataFrame, *, money=(), pct=(), days=(), caption: str | None = 
     return st
 
 
-def _escape(text: str) -> str:
-    import html
+def esc(text) -> str:
+    """Untrusted text (customer names, notes, config text) for a Markdown cell: ``&``, ``<`` and ``>`` as
+    HTML entities and Markdown's markup characters backslash-escaped, so it can neither inject HTML nor
+    format the page. Quotes are left as they are: harmless in text, and an entity's ``#`` would otherwise be
+    escaped into view (``O'Neill`` stays ``O'Neill``)."""
+    s = str(text)
+    for ch in "\\`*_[]#|~":  # the backslash first, so the escapes added after it stay single
+        s = s.replace(ch, "\\" + ch)
+    return html.escape(s, quote=False)
 
+
+def _escape(text: str) -> str:
     return html.escape(str(text))
 
 

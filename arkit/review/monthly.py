@@ -8,7 +8,6 @@ sentence instead of showing an empty table.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,19 +19,11 @@ from ..aging import aging, aging_summary, bucket_labels
 from ..errors import LedgerError
 from ..model import Ledger
 from . import charts
-from .display import ReportBook, table
+from .display import ReportBook, esc, table
 from .headline import change_drivers, concentration, headline, month_end, monthly_figures, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
 from .worklist import worklist as build_worklist
-
-
-def esc(text) -> str:
-    """Untrusted text for Markdown/HTML: escaped, and Markdown's own markup characters neutralised."""
-    s = str(text)
-    for ch in "\\`*_[]#|~":  # the backslash first, so the escapes added after it stay single
-        s = s.replace(ch, "\\" + ch)
-    return html.escape(s, quote=False)  # quotes are harmless in text and would show as entities
 
 
 @dataclass

@@ -23,7 +23,6 @@ Conventions
 
 from __future__ import annotations
 
-import html
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from ..kpis import cei, kpis
 from ..model import Ledger
 from ..settlements import settlements
 from .charts import _style
-from .display import ReportBook, table
+from .display import ReportBook, esc, table
 from .plans import plans_in_force
 from .segments import segment_customers
 from .signals import open_disputes
@@ -126,17 +125,6 @@ __all__ = [
 ]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def esc(text) -> str:
-    """Untrusted text for Markdown: ``<``, ``>`` and ``&`` HTML-escaped and Markdown's markup characters
-    backslash-escaped, so a customer name can neither inject HTML nor format the page. Quotes are left as
-    they are (they are harmless in text, and an HTML entity's ``#`` would otherwise be escaped into view:
-    ``O'Neill`` stays ``O'Neill``)."""
-    s = html.escape(str(text), quote=False)
-    for ch in "\\`*_[]#|~":
-        s = s.replace(ch, "\\" + ch)
-    return s
 
 
 _NEVER = np.int64(1 << 40)  # "no such day" in day-number arithmetic (never converted to a date)

@@ -66,8 +66,11 @@ def risk_score(signals: pd.DataFrame, *, new_customer: pd.Series | None = None) 
     long = pts.round(1).stack()
     long = long[long > 0].rename("pts").reset_index()
     long.columns = ["row", "driver", "pts"]
+    if long.empty:  # nobody has a single point
+        s["risk_drivers"] = ""
+        return s
     long = long.sort_values(["row", "pts"], ascending=[True, False], kind="stable")
-    long["txt"] = long["driver"].map(short) + " " + long["pts"].map("{:.1f}".format)
+    long["txt"] = long["driver"].astype(str).map(short) + " " + long["pts"].map("{:.1f}".format)
     s["risk_drivers"] = long.groupby("row")["txt"].agg(", ".join).reindex(s.index).fillna("")
     return s
 
