@@ -10,6 +10,7 @@ Load → validate → ledger → figures:
 
 from .aging import aging, aging_summary, bucket_labels
 from .errors import ConfigError, LedgerError
+from .incentives import compare_programs, discount_cost, load_programs, pilot_evaluation
 from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
@@ -35,11 +36,15 @@ __all__ = [
     "aging_summary",
     "bucket_labels",
     "cei",
+    "compare_programs",
     "countback_dso",
+    "discount_cost",
     "kpis",
     "load_ledger",
+    "load_programs",
     "load_snapshot",
     "payment_plan",
     "period_dso",
+    "pilot_evaluation",
     "settlements",
 ]

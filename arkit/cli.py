@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--quarter", type=_quarter, help="quarterly reports: the quarter, e.g. 2026Q3")
     r.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
+    r.add_argument("--programs", type=Path, help="incentives: programs YAML (default: config/programs.yaml)")
     r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
@@ -189,9 +190,14 @@ def cmd_run(args) -> int:
     from .render import render_report
 
     as_of = args.as_of.date().isoformat() if args.as_of is not None else None
+    params = None
+    if args.programs is not None:
+        if not args.programs.expanduser().is_file():
+            raise LedgerError(f"programs file {args.programs} not found")
+        params = {"programs_path": str(args.programs.expanduser().resolve())}
     result = render_report(
         args.report, ledger=args.ledger, as_of=as_of, quarter=args.quarter, out_dir=args.out,
-        source=args.source, policy=args.policy, timeout=args.timeout,
+        source=args.source, policy=args.policy, params=params, timeout=args.timeout,
     )
     print(f"{result['report']} {result['period']} rendered in {result['seconds']:.1f} s:")
     for path in [*result["files"], result["index"]]:

@@ -1,0 +1,496 @@
+"""The incentive-program comparison as a composition of sections.
+
+:func:`build` prices every program once (:func:`arkit.incentives.compare_programs`) and evaluates a pilot
+when one is marked; each ``section_*`` function returns what that section shows — Markdown, formatted
+tables and figures — so ``notebooks/incentive_comparison.ipynb`` stays a thin list of calls. Every table
+shown is also added to the Excel appendix (:func:`save_book`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+from matplotlib.colors import Normalize
+
+from ..incentives import IncentiveComparison, PilotEvaluation, compare_programs, pilot_evaluation, program_window
+from ..model import Ledger
+from . import charts
+from .display import ReportBook, esc, table
+from .segments import SEGMENT_LABELS, segment_customers
+
+TYPE_LABELS = {
+    "early_pay_discount": "Early-pay discount",
+    "late_fee": "Late fee",
+    "next_purchase_credit": "Next-purchase credit",
+    "perk": "Perk",
+    "payment_plan": "Payment plan",
+}
+
+
+@dataclass
+class IncentiveReport:
+    ledger: Ledger
+    as_of: pd.Timestamp
+    programs: dict
+    policy: dict
+    comparison: IncentiveComparison
+    segments: pd.DataFrame
+    pilot: PilotEvaluation | None
+    book: ReportBook = field(default_factory=ReportBook)
+
+    @property
+    def currency(self) -> str:
+        cur = self.ledger.invoices["currency"].dropna().unique()
+        return str(cur[0]) if len(cur) == 1 else ""
+
+    @property
+    def money_unit(self) -> str:
+        return self.currency or "ledger currency"
+
+
+def build(ledger: Ledger, as_of, *, programs: dict, policy: dict, pilot_customers=None) -> IncentiveReport:
+    """Price every program and evaluate the pilot (if one is marked) for the report as of ``as_of``."""
+    as_of = pd.Timestamp(as_of).normalize()
+    seg = segment_customers(ledger, as_of, policy=policy)
+    comp = compare_programs(ledger, as_of, programs=programs, policy=policy, segments=seg)
+    a = programs["assumptions"]
+    discount = next((p for p in programs["programs"] if p["type"] == "early_pay_discount"), None)
+    pilot = pilot_evaluation(ledger, as_of, pilot_customers=pilot_customers, program=discount, cost_of_capital=a["cost_of_capital"], lookback_months=a["lookback_months"])
+    return IncentiveReport(ledger, as_of, programs, policy, comp, seg, pilot)
+
+
+# --------------------------------------------------------------------------------------------- words
+
+
+def _money(x: float, cur: str = "") -> str:
+    s = f"{abs(x):,.0f}"
+    return f"{'−' if x < -0.5 else ''}{s}{' ' + cur if cur else ''}"
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    if x is None or not np.isfinite(x):
+        return "–"
+    return f"{x * 100:.{digits}f} %"
+
+
+def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency: str = "") -> list[str]:
+    """One plain-language recommendation per program, generated from its net benefit per year at the low /
+    base / high take-up:
+
+    - net at the low take-up > 0 → offer it (a late fee: charge it);
+    - net at the base take-up > 0 but not at the low → pilot it before offering it;
+    - net at the high take-up > 0 only → do not offer it yet (with the take-up it needs);
+    - otherwise → do not offer it.
+    Offers add the share of the take-up that comes from customers who already pay within the window and the
+    annualised cost against the cost of capital ("Do not offer 2/10 net 30: 41 % of the take-up would come
+    from customers who already pay within 10 days; it costs 37.2 % a year against a 9 % cost of capital and
+    loses 18,400 a year at the base take-up."); late fees name the customers exposed (attrition is not
+    priced); payment plans say that they rest on the recovery assumptions. A last sentence names the program
+    with the best net benefit at the base take-up (or says that none pays).
+    """
+    coc = programs["assumptions"]["cost_of_capital"]
+    by_name = {p["name"]: p for p in programs["programs"]}
+    out = []
+    for _, r in summary.iterrows():
+        prog, name, t = by_name[r["program"]], r["program"], r["type"]
+        low, base, high = r["net_low"], r["net_benefit"], r["net_high"]
+
+        def m(x):
+            return _money(x, currency)
+
+        act = "charge" if t == "late_fee" else "offer"
+        loss = f"loses {m(-base)} a year at the base take-up" if base < 0 else "gains nothing at the base take-up"
+        if low > 0:
+            verdict, main = f"{act.capitalize()} {name}", f"it gains {m(base)} a year at the base take-up and still {m(low)} at the low take-up"
+        elif base > 0:
+            verdict, main = f"Pilot {name} before offering it", f"it gains {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
+        elif high > 0:
+            need = f" ({r['break_even']})" if str(r["break_even"]).startswith("pays above") else ""
+            verdict, main = f"Do not {act} {name} yet", f"it {loss} and pays only at the high take-up{need}"
+        else:
+            verdict, main = f"Do not {act} {name}", None
+        details = []
+        if t in ("early_pay_discount", "next_purchase_credit", "perk"):
+            if np.isfinite(r["already_early_share"]):
+                details.append(f"{_pct(r['already_early_share'])} of the take-up would come from customers who already pay within {program_window(prog):.0f} days")
+            if np.isfinite(r["annualised_cost"]):
+                details.append(f"it costs {r['annualised_cost'] * 100:.1f} % a year against a {coc * 100:.4g} % cost of capital" + (f" and {loss}" if main is None else ""))
+            elif main is None:
+                details.append(f"it {loss}")
+            if t == "perk":
+                details.append(f"about {r['participants']:.0f} participants at {prog['cost_per_participant']:,.2f} each")
+        elif t == "late_fee":
+            if main is None:
+                details.append(f"it {loss}")
+            details.append(f"it would collect {m(r['revenue'])} a year in fees ({_pct(prog['collection_rate'])} of those charged)")
+            if r["customers_charged"]:
+                details.append(
+                    f"{r['customers_charged']} customers ({_pct(r['customers_charged_sales_share'])} of sales), {r.get('good_customers_charged', 0)} of them prompt or good customers, "
+                    "would be charged at least once — the risk of losing customers over fees is not priced"
+                )
+        elif t == "payment_plan":
+            if main is None:
+                details.append(f"it {loss}")
+            eligible = r["take_up"] / r["take_up_base"] if r["take_up_base"] else 0.0
+            details.append(
+                f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting would recover "
+                f"{m(-r['bad_debt_change'])} more and pay {m(r['revenue'])} in fees; this rests on the recovery assumptions "
+                f"({_pct(prog['recovery_with_plan'])} with a plan against {_pct(prog['recovery_without_plan'])} without)"
+            )
+        out.append(f"{verdict}: {'; '.join(([main] if main else []) + details)}.")
+    if len(summary):
+        best = summary.loc[summary["net_benefit"].idxmax()]
+        if best["net_benefit"] > 0:
+            out.append(f"At the base take-up the best program is {best['program']} ({_money(best['net_benefit'], currency)} a year).")
+        else:
+            out.append("No program pays for itself at the base take-up.")
+    return out
+
+
+def assumption_lines(c: IncentiveComparison, *, currency: str = "") -> list[str]:
+    """Every assumption behind the figures, in words (the list printed under the recommendation)."""
+    a = c.assumptions
+    tu = a["take_up"]
+    sp = tu["shift_probability"]
+    bd = a["bad_debt"]
+    lines = [
+        f"Behaviour is read from the {c.notes['invoices_in_sample']:,} invoices of {c.notes['customers_in_sample']:,} customers paid in full between "
+        f"{c.notes['lookback_start'] + pd.Timedelta(days=1):%d %b %Y} and {c.as_of:%d %b %Y} ({a['lookback_months']} months), scaled to the "
+        f"{_money(c.sales, currency)} invoiced in the 12 months to {c.as_of:%d %b %Y} (credit notes excluded).",
+        f"Take-up: an invoice paid within a program's window takes the offer with no change (pure cost); one paid within {tu['reach_days']} days after "
+        f"the window is movable and its payer moves it to the window's last day with probability {_pct(sp['low'])} (low), {_pct(sp['base'])} (base) "
+        f"or {_pct(sp['high'])} (high); slower invoices do not change. Customers keep their own terms.",
+    ]
+    for p in c.programs["programs"]:
+        if p.get("take_up"):
+            o = p["take_up"]
+            bits = []
+            if "reach_days" in o:
+                bits.append(f"reach {o['reach_days']} days")
+            if "shift_probability" in o:
+                s = o["shift_probability"]
+                bits.append(f"probability {_pct(s['low'])} / {_pct(s['base'])} / {_pct(s['high'])}")
+            lines.append(f"{p['name']}: {', '.join(bits)}.")
+    seg = ", ".join(f"{SEGMENT_LABELS.get(k, k).lower()} {_pct(v, 1)}" for k, v in bd["by_segment"].items())
+    lines += [
+        f"Cost of capital {_pct(a['cost_of_capital'], 1)} a year (sensitivity from {_pct(min(a['cost_of_capital_grid']), 1)} to {_pct(max(a['cost_of_capital_grid']), 1)}): "
+        "cash received sooner is worth amount × days sooner × cost of capital ÷ 365.",
+        f"Bad debt accrues at {_pct(bd['annual_loss_rate'], 1)} a year of receivables outstanding{' (' + seg + ')' if seg else ''}: paying sooner cuts it by amount × rate × days sooner ÷ 365.",
+    ]
+    for p in c.programs["programs"]:
+        t = p["type"]
+        if t == "late_fee":
+            lines.append(f"{p['name']}: fees accrue per 30 days after {p['grace_days']} days' grace, capped at {_pct(p['cap'])} of the invoice; {_pct(p['collection_rate'])} of fees charged are collected. Customers lost over fees are not priced.")
+        elif t == "next_purchase_credit":
+            lines.append(f"{p['name']}: the credit is redeemed on the customer's next invoice (none if it has not bought again); the repeat business it may bring is not priced.")
+        elif t == "perk":
+            lines.append(f"{p['name']}: {p['cost_per_participant']:,.2f} a year per participant; a customer paying part of its sales within {p['window_days']} days counts as that part of a participant.")
+        elif t == "payment_plan":
+            lines.append(
+                f"{p['name']}: offered on balances reaching {p['min_days_past_due']} days past due; {_pct(p['recovery_without_plan'])} of them are recovered without a plan and "
+                f"{_pct(p['recovery_with_plan'])} with one; the {_pct(p['fee_rate'], 1)} fee is paid with the installments; the wait for {p['installments']} installments is not priced."
+            )
+    lines.append("Not priced: administration, the margin on sales lost or won, and taxes. Figures are per year, in " + (currency or "the ledger currency") + ".")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------- charts
+
+
+def take_up_chart(curves: pd.DataFrame, summary: pd.DataFrame, *, currency: str = "") -> plt.Figure:
+    """Net benefit per year against take-up, one line per program (from no behaviour change to every
+    movable payer moving), with the low / base / high take-up marked and a zero line. Payment plans, whose
+    take-up is a share of eligible past-due balances rather than of sales, get a panel of their own."""
+    plan = set(summary.loc[summary["type"] == "payment_plan", "program"])
+    panels = [("sales", [n for n in dict.fromkeys(curves["program"]) if n not in plan])]
+    if plan:
+        panels.append(("plan", [n for n in dict.fromkeys(curves["program"]) if n in plan]))
+    panels = [(k, names) for k, names in panels if names]
+    ratios = [3 if k == "sales" else 1.4 for k, _ in panels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(10, 4.4), squeeze=False, gridspec_kw={"width_ratios": ratios})
+    colors = plt.get_cmap("tab10").colors
+    order = list(dict.fromkeys(curves["program"]))
+    unit = f"Net benefit per year{f' ({currency})' if currency else ''}"
+    for ax, (kind, names) in zip(axes[0], panels):
+        for name in names:
+            col = colors[order.index(name) % len(colors)]
+            g = curves[curves["program"] == name]
+            ax.plot(g["take_up_share"] * 100, g["net_benefit"], color=col, lw=2, label=name)
+            r = summary[summary["program"] == name].iloc[0]
+            ax.scatter([r["take_up_low"] * 100, r["take_up_base"] * 100, r["take_up_high"] * 100], [r["net_low"], r["net_benefit"], r["net_high"]], color=col, s=[18, 46, 18], zorder=3)
+        ax.axhline(0, color="#555", lw=1)
+        ax.yaxis.set_major_formatter(charts._money)
+        ax.legend(fontsize=8, ncols=2 if kind == "sales" else 1, loc="upper left", bbox_to_anchor=(0, -0.16))
+        if kind == "sales":
+            charts._style(ax, "Net benefit against take-up", unit, "Take-up (% of sales)")
+        else:
+            charts._style(ax, "Payment plan", unit, "Take-up (% of eligible balances)")
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_heatmaps(grid: pd.DataFrame, *, currency: str = "") -> plt.Figure:
+    """Net benefit per year over take-up (rows: shift probability 0 → 100 %, labelled with the take-up it
+    gives) × cost of capital (columns), one small heat map per program; green gains, red losses, values in
+    thousands."""
+    names = list(dict.fromkeys(grid["program"]))
+    n = len(names)
+    cols = 2 if n > 1 else 1
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(9.5, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax, name in zip(axes.ravel(), names):
+        g = grid[grid["program"] == name]
+        piv = g.pivot(index="shift_probability", columns="cost_of_capital", values="net_benefit").sort_index(ascending=False)
+        share = g.groupby("shift_probability")["take_up_share"].first().reindex(piv.index)
+        vals = piv.to_numpy(dtype="float64")
+        vmax = float(np.nanmax(np.abs(vals))) if np.isfinite(vals).any() else 1.0
+        ax.imshow(vals, cmap="RdYlGn", norm=Normalize(-vmax or -1, vmax or 1), aspect="auto")
+        ax.set_xticks(range(vals.shape[1]), [f"{c * 100:.0f} %" for c in piv.columns], fontsize=7)
+        ax.set_yticks(range(vals.shape[0]), [f"{s * 100:.0f} %" if np.isfinite(s) else "–" for s in share], fontsize=7)
+        for i in range(vals.shape[0]):
+            for j in range(vals.shape[1]):
+                ax.text(j, i, f"{vals[i, j] / 1000:,.1f}", ha="center", va="center", fontsize=6.5)
+        ax.set_title(name, loc="left", fontsize=9, fontweight="bold")
+        ax.set_xlabel("Cost of capital (a year)", fontsize=8)
+        ax.set_ylabel("Take-up (%)", fontsize=8)
+    fig.suptitle(f"Sensitivity: net benefit per year (thousands{' of ' + currency if currency else ''}) by take-up and cost of capital", x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def days_to_pay_chart(sample: pd.DataFrame, programs: list[dict], *, reach_days: int, max_days: int = 120) -> plt.Figure:
+    """Share of settled sales by days to pay (from the invoice date), bars of 5 days, with each offer's
+    window marked (and, shaded, the reach of the movable beyond the first discount's window)."""
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    d = np.minimum(sample["days_to_pay"].to_numpy(dtype="float64"), max_days + 1)
+    w = sample["amount"].to_numpy(dtype="float64")
+    # bars of 5 whole days (0-5, 6-10, 11-15, …): a window of 10 days ends exactly between two bars
+    edges = np.r_[-0.5, np.arange(5.5, max_days + 6, 5)]
+    hist, _ = np.histogram(d, bins=edges, weights=w)
+    total = w.sum()
+    share = hist / total * 100 if total > 0 else hist
+    ax.bar((edges[:-1] + edges[1:]) / 2, share, width=np.diff(edges) * 0.92, color="#90a4ae", label="Invoices paid in full (share of amount)")
+    offers = [p for p in programs if p["type"] in ("early_pay_discount", "next_purchase_credit", "perk")]
+    seen = {}
+    for p in offers:
+        seen.setdefault(program_window(p), []).append(p["name"])
+    colors = plt.get_cmap("tab10").colors
+    for i, (win, names) in enumerate(sorted(seen.items())):
+        ax.axvline(win + 0.5, color=colors[i % 10], lw=2, ls="--", label=f"Window {win:.0f} days: {', '.join(names)}")
+    first = next((p for p in offers if p["type"] == "early_pay_discount"), None)
+    if first is not None:
+        win = program_window(first)
+        ax.axvspan(win + 0.5, win + reach_days + 0.5, color="#fbc02d", alpha=0.15, label=f"Movable: paid within {reach_days} days after the {win:.0f}-day window")
+    ax.set_xlim(-0.5, max_days + 5.5)
+    ax.legend(fontsize=7.5, loc="upper right")
+    charts._style(ax, "Days to pay over the lookback, with the offers' windows", "Share of amount paid (%)", f"Days from invoice date to payment in full (last bar: {max_days}+)")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- sections
+
+
+def section_programs(r: IncentiveReport) -> list:
+    """The programs side by side: what each costs and who would take it, then what it brings per year."""
+    s = r.comparison.summary
+    a = r.comparison.assumptions
+    r.book.add("programs", s)
+    first = pd.DataFrame(
+        {
+            "Program": s["program"],
+            "Kind": s["type"].map(TYPE_LABELS),
+            "Offer": s["offer"],
+            "Annualised cost": s["annualised_cost"] * 100,
+            "Cost of capital": s["cost_of_capital"] * 100,
+            "Take-up low": s["take_up_low"] * 100,
+            "Take-up base": s["take_up_base"] * 100,
+            "Take-up high": s["take_up_high"] * 100,
+            "From payers already early": s["already_early_share"] * 100,
+        }
+    )
+    second = pd.DataFrame(
+        {
+            "Program": s["program"],
+            "Cost": s["cost"],
+            "Fees": s["revenue"],
+            "AR freed (average)": s["ar_freed"],
+            "Value of cash sooner": s["cash_value"],
+            "DSO change (days)": s["dso_change"],
+            "Bad debt change": s["bad_debt_change"],
+            "Net benefit (base)": s["net_benefit"],
+            "Net (low)": s["net_low"],
+            "Net (high)": s["net_high"],
+            "Break-even take-up": s["break_even_take_up"] * 100,
+            "Break-even": s["break_even"],
+        }
+    )
+    text = (
+        f"{len(s)} programs priced on the payments of the {a['lookback_months']} months to {r.as_of:%d %B %Y}, "
+        f"annualised on {_money(r.comparison.sales, r.currency)} of sales. Take-up is the share of sales that would use the offer "
+        "(late fee: the share paid sooner to avoid the fee; payment plan: the share of eligible past-due balances accepting a plan)."
+    )
+    return [
+        Markdown(esc(text)),
+        table(first, pct=["Annualised cost", "Cost of capital", "Take-up low", "Take-up base", "Take-up high", "From payers already early"], caption="What each program costs and who would take it"),
+        table(
+            second,
+            money=["Cost", "Fees", "AR freed (average)", "Value of cash sooner", "Bad debt change", "Net benefit (base)", "Net (low)", "Net (high)"],
+            days=["DSO change (days)"],
+            pct=["Break-even take-up"],
+            caption=f"What each program brings per year at the base take-up ({r.money_unit}); bad debt change: negative = less lost",
+        ),
+    ]
+
+
+def section_take_up(r: IncentiveReport) -> list:
+    """Net benefit against take-up for each program (lines)."""
+    r.book.add("take-up curves", r.comparison.curves)
+    note = (
+        "Each line runs from no change in behaviour (only payers already within the window take the offer) to every movable payer "
+        "moving; the large dot is the base take-up, the small ones low and high. Above the zero line the program pays for itself."
+    )
+    return [Markdown(note), take_up_chart(r.comparison.curves, r.comparison.summary, currency=r.currency)]
+
+
+def section_sensitivity(r: IncentiveReport) -> list:
+    """Net benefit over take-up × cost of capital, one heat map per program."""
+    g = r.comparison.sensitivity
+    r.book.add("sensitivity", g)
+    return [sensitivity_heatmaps(g, currency=r.currency)]
+
+
+def section_days_to_pay(r: IncentiveReport) -> list:
+    """The days-to-pay distribution with the offers' windows marked, and the shares in each group."""
+    c = r.comparison
+    if c.sample.empty:
+        return [Markdown("No invoice was paid in full during the lookback, so there is no payment behaviour to show.")]
+    d = c.sample["days_to_pay"].to_numpy()
+    w = c.sample["amount"].to_numpy(dtype="float64")
+    reach = c.assumptions["take_up"]["reach_days"]
+    rows = []
+    for p in c.programs["programs"]:
+        if p["type"] not in ("early_pay_discount", "next_purchase_credit", "perk"):
+            continue
+        win = program_window(p)
+        rch = (p.get("take_up") or {}).get("reach_days", reach)
+        rows.append({"Program": p["name"], "Window (days)": win, "Already within": w[d <= win].sum() / w.sum() * 100, "Movable": w[(d > win) & (d <= win + rch)].sum() / w.sum() * 100, "Out of reach": w[d > win + rch].sum() / w.sum() * 100})
+    med = float(np.median(d))
+    text = f"Half of the invoices paid in the lookback were paid within **{med:.0f} days** of the invoice date (amount-weighted mean {np.average(d, weights=w):.1f} days)."
+    return [
+        Markdown(text),
+        days_to_pay_chart(c.sample, c.programs["programs"], reach_days=reach),
+        table(pd.DataFrame(rows), pct=["Already within", "Movable", "Out of reach"], caption="Share of the amount paid in each behavioural group"),
+    ]
+
+
+def section_segments(r: IncentiveReport) -> list:
+    """Results per customer segment (base take-up) and the customers who would take the first discount
+    without paying any sooner."""
+    b = r.comparison.by_segment
+    r.book.add("by segment", b)
+    order = [k for k in SEGMENT_LABELS if k in set(b["segment"])]
+    lab = {k: SEGMENT_LABELS[k] for k in order}
+    net = b.pivot(index="program", columns="segment", values="net_benefit").reindex(columns=order).reindex(list(dict.fromkeys(b["program"]))).rename(columns=lab)
+    take = b.pivot(index="program", columns="segment", values="take_up_share").reindex(columns=order).reindex(net.index).rename(columns=lab) * 100
+    smp = r.comparison.sample
+    cust = smp.groupby("segment").agg(customers=("customer_id", "nunique"), sales=("weight", "sum")).reindex(order).fillna(0)
+    head = pd.DataFrame({"Segment": [lab[k] for k in order], "Customers": cust["customers"].astype(int).to_numpy(), "Annual sales": cust["sales"].to_numpy()})
+    out = [
+        table(head, money=["Annual sales"], caption="Segments (policy rules, as in the monthly review): customers with invoices paid in the lookback, sales annualised"),
+        table(net.rename_axis("Program").reset_index(), money=list(net.columns), caption=f"Net benefit per year at the base take-up, by segment ({r.money_unit})"),
+        table(take.rename_axis("Program").reset_index(), pct=list(take.columns), caption="Take-up at the base assumption, share of each segment's sales (payment plan: of eligible balances)"),
+    ]
+    first = next((p for p in r.programs["programs"] if p["type"] == "early_pay_discount"), None)
+    if first is not None:
+        comp = r.comparison.components
+        c = comp[comp["program"] == first["name"]]
+        free = c[c["cost_a"] > 0].sort_values("cost_a", ascending=False)
+        if len(free):
+            names = _names(r.ledger)
+            shown = pd.DataFrame(
+                {
+                    "Customer": free["customer_id"].to_numpy(),
+                    "Name": free["customer_id"].map(names).to_numpy(),
+                    "Segment": free["segment"].map(SEGMENT_LABELS).fillna(free["segment"]).to_numpy(),
+                    "Annual sales": free["sales"].to_numpy(),
+                    "Already within the window": (free["take_a"] / free["sales"] * 100).to_numpy(),
+                    "Discount given for nothing": free["cost_a"].to_numpy(),
+                }
+            )
+            r.book.add("already early", shown)
+            total = free["cost_a"].sum()
+            out += [
+                Markdown(esc(f"{len(free)} customers already pay some invoices within {first['discount_days']} days: offering {first['name']} would give them {_money(total, r.currency)} a year for nothing. The largest:")),
+                table(shown, money=["Annual sales", "Discount given for nothing"], pct=["Already within the window"], max_rows=10),
+            ]
+    return out
+
+
+def _names(ledger: Ledger) -> pd.Series:
+    names = pd.Series(dtype="str")
+    if "customer_name" in ledger.invoices:
+        names = ledger.invoices.dropna(subset=["customer_name"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["customer_name"]
+    cus = ledger.customers
+    if len(cus) and "customer_name" in cus:
+        c = cus.dropna(subset=["customer_name"]).set_index("customer_id")["customer_name"]
+        names = c.combine_first(names)
+    return names
+
+
+def section_pilot(r: IncentiveReport) -> list:
+    """The pilot against its control, or one sentence saying how to mark one."""
+    pe = r.pilot
+    if pe is None:
+        return [Markdown("No pilot is marked in this ledger. To evaluate one, add a column `pilot` (yes/no) to the invoices sheet — or to the customers sheet — marking the invoices or customers that received the offer, and run the report again.")]
+    if pe.table.empty:
+        return [Markdown(esc(f"A pilot is marked ({pe.marked_by}), but between {pe.start:%d %b %Y} and {pe.as_of:%d %b %Y} there are {pe.pilot_invoices} paid pilot invoices and {pe.control_invoices} paid control invoices: nothing to compare yet."))]
+    t = pe.table
+    r.book.add("pilot", t)
+    intro = (
+        f"Pilot marked by {pe.marked_by}: {pe.pilot_invoices:,} invoices of {pe.pilot_customers:,} customers against {pe.control_invoices:,} invoices of "
+        f"{pe.control_customers:,} customers (control), dated {pe.start:%d %b %Y} to {pe.as_of:%d %b %Y} and paid in full by then. Confidence intervals: "
+        f"{pe.draws:,} bootstrap draws of customers (fixed seed), 95 % percentile interval of the difference. Cost = {pe.cost_basis} plus the carrying cost at the cost of capital."
+    )
+    bullets = "\n".join(f"- **{esc(row.metric.capitalize())}** — {esc(row.verdict)}." for row in t.itertuples())
+    shown = t.rename(columns={"metric": "Measure", "pilot": "Pilot", "control": "Control", "difference": "Difference", "ci_low": "CI low", "ci_high": "CI high", "significant": "Significant"}).drop(columns="verdict")
+    shown["Significant"] = shown["Significant"].map({True: "yes", False: "no — CI includes 0"})
+    return [Markdown(esc(intro)), table(shown, money=["Pilot", "Control", "Difference", "CI low", "CI high"], caption="Days to pay in days; cost per 100 of sales in ledger currency"), Markdown(bullets)]
+
+
+def section_recommendation(r: IncentiveReport) -> list:
+    """The recommendation in plain words, then every assumption behind it."""
+    recs = recommendation_sentences(r.comparison.summary, programs=r.programs, currency=r.currency)
+    assumptions = assumption_lines(r.comparison, currency=r.currency)
+    r.book.add("assumptions", pd.DataFrame({"assumption": assumptions}))
+    r.book.add("recommendation", pd.DataFrame({"recommendation": recs}))
+    return [
+        Markdown("\n".join(f"- {esc(s)}" for s in recs)),
+        Markdown("**Assumptions**\n\n" + "\n".join(f"- {esc(s)}" for s in assumptions)),
+    ]
+
+
+def section_data(r: IncentiveReport) -> list:
+    """What was loaded, and the invoices the behaviour was read from (in the Excel appendix)."""
+    rep = r.ledger.load_report
+    out = []
+    r.book.add("customers", r.comparison.components)
+    r.book.add("settled invoices", r.comparison.sample)
+    if rep is not None:
+        out.append(table(rep.summary.reset_index()[["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]], money=["amount_accepted", "amount_quarantined"]))
+        if len(rep.quarantine):
+            r.book.add("quarantine", rep.quarantine)
+            out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
+    return out
+
+
+def save_book(r: IncentiveReport, output_dir, name: str = "incentives.xlsx"):
+    """Write the Excel appendix of every table shown."""
+    return r.book.save(Path(output_dir) / name)

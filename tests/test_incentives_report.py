@@ -1,0 +1,150 @@
+"""The incentive-program comparison report: section functions, the generated recommendation, and the
+notebook rendered end to end (Papermill → offline HTML + Excel appendix) on a small sample ledger whose
+customer names are hostile and some of whose customers are marked as a pilot."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from arkit.incentives import DEFAULT_PROGRAMS, load_programs
+from arkit.render import check_offline, render_report
+from arkit.review import incentives_report as rep
+from arkit.sample import make_sample_ledger, write_workbook
+from tests.test_render import visible_text
+
+HOSTILE = '<img src=x onerror=alert(1)> =HYPERLINK("http://x","pay")'
+SECTIONS = ["Programs side by side", "Net benefit against take-up", "Sensitivity", "Days to pay", "Results by segment", "Pilot evaluation", "Recommendation", "Data and definitions"]
+
+
+def _summary_row(**kw):
+    row = {
+        "program": "2/10 net 30", "type": "early_pay_discount", "annualised_cost": 0.3724, "already_early_share": 0.41,
+        "net_low": -10_000.0, "net_benefit": -18_400.0, "net_high": -25_000.0, "break_even": "never pays",
+        "revenue": 0.0, "take_up": 0.0, "take_up_base": 0.1, "participants": 0.0, "bad_debt_change": 0.0,
+        "customers_charged": 0, "customers_charged_sales_share": 0.0, "good_customers_charged": 0,
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+D210 = {"name": "2/10 net 30", "type": "early_pay_discount", "rate": 0.02, "discount_days": 10, "net_days": 30}
+
+
+def _programs(*progs):
+    p = load_programs()
+    p["programs"] = list(progs)
+    return p
+
+
+def test_recommendation_of_the_issue():
+    """The issue's example: 41 % already early, 37.24 % a year against 9 %, −18,400 at the base take-up."""
+    s = pd.DataFrame([_summary_row()])
+    out = rep.recommendation_sentences(s, programs=_programs(D210))
+    assert out[0] == (
+        "Do not offer 2/10 net 30: 41 % of the take-up would come from customers who already pay within 10 days; "
+        "it costs 37.2 % a year against a 9 % cost of capital and loses 18,400 a year at the base take-up."
+    )
+    assert out[-1] == "No program pays for itself at the base take-up."
+
+
+def test_recommendation_verdicts_follow_low_base_high():
+    """low > 0 → offer; base > 0 only → pilot; high > 0 only → not yet (with its break-even)."""
+    rows = [
+        _summary_row(program="A", net_low=100.0, net_benefit=500.0, net_high=900.0),
+        _summary_row(program="B", net_low=-100.0, net_benefit=200.0, net_high=900.0),
+        _summary_row(program="C", net_low=-900.0, net_benefit=-200.0, net_high=300.0, break_even="pays above 20.0 % take-up"),
+    ]
+    progs = _programs(*[{**D210, "name": n} for n in "ABC"])
+    out = rep.recommendation_sentences(pd.DataFrame(rows), programs=progs, currency="USD")
+    assert out[0].startswith("Offer A: it gains 500 USD a year at the base take-up and still 100 USD at the low take-up; 41 %")
+    assert out[1].startswith("Pilot B before offering it: it gains 200 USD a year at the base take-up but loses 100 USD at the low take-up")
+    assert out[2].startswith("Do not offer C yet: it loses 200 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
+    assert out[3] == "At the base take-up the best program is A (500 USD a year)."
+
+
+def test_esc_keeps_quotes_and_neutralises_markup():
+    assert rep.esc("O'Brien <b>*x*</b> & #1") == "O'Brien &lt;b&gt;\\*x\\*&lt;/b&gt; &amp; \\#1"
+
+
+def test_charts_have_titles_and_units():
+    from arkit.incentives import compare_programs
+    from tests.test_incentives import paid_on, segs
+
+    led = paid_on([5, 25, 60, 15, 35, None], customers=list("AABCCD"))
+    c = compare_programs(led, "2026-06-30", programs=load_programs(), segments=segs(led))
+    figs = [
+        rep.take_up_chart(c.curves, c.summary, currency="USD"),
+        rep.sensitivity_heatmaps(c.sensitivity, currency="USD"),
+        rep.days_to_pay_chart(c.sample, c.programs["programs"], reach_days=20),
+    ]
+    for f in figs:
+        titles = [ax.get_title(loc="left") for ax in f.axes] + [f._suptitle.get_text() if f._suptitle else ""]
+        assert any(titles)
+        labels = " ".join(ax.get_ylabel() + ax.get_xlabel() for ax in f.axes)
+        assert "(" in labels or "%" in labels
+        plt.close(f)
+    assert "(USD)" in figs[0].axes[0].get_ylabel()
+
+
+def test_pilot_section_without_a_pilot_says_how_to_mark_one():
+    r = rep.IncentiveReport(ledger=None, as_of=pd.Timestamp("2026-06-30"), programs={}, policy={}, comparison=None, segments=None, pilot=None)
+    (md,) = rep.section_pilot(r)
+    assert "No pilot is marked" in md.data and "`pilot`" in md.data
+
+
+# --------------------------------------------------------------------------------------------- rendered
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("incentives")
+    frames = make_sample_ledger(n_invoices=1500, seed=7, as_of="2026-06-30")
+    names = HOSTILE + " " + frames["customers"]["customer_id"]
+    frames["customers"]["customer_name"] = names
+    frames["customers"]["pilot"] = np.where(np.arange(len(names)) % 3 == 0, "yes", "")
+    frames["invoices"]["customer_name"] = frames["invoices"]["customer_id"].map(dict(zip(frames["customers"]["customer_id"], names)))
+    ledger = write_workbook(frames, tmp / "ledger.xlsx")
+    cfg = yaml.safe_load(DEFAULT_PROGRAMS.read_text(encoding="utf-8"))
+    cfg["programs"].append({"name": "<b>VIP</b> perk", "type": "perk", "window_days": 25, "cost_per_participant": 40.0})
+    programs = tmp / "programs.yaml"
+    programs.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    out = render_report("incentives", ledger=ledger, as_of="2026-06-30", out_dir=tmp / "reports", params={"programs_path": str(programs)}, progress=False)
+    html = tmp / "reports" / "2026-06" / "incentives.html"
+    return {"out": tmp / "reports" / "2026-06", "result": out, "html": html, "text": html.read_text(encoding="utf-8")}
+
+
+def test_outputs_exist(report):
+    d = report["out"]
+    assert (d / "incentives.html").exists() and (d / "incentives.ipynb").exists()
+    xl = pd.ExcelFile(d / "incentives.xlsx", engine="calamine")
+    assert {"programs", "take-up curves", "sensitivity", "by segment", "pilot", "recommendation", "assumptions", "customers"} <= set(xl.sheet_names)
+    progs = pd.read_excel(d / "incentives.xlsx", sheet_name="programs", engine="calamine")
+    assert "<b>VIP</b> perk" in set(progs["program"]) and len(progs) == 7
+    nb = json.loads((d / "incentives.ipynb").read_text(encoding="utf-8"))
+    assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error" or o.get("name") == "stderr"]
+
+
+def test_sections_present_in_order(report):
+    text = visible_text(report["text"])
+    pos = [text.find(s) for s in SECTIONS]
+    assert all(p >= 0 for p in pos), dict(zip(SECTIONS, pos))
+    assert pos == sorted(pos)
+    assert "Traceback" not in text and "Warning" not in text
+    assert "Do not offer 2/10 net 30" in text and "already pay within 10 days" in text
+    assert "bootstrap draws" in text and ("not significant" in text or "significant:" in text)
+    assert "Assumptions" in text and "Cost of capital 9.0 %" in text
+
+
+def test_offline_escaped_and_figures_inline(report):
+    html = report["text"]
+    assert check_offline(html) == []
+    assert html.count('src="data:image/png;base64,') >= 3
+    assert "<img src=x" not in html and "<b>VIP</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;b&gt;VIP&lt;/b&gt; perk" in html
+    assert "&amp;#x27;" not in html
