@@ -148,3 +148,12 @@ def test_offline_escaped_and_figures_inline(report):
     assert "<img src=x" not in html and "<b>VIP</b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;b&gt;VIP&lt;/b&gt; perk" in html
     assert "&amp;#x27;" not in html
+
+
+def test_opens_offline_in_headless_chromium(report, tmp_path):
+    from tests.browser import console_errors, external_requests, open_in_chromium
+
+    seen = open_in_chromium(report["html"], tmp_path)
+    assert console_errors(seen) == [] and external_requests(seen) == []
+    assert seen["title"].startswith("Incentive-program comparison") and seen["broken_images"] == 0
+    assert seen["stddev"] > 20, "screenshot is blank"

@@ -72,3 +72,12 @@ def test_offline_no_code_and_escaped(report):
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "O&amp;#x27;Neill" not in html and "&amp;\\#x27;" not in html  # apostrophes are not mangled
     assert "policy_review.build" not in html and "import arkit" not in html  # no code
+
+
+def test_opens_offline_in_headless_chromium(report, tmp_path):
+    from tests.browser import console_errors, external_requests, open_in_chromium
+
+    seen = open_in_chromium(report["out"] / "policy-review.html", tmp_path)
+    assert console_errors(seen) == [] and external_requests(seen) == []
+    assert seen["title"].startswith("Quarterly credit & collections policy review") and "2026" in seen["title"]
+    assert seen["broken_images"] == 0 and seen["stddev"] > 20
