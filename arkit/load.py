@@ -494,7 +494,7 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
 def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: bool = False) -> Ledger:
     """Validate raw tables into a :class:`Ledger` (see :func:`load_ledger`)."""
     drop = mapping["drop_rows_matching"]
-    typed, probs, dups, rows, okm, skipped, extras = {}, {}, {}, {}, {}, {}, {}
+    typed, probs, dups, rows, okm, skipped = {}, {}, {}, {}, {}, {}
     for t in TABLE_NAMES:
         if t not in raw_tables:
             continue

@@ -30,7 +30,6 @@ from arkit.incentives import (
     past_due_flow,
     pilot_evaluation,
     pilot_flags,
-    program_components,
     program_figures,
     validate_programs,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import pytest
 from IPython.display import Markdown

@@ -87,3 +87,19 @@ def show(*parts) -> None:
         display(part)
         if isinstance(part, plt.Figure):
             plt.close(part)
+
+
+def load_report_parts(ledger, book: ReportBook, *, caption: str | None = None) -> list:
+    """The "what was loaded" part every report ends with: rows read / accepted / quarantined per table
+    and, when rows were kept out, one sentence pointing to the quarantine sheet added to ``book``."""
+    from IPython.display import Markdown
+
+    rep = ledger.load_report
+    if rep is None:
+        return []
+    cols = ["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]
+    out = [table(rep.summary.reset_index()[cols], money=["amount_accepted", "amount_quarantined"], caption=caption)]
+    if len(rep.quarantine):
+        book.add("quarantine", rep.quarantine)
+        out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
+    return out

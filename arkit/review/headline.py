@@ -32,14 +32,16 @@ def month_end(as_of) -> pd.Timestamp:
     return ts if ts.is_month_end else ts + pd.offsets.MonthEnd(0)
 
 
-def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90)) -> pd.DataFrame:
+def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90), trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`arkit.kpis` for the ``months`` month ends ending at ``as_of``, plus
     pct_past_due = past_due_ar ÷ open_ar × 100, pct_91_plus = AR in the last bucket ÷ open_ar × 100 and
-    collections_to_sales = collections ÷ sales × 100."""
+    collections_to_sales = collections ÷ sales × 100. ``trend``: an :func:`aging_trend` already computed for
+    the same months (saves recomputing it)."""
     end = month_end(as_of)
     start = (end - pd.offsets.MonthEnd(months - 1)).strftime("%Y-%m")
     k = kpis(ledger, start, end.strftime("%Y-%m"))
-    trend = aging_trend(ledger, end, months=months, buckets=buckets)
+    if trend is None:
+        trend = aging_trend(ledger, end, months=months, buckets=buckets)
     last = bucket_labels(buckets)[-1]
     k["pct_past_due"] = np.where(k["open_ar"] != 0, k["past_due_ar"] / k["open_ar"] * 100, np.nan)
     k["pct_91_plus"] = np.where(k["open_ar"] != 0, trend[last].reindex(k.index).to_numpy() / k["open_ar"] * 100, np.nan)

@@ -20,7 +20,7 @@ from matplotlib.colors import Normalize
 from ..incentives import IncentiveComparison, PilotEvaluation, compare_programs, pilot_evaluation, program_window
 from ..model import Ledger
 from . import charts
-from .display import ReportBook, esc, table
+from .display import ReportBook, esc, load_report_parts, table
 from .segments import SEGMENT_LABELS, segment_customers
 
 TYPE_LABELS = {
@@ -479,16 +479,9 @@ def section_recommendation(r: IncentiveReport) -> list:
 
 def section_data(r: IncentiveReport) -> list:
     """What was loaded, and the invoices the behaviour was read from (in the Excel appendix)."""
-    rep = r.ledger.load_report
-    out = []
     r.book.add("customers", r.comparison.components)
     r.book.add("settled invoices", r.comparison.sample)
-    if rep is not None:
-        out.append(table(rep.summary.reset_index()[["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]], money=["amount_accepted", "amount_quarantined"]))
-        if len(rep.quarantine):
-            r.book.add("quarantine", rep.quarantine)
-            out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
-    return out
+    return load_report_parts(r.ledger, r.book)
 
 
 def save_book(r: IncentiveReport, output_dir, name: str = "incentives.xlsx"):

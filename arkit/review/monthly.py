@@ -19,8 +19,8 @@ from ..aging import aging, aging_summary, bucket_labels
 from ..errors import LedgerError
 from ..model import Ledger
 from . import charts
-from .display import ReportBook, esc, table
-from .headline import change_drivers, concentration, headline, month_end, monthly_figures, summary_sentences
+from .display import ReportBook, esc, load_report_parts, table
+from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
 from .worklist import worklist as build_worklist
@@ -67,14 +67,12 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
         raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
     buckets = tuple(policy["buckets"])
-    figures = monthly_figures(ledger, as_of, months=months, buckets=buckets)
+    trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
+    figures = monthly_figures(ledger, as_of, months=months, buckets=buckets, trend=trend)
     head = headline(figures, policy=policy)
     drivers = change_drivers(ledger, as_of)
     summary = aging_summary(ledger, as_of, buckets=buckets)
     items = aging(ledger, as_of, buckets=buckets)
-    from .headline import aging_trend
-
-    trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
     sig = customer_signals(ledger, as_of)
     seg = segment_customers(ledger, as_of, policy=policy, signals=sig)
     plans = plans_in_force(ledger, as_of) if len(ledger.activities) else None
@@ -251,14 +249,7 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
 
 def section_data(r: MonthlyReview) -> list:
     """What was loaded (rows read, accepted, quarantined) and the definitions of the figures."""
-    rep = r.ledger.load_report
-    out = []
-    if rep is not None:
-        out.append(table(rep.summary.reset_index()[["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]], money=["amount_accepted", "amount_quarantined"]))
-        if len(rep.quarantine):
-            r.book.add("quarantine", rep.quarantine)
-            out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
-    return out
+    return load_report_parts(r.ledger, r.book)
 
 
 def save_book(r: MonthlyReview, output_dir, name: str = "monthly-review.xlsx"):

@@ -39,7 +39,7 @@ from ..kpis import cei, kpis
 from ..model import Ledger
 from ..settlements import settlements
 from .charts import _style
-from .display import ReportBook, esc, table
+from .display import ReportBook, esc, load_report_parts, table
 from .plans import plans_in_force
 from .segments import segment_customers
 from .signals import open_disputes
@@ -2135,13 +2135,7 @@ def section_appendix(r: PolicyReview) -> list:
     d = pd.DataFrame({"Term": list(DEFINITIONS), "Definition": list(DEFINITIONS.values())})
     r.book.add("definitions", d)
     out = [table(d, max_rows=len(d))]
-    rep = r.ledger.load_report
-    if rep is not None:
-        out.append(table(rep.summary.reset_index()[["table", "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "amount_accepted", "amount_quarantined"]], money=["amount_accepted", "amount_quarantined"], caption="What was loaded"))
-        if len(rep.quarantine):
-            r.book.add("quarantine", rep.quarantine)
-            out.append(Markdown(f"{len(rep.quarantine):,} problem(s) kept rows out of the figures; they are listed in the Excel appendix (sheet *quarantine*)."))
-    return out
+    return out + load_report_parts(r.ledger, r.book, caption="What was loaded")
 
 
 def save_book(r: PolicyReview, output_dir, name: str = "policy-review.xlsx"):
