@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -135,28 +136,40 @@ def _read_csv(path: Path, mapping: dict) -> RawTable:
     return RawTable(frame, rows, where)
 
 
-def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
-    where = str(path)
+def _excel_grid(path: Path, sheet) -> list[list]:
+    """All cells of one sheet as rows of Python values, from A1 (so list positions are spreadsheet rows).
+
+    python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
+    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open.
+    """
     try:
-        grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="calamine")
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        ws = wb.get_sheet_by_index(sheet) if isinstance(sheet, int) else wb.get_sheet_by_name(sheet)
+        return ws.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine could not read it: try openpyxl before giving up
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                grid = pd.read_excel(path, sheet_name=sheet, header=None, engine="openpyxl")
+                frame = pd.read_excel(path, sheet_name=sheet, header=None, engine="openpyxl")
         except Exception:
-            raise LedgerError(f"{where} is not a readable Excel workbook ({type(exc).__name__}: {exc}).") from None
-    if grid.empty:
+            raise LedgerError(f"{path} is not a readable Excel workbook ({type(exc).__name__}: {exc}).") from None
+        return frame.astype(object).where(frame.notna(), "").values.tolist()
+
+
+def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
+    where = str(path)
+    grid = _excel_grid(path, sheet)
+    if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
-    top = grid.head(60).astype(object).where(grid.head(60).notna(), None).values.tolist()
+    top = [[None if c == "" else c for c in row] for row in grid[:60]]
     h = _find_header(top, mapping, f"{where}, sheet '{sheet}',")
-    header = [str(c).strip() if c is not None and not (isinstance(c, float) and np.isnan(c)) else f"column_{j + 1}" for j, c in enumerate(top[h])]
-    body = grid.iloc[h + 1 :]
-    body.columns = _dedupe(header)
-    body = body.infer_objects()
-    rows = pd.Series(body.index.to_numpy() + 1, index=body.index)
-    body = body.reset_index(drop=True)
-    rows.index = body.index
+    width = max(len(r) for r in grid)
+    header = [str(c).strip() if c is not None and str(c).strip() else f"column_{j + 1}" for j, c in enumerate(top[h] + [None] * (width - len(top[h])))]
+    body = pd.DataFrame(grid[h + 1 :], columns=_dedupe(header))
+    body = body.replace("", np.nan)  # calamine's empty cell
+    rows = pd.Series(np.arange(len(body)) + h + 2, index=body.index)
     return RawTable(body, rows, where, str(sheet))
 
 
@@ -243,7 +256,14 @@ def read_raw_tables(path, mapping: dict) -> dict[str, RawTable]:
             found = {"invoices": names[0]}
         if "invoices" not in found:
             raise LedgerError(f"{path} has no sheet named 'invoices' (sheets: {', '.join(names)}).")
-        return {t: _read_excel_sheet(path, s, mapping) for t, s in found.items()}
+        if len(found) == 1:
+            return {t: _read_excel_sheet(path, s, mapping) for t, s in found.items()}
+        from concurrent.futures import ThreadPoolExecutor
+
+        # calamine parses outside the GIL: sheets read side by side
+        with ThreadPoolExecutor(max_workers=min(len(found), os.cpu_count() or 1)) as pool:
+            tables = dict(zip(found, pool.map(lambda s: _read_excel_sheet(path, s, mapping), found.values())))
+        return tables
     return {"invoices": _read_file(path, mapping)}
 
 

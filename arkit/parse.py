@@ -17,12 +17,19 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _BLANK = {"", "nan", "nat", "none", "null", "n/a", "na", "-", "—"}
 
 
+_NO_TEXT = {"date", "datetime", "datetime64", "floating", "integer", "mixed-integer-float", "boolean", "decimal", "time", "timedelta", "period", "empty"}
+
+
 def blank_mask(raw: pd.Series) -> pd.Series:
     """True where a cell is empty: NA, or text that is blank or a conventional null marker."""
     isna = raw.isna()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        txt = raw.astype("str").str.strip().str.lower()
-        return isna | txt.isin(_BLANK)
+    if isinstance(raw.dtype, pd.StringDtype):
+        return isna | raw.str.strip().str.lower().isin(_BLANK)
+    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) not in _NO_TEXT:
+        is_str = raw.map(type).eq(str)  # only text cells can be blank text; dates and numbers never are
+        if is_str.any():
+            txt = raw[is_str].astype("str").str.strip().str.lower()
+            return isna | txt.isin(_BLANK).reindex(raw.index, fill_value=False)
     return isna
 
 
@@ -47,7 +54,7 @@ def parse_amounts(
         return vals.round(2), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
-    if decimal == "." and not pd.api.types.is_string_dtype(raw.dtype):
+    if decimal == "." and not isinstance(raw.dtype, pd.StringDtype):
         # object columns from Excel readers mix floats and strings: plain numbers pass straight through
         numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
         is_num = numeric.notna()
@@ -109,30 +116,45 @@ def parse_dates(
     todo = ~blank
     if todo.any():
         vals = raw[todo]
-        num = pd.to_numeric(vals, errors="coerce") if excel_serial else pd.Series(np.nan, index=vals.index)
-        serial = num.notna() & (num > 0) & (num < 2958466)
+        num = pd.to_numeric(vals, errors="coerce")
+        serial = num.notna() & (num > 0) & (num < 2958466) & excel_serial
         if serial.any():
             out[serial[serial].index] = (_EXCEL_EPOCH + pd.to_timedelta(np.floor(num[serial]), unit="D")).astype(
                 "datetime64[ns]"
             )
-        txt = vals[~serial].astype("str").str.strip()
+        rest = vals[~serial]
+        if len(rest) and not isinstance(rest.dtype, pd.StringDtype):
+            # workbook cells arrive as date/datetime objects: convert those (and ISO text) in one call
+            objs = rest[num[~serial].isna()]
+            if len(objs):
+                try:
+                    fast = pd.to_datetime(objs, errors="coerce", format="ISO8601")
+                    if getattr(fast.dt, "tz", None) is not None:
+                        fast = fast.dt.tz_localize(None)
+                    fast = fast.astype("datetime64[ns]")
+                except (TypeError, ValueError):
+                    fast = pd.Series(pd.NaT, index=objs.index, dtype="datetime64[ns]")
+                hit = fast.notna()
+                out[hit[hit].index] = fast[hit].dt.normalize()
+                rest = rest.drop(hit[hit].index)
+        txt = rest.astype("str").str.strip()
         if len(txt):
             iso = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?")
             parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
             if iso.any():
                 parsed[iso] = pd.to_datetime(txt[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-            rest = txt[~iso]
-            if len(rest):
+            other = txt[~iso]
+            if len(other):
                 if date_format:
-                    parsed[rest.index] = pd.to_datetime(rest, format=date_format, errors="coerce")
+                    parsed[other.index] = pd.to_datetime(other, format=date_format, errors="coerce")
                 else:
                     fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-                    norm = rest.str.replace(r"[.\-]", "/", regex=True).str.split(" ").str[0]
+                    norm = other.str.replace(r"[.\-]", "/", regex=True).str.split(" ").str[0]
                     p = pd.to_datetime(norm, format=fmt, errors="coerce")
                     two = p.isna()
                     if two.any():
                         p[two] = pd.to_datetime(norm[two], format=fmt.replace("%Y", "%y"), errors="coerce")
-                    parsed[rest.index] = p
+                    parsed[other.index] = p
             out[txt.index] = parsed.dt.normalize()
     bad = ~blank & out.isna()
     return out.astype("datetime64[ns]"), bad
