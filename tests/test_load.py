@@ -285,3 +285,26 @@ def test_highradius_open_items_reconcile(real_data):
     assert led.invoices["customer_id"].iloc[0] == "0140105686"  # leading zero kept
     s = arkit.aging_summary(led, "2020-05-31")
     assert round(s["total"].sum(), 2) == r["amount_accepted"]
+
+
+def test_workbook_with_title_rows_reports_spreadsheet_rows(tmp_path):
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Open items"
+    ws["A1"] = "Open items as of 30 June 2026"
+    ws.append([])
+    ws.append(["Customer ID", "Invoice ID", "Invoice Date", "Due Date", "Amount"])  # row 3
+    ws.append(["007", "A1", datetime.date(2026, 1, 5), datetime.date(2026, 2, 4), 100.0])
+    ws.append(["007", "A2", "2026-01-20", "2026-02-19", "1,250.50"])
+    ws.append(["008", "B1", "not a date", datetime.date(2026, 2, 4), 10.0])  # row 6
+    f = tmp_path / "open-items.xlsx"
+    wb.save(f)
+    led = arkit.load_ledger(f)
+    assert led.invoices["amount"].tolist() == [100.0, 1250.5]
+    assert led.invoices["invoice_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-05", "2026-01-20"]
+    q = led.load_report.quarantine
+    assert q[["sheet", "row", "column"]].values.tolist() == [["Open items", 6, "invoice_date"]]
