@@ -121,7 +121,7 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
         items = items.reset_index(drop=True)
     items["days_past_due"] = items["days_past_due"].astype("int64")
     items["bucket"] = assign_buckets(items["days_past_due"].to_numpy(), buckets)
-    items.insert(1, "customer_name", _names(ledger, items["customer_id"]))
+    items.insert(1, "customer_name", customer_names(ledger, items["customer_id"]))
     return items[
         ["customer_id", "customer_name", "invoice_id", "invoice_date", "due_date", "amount", "open_amount", "days_past_due", "bucket"]
     ]
@@ -134,8 +134,9 @@ def _applied_to_issued(pay_inv: np.ndarray, issued: np.ndarray) -> np.ndarray:
     return (pay_inv >= 0) & issued[np.maximum(pay_inv, 0)]
 
 
-def _names(ledger: Ledger, ids: pd.Series) -> pd.Series:
-    """Customer names: the customers table first, else the latest name on the customer's invoices."""
+def customer_names(ledger: Ledger, ids: pd.Series) -> pd.Series:
+    """The name of each customer id in ``ids``: from the customers table first, else the latest name on the
+    customer's invoices (NA when neither has one)."""
     names = pd.Series(dtype="str")
     inv = ledger.invoices
     if "customer_name" in inv and inv["customer_name"].notna().any():
@@ -176,6 +177,6 @@ def aging_summary(
     out.insert(0, by, pd.Index(uniques).astype("str") if by != "bucket" else uniques)
     out["total"] = grid.sum(axis=1) / 100.0
     if by == "customer_id":
-        out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+        out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     out.columns.name = None
     return out

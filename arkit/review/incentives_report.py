@@ -17,6 +17,7 @@ import pandas as pd
 from IPython.display import Markdown
 from matplotlib.colors import Normalize
 
+from ..aging import customer_names
 from ..incentives import IncentiveComparison, PilotEvaluation, compare_programs, pilot_evaluation, program_window
 from ..model import Ledger
 from . import charts
@@ -414,11 +415,10 @@ def section_segments(r: IncentiveReport) -> list:
         c = comp[comp["program"] == first["name"]]
         free = c[c["cost_a"] > 0].sort_values("cost_a", ascending=False)
         if len(free):
-            names = _names(r.ledger)
             shown = pd.DataFrame(
                 {
                     "Customer": free["customer_id"].to_numpy(),
-                    "Name": free["customer_id"].map(names).to_numpy(),
+                    "Name": customer_names(r.ledger, free["customer_id"]).to_numpy(),
                     "Segment": free["segment"].map(SEGMENT_LABELS).fillna(free["segment"]).to_numpy(),
                     "Annual sales": free["sales"].to_numpy(),
                     "Already within the window": (free["take_a"] / free["sales"] * 100).to_numpy(),
@@ -432,17 +432,6 @@ def section_segments(r: IncentiveReport) -> list:
                 table(shown, money=["Annual sales", "Discount given for nothing"], pct=["Already within the window"], max_rows=10),
             ]
     return out
-
-
-def _names(ledger: Ledger) -> pd.Series:
-    names = pd.Series(dtype="str")
-    if "customer_name" in ledger.invoices:
-        names = ledger.invoices.dropna(subset=["customer_name"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["customer_name"]
-    cus = ledger.customers
-    if len(cus) and "customer_name" in cus:
-        c = cus.dropna(subset=["customer_name"]).set_index("customer_id")["customer_name"]
-        names = c.combine_first(names)
-    return names
 
 
 def section_pilot(r: IncentiveReport) -> list:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._prep import day_number, days
-from ..aging import _as_of, _names
+from ..aging import _as_of, customer_names
 from ..model import Ledger, cents
 
 __all__ = ["payment_plan", "plans_in_force", "plan_compliance", "PLAN_COLUMNS", "STATUSES"]
@@ -256,7 +256,7 @@ def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: 
             "status": pd.Series(status, dtype="str").to_numpy(),
         }
     )
-    out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+    out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     out = out.sort_values(["agreed_date", "customer_id"], kind="stable").reset_index(drop=True)
     out["status"] = out["status"].astype("str")
     return out[PLAN_COLUMNS]

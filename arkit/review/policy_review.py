@@ -34,7 +34,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from .._prep import invoice_positions, prepared
-from ..aging import _names, aging, bucket_labels
+from ..aging import aging, bucket_labels, customer_names
 from ..kpis import cei, kpis
 from ..model import Ledger
 from ..settlements import settlements
@@ -400,7 +400,7 @@ def write_offs(ledger: Ledger, end) -> pd.DataFrame:
     cust_open = b.cust_billed.upto(cc, day) - b.cust_paid.upto(cc, day)
     amount_c = np.maximum(np.where(named, bal, cust_open), 0)
     out = pd.DataFrame({"customer_id": w["customer_id"].to_numpy(), "invoice_id": w["invoice_id"].to_numpy(), "date": w["date"].to_numpy(), "amount": amount_c / 100.0})
-    out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+    out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     return out[cols].reset_index(drop=True)
 
 
@@ -770,7 +770,7 @@ def referrals(ledger: Ledger, quarter, *, lookback_months: int = 12) -> pd.DataF
     else:
         r["written_off"] = 0.0
     r["in_quarter"] = (r["referred"] >= start).to_numpy()
-    r["customer_name"] = _names(ledger, r["customer_id"]).to_numpy()
+    r["customer_name"] = customer_names(ledger, r["customer_id"]).to_numpy()
     r["customer_id"] = r["customer_id"].astype("str")
     return r.sort_values(["owed", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)[cols]
 
@@ -814,7 +814,7 @@ def credit_utilisation_history(ledger: Ledger, quarter, *, months: int = 3, thre
     over = out[util_cols].to_numpy() > threshold * 100.0
     out["months_over"] = over.sum(axis=1).astype("int64")
     out["over_all"] = over.all(axis=1)
-    out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+    out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     out = out.sort_values(["utilisation", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     return out[["customer_id", "customer_name", "credit_limit", "open_ar", "utilisation", *util_cols, "months_over", "over_all"]]
 
@@ -872,7 +872,7 @@ def hold_episodes(ledger: Ledger, end) -> pd.DataFrame:
     ep = _episodes(a, ["customer_id"], "credit_hold", "credit_release").rename(columns={"started": "placed", "ended": "released"})
     ep["open"] = ep["released"].isna()
     ep["days_on_hold"] = (ep["released"].fillna(end) - ep["placed"]).dt.days.astype("int64")
-    ep["customer_name"] = _names(ledger, ep["customer_id"]).to_numpy()
+    ep["customer_name"] = customer_names(ledger, ep["customer_id"]).to_numpy()
     return ep.sort_values(["placed", "customer_id"], kind="stable").reset_index(drop=True)[cols]
 
 
@@ -951,7 +951,7 @@ def dispute_episodes(ledger: Ledger, end) -> pd.DataFrame:
     pos = invoice_positions(ledger.invoices, ep[["customer_id", "invoice_id"]])
     amt = ledger.invoices["amount"].to_numpy(dtype="float64")
     ep["amount"] = np.where(pos >= 0, amt[np.maximum(pos, 0)] if len(amt) else np.nan, np.nan)
-    ep["customer_name"] = _names(ledger, ep["customer_id"]).to_numpy()
+    ep["customer_name"] = customer_names(ledger, ep["customer_id"]).to_numpy()
     return ep.sort_values(["opened", "customer_id"], kind="stable").reset_index(drop=True)[cols]
 
 
@@ -1163,7 +1163,7 @@ def retention(
             "escalated": escalated,
         }
     )
-    out.insert(1, "customer_name", _names(ledger, out["customer_id"]).to_numpy())
+    out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     order = {o: i for i, o in enumerate(RETENTION_OUTCOMES)}
     out = out.assign(_o=out["outcome"].map(order)).sort_values(["_o", "past_due_now", "customer_id"], ascending=[True, False, True], kind="stable")
     out["outcome"] = out["outcome"].astype("str")
@@ -1572,7 +1572,7 @@ def rule_thresholds() -> pd.DataFrame:
 def recommendations(r: PolicyReview) -> pd.DataFrame:
     """Every rule of :data:`RULES` applied to the review's evidence, in order. Columns: no (1…), area,
     recommendation, evidence, rule, customers. Empty when no rule fires."""
-    names = pd.Series(_names(r.ledger, r.billing_customers["customer_id"]).to_numpy(), index=r.billing_customers["customer_id"].to_numpy())
+    names = pd.Series(customer_names(r.ledger, r.billing_customers["customer_id"]).to_numpy(), index=r.billing_customers["customer_id"].to_numpy())
     recs = [
         *rule_targets_missed(r.figures, policy=r.policy),
         *rule_ladder_step(r.adherence_summary),

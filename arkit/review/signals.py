@@ -190,7 +190,7 @@ def customer_signals(ledger: Ledger, as_of, *, promise_months: int = 6) -> pd.Da
         + (out["oldest_days_past_due"] > 60).astype(int)
     )
     out = out.rename_axis("customer_id").reset_index()
-    from ..aging import _names
+    from ..aging import customer_names
 
-    out["customer_name"] = _names(ledger, out["customer_id"]).to_numpy()
+    out["customer_name"] = customer_names(ledger, out["customer_id"]).to_numpy()
     return out
