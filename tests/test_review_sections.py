@@ -96,15 +96,19 @@ def test_risk_score_when_nobody_has_a_point():
 
 def test_ladder_and_next_step():
     steps = ladder_for(POLICY, "chronic_late")
-    assert next_step(-3, set(), steps)["step"] == "reminder_before_due"
-    assert next_step(20, set(), steps)["step"] == "call"
-    assert next_step(20, {"call"}, steps) is None
-    assert next_step(50, {"call"}, steps)["step"] == "credit_hold"
-    assert next_step(50, {"demand_letter"}, steps) is None  # a later step already taken
+    assert next_step(-3, {}, steps)["step"] == "reminder_before_due"
+    assert next_step(20, {}, steps)["step"] == "call"
+    assert next_step(20, {"call": 16}, steps) is None
+    assert next_step(20, {"call": 2}, steps)["step"] == "call"  # logged before the call's window (15 − 3)
+    assert next_step(50, {"call": 16}, steps)["step"] == "credit_hold"
+    assert next_step(50, {"demand_letter": 44}, steps) is None  # a later step already taken
+    # the pre-due reminder (day −3) does not count as the overdue reminder (day 1, window from day −2)
+    assert next_step(5, {"reminder": -3}, steps)["step"] == "reminder_overdue"
+    assert next_step(5, {"reminder": 1}, steps) is None
     gentle = ladder_for(POLICY, "good_slipping")
     assert "credit_hold" not in [s["step"] for s in gentle]
-    assert next_step(20, set(), gentle)["step"] == "reminder_overdue"  # the call moves from day 15 to 25
-    assert next_step(25, set(), gentle)["step"] == "call"
+    assert next_step(20, {}, gentle)["step"] == "reminder_overdue"  # the call moves from day 15 to 25
+    assert next_step(25, {}, gentle)["step"] == "call"
 
 
 def test_segments_rules():
@@ -135,6 +139,31 @@ def test_worklist_on_small_ledger():
     risk_a = seg.set_index("customer_id").loc["A", "risk_score"]
     assert w.loc["A", "expected_recovery"] == pytest.approx(round(1000 * (1 - risk_a / 100 * 0.8), 2))
     assert list(w["priority"]) == [1, 2]
+
+
+def test_worklist_overdue_reminder_after_a_pre_due_reminder():
+    """Invoice due 06-20, as of 06-25 (5 days past due), a reminder logged on 06-17 (day −3): the
+    overdue reminder (day 1) is still due; once logged on 06-21 it is not."""
+    inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
+    acts = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts)
+    seg = segment_customers(led, "2026-06-25", policy=POLICY)
+    w = worklist(led, "2026-06-25", policy=POLICY, segments=seg)
+    assert w["step"].tolist() == ["reminder_overdue"]
+    acts2 = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None), ("2026-06-21", "A", "reminder", "I1", "sent", None, None, None)])
+    acts2["date"] = pd.to_datetime(acts2["date"])
+    led2 = Ledger.from_frames(inv, None, None, acts2)
+    assert worklist(led2, "2026-06-25", policy=POLICY, segments=segment_customers(led2, "2026-06-25", policy=POLICY)).empty
+
+
+def test_signals_with_activities_but_no_payments():
+    inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
+    acts = _acts([("2026-06-22", "A", "call", "I1", "no_answer", None, None, None), ("2026-06-25", "A", "call", "I1", "no_answer", None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts)
+    s = customer_signals(led, AS_OF).set_index("customer_id")
+    assert s.loc["A", "unanswered_contacts"] == 2
 
 
 def test_headline_targets_and_changes():

@@ -124,9 +124,10 @@ def unanswered_contacts(ledger: Ledger, as_of, *, days: int = 90) -> pd.DataFram
     if w.empty:
         return pd.DataFrame(columns=["customer_id", "unanswered_contacts", "last_contact"])
     pay = ledger.payments[ledger.payments["payment_date"] <= as_of]
-    last_pay = pay.groupby("customer_id")["payment_date"].max()
-    after = w["customer_id"].map(last_pay)
-    silent = w["outcome"].fillna("").str.lower().isin(UNANSWERED) & ~(after > w["date"])
+    last_pay = pay.groupby("customer_id")["payment_date"].max().rename("last_payment")
+    after = w[["customer_id"]].merge(last_pay, left_on="customer_id", right_index=True, how="left")["last_payment"]
+    paid_after = (after.to_numpy() > w["date"].to_numpy()) if len(last_pay) else False
+    silent = w["outcome"].fillna("").str.lower().isin(UNANSWERED) & ~paid_after
     g = w[silent].groupby("customer_id").agg(unanswered_contacts=("date", "size"), last_contact=("date", "max"))
     return g.reset_index()
 

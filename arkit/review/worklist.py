@@ -26,19 +26,27 @@ def ladder_for(policy: dict, segment: str) -> list[dict]:
     return steps
 
 
-def next_step(days_past_due: int, done_actions: set[str], steps: list[dict]) -> dict | None:
+#: An action logged up to this many days before a step's trigger day counts for that step.
+TOLERANCE_DAYS = 3
+
+
+def next_step(days_past_due: int, logged: dict[str, int], steps: list[dict]) -> dict | None:
     """The step due for a customer whose oldest open item is ``days_past_due`` days past due.
 
-    The due step is the last step whose day has been reached (day ≤ days_past_due). It is returned unless
-    the customer already had that step's action, or the action of a later step, since the item fell due
-    (``done_actions``); then nothing is due. Example with the default ladder: 20 days past due → ``call``
-    (day 15); 20 days past due with a call logged since the due date → None.
+    The due step is the last step whose day has been reached (day ≤ days_past_due). ``logged`` maps each
+    action to the day, relative to that item's due date, on which it was last logged. The step is done —
+    and nothing is due — when its action, or the action of a later step, was logged on or after the step's
+    own day less :data:`TOLERANCE_DAYS`; each step has its own window, so the reminder sent 3 days before
+    the due date does not count as the overdue reminder due a day after it. Examples with the default
+    ladder: 20 days past due → ``call`` (day 15); with a call logged on day 16 → None; with only a call on
+    day 2 (before its window) → ``call``.
     """
     reached = [i for i, s in enumerate(steps) if s["day"] <= days_past_due]
     if not reached:
         return None
     i = reached[-1]
-    if any(s["action"] in done_actions for s in steps[i:]):
+    since = steps[i]["day"] - TOLERANCE_DAYS
+    if any(logged.get(s["action"], -(10**9)) >= since for s in steps[i:]):
         return None
     return steps[i]
 
@@ -56,7 +64,7 @@ def worklist(
     - Reference item: the customer's oldest open invoice with a positive balance (largest days past due);
       items due within 3 days count for the pre-due reminder (ladder days < 0).
     - Step: :func:`next_step` on that item's days past due with the segment's ladder (:func:`ladder_for`),
-      given the actions logged for the customer since that item's due date.
+      given when each action was last logged for the customer, relative to that item's due date.
     - Credit hold: also due when open AR exceeds ``credit_hold.utilisation`` × credit limit and the
       customer is not already on hold (last credit_hold after the last credit_release).
     - Customers with a payment plan on track (``plans`` status ``on track``) are not dunned.
@@ -79,10 +87,11 @@ def worklist(
     openar = items.groupby("customer_id")["open_amount"].sum()
     seg = segments.set_index("customer_id")
     act = ledger.activities[ledger.activities["date"] <= as_of]
-    # actions logged since the reference item's due date (vectorised join, then sets per customer)
+    # the day (relative to the reference item's due date) each action was last logged, per customer
     a = act.merge(ref[["due_date"]].reset_index(), on="customer_id")
-    a = a[a["date"] >= a["due_date"] - pd.Timedelta(days=3)]
-    done = a.groupby("customer_id")["action"].agg(set)
+    a = a.assign(rel=(a["date"] - a["due_date"]).dt.days)
+    last_rel = a.groupby(["customer_id", "action"])["rel"].max()
+    logged = {cid: g.droplevel(0).to_dict() for cid, g in last_rel.groupby(level=0)}
     on_hold = _on_hold(act)
     on_plan = set()
     if plans is not None and len(plans):
@@ -93,7 +102,7 @@ def worklist(
     for cid, r in ref.iterrows():  # one iteration per customer with an open item, not per ledger row
         segment = seg["segment"].get(cid, "irregular") if "segment" in seg else "irregular"
         steps = ladder_for(policy, segment)
-        step = next_step(int(r["days_past_due"]), done.get(cid, set()), steps)
+        step = next_step(int(r["days_past_due"]), logged.get(cid, {}), steps)
         util = seg["utilisation"].get(cid, np.nan) if "utilisation" in seg else np.nan
         reason = f"oldest invoice {r['invoice_id']} {int(r['days_past_due'])} days past due"
         if step is None and pd.notna(util) and util > hold_rule["utilisation"] and cid not in on_hold and segment not in ("good_slipping", "prompt"):
