@@ -735,7 +735,7 @@ def _group_stats(df: pd.DataFrame, draws: int, rng: np.random.Generator, chunk: 
     return point, (mean_b, med_b, cost_b)
 
 
-def bootstrap_difference(pilot: pd.DataFrame, control: pd.DataFrame, *, draws: int = 2000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+def bootstrap_difference(pilot: pd.DataFrame, control: pd.DataFrame, *, draws: int = 2000, seed: int = 0, confidence: float = 0.95, min_customers: int = 5) -> pd.DataFrame:
     """Pilot − control differences with cluster-bootstrap percentile confidence intervals.
 
     ``pilot`` and ``control``: one row per invoice with ``cluster`` (the customer), ``days_to_pay``,
@@ -748,6 +748,7 @@ def bootstrap_difference(pilot: pd.DataFrame, control: pd.DataFrame, *, draws: i
     Columns: metric, pilot, control, difference, ci_low, ci_high, significant, verdict.
     """
     rng = np.random.default_rng(seed)
+    few = min(pilot["cluster"].nunique(), control["cluster"].nunique()) < min_customers
     pp, pb = _group_stats(pilot, draws, rng)
     cp, cb = _group_stats(control, draws, rng)
     lo_q, hi_q = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
@@ -758,9 +759,9 @@ def bootstrap_difference(pilot: pd.DataFrame, control: pd.DataFrame, *, draws: i
         diff_b = diff_b[np.isfinite(diff_b)]
         lo, hi = (np.percentile(diff_b, [lo_q, hi_q]) if len(diff_b) else (np.nan, np.nan))
         diff = pp[i] - cp[i]
-        sig = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
+        sig = bool(np.isfinite(lo) and (lo > 0 or hi < 0)) and not few
         ci = f"{confidence * 100:.0f} % CI {lo:+.2f} to {hi:+.2f}{' ' + unit if unit else ''}"
-        verdict = (f"significant: the pilot is {abs(diff):.2f}{' ' + unit if unit else ''} {'lower' if diff < 0 else 'higher'} ({ci})" if sig else f"not significant: the {ci} includes 0")
+        verdict = (f"too few customers to judge: pilot {pilot['cluster'].nunique()}, control {control['cluster'].nunique()} (at least {min_customers} each are needed)" if few else None) or (f"significant: the pilot is {abs(diff):.2f}{' ' + unit if unit else ''} {'lower' if diff < 0 else 'higher'} ({ci})" if sig else f"not significant: the {ci} includes 0")
         rows.append({"metric": name, "pilot": pp[i], "control": cp[i], "difference": diff, "ci_low": float(lo), "ci_high": float(hi), "significant": sig, "verdict": verdict})
     return pd.DataFrame(rows)
 

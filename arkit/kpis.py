@@ -164,13 +164,15 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     - ``open_ar``: invoices − payments dated ≤ month end (= :func:`arkit.aging_summary` total);
     - ``current_ar``: the part of open_ar not past due (aging bucket ``current``); ``past_due_ar`` the rest;
     - ``dso``: :func:`period_dso` of open_ar over the sales and calendar days of the last ``dso_window``
-      months (this month included);
+      months (this month included) — but no month before the ledger's first invoice: a ledger with one
+      month of history divides by that month's sales and days only;
     - ``dso_countback``: :func:`countback_dso` of open_ar against monthly sales going back;
     - ``bpdso``: best possible DSO, :func:`period_dso` of current_ar over the same window;
     - ``add``: average days delinquent, dso − bpdso;
     - ``cei``: :func:`cei` with the previous month-end open_ar taken from the ledger (also before start);
     - ``pct_current``: current_ar ÷ open_ar × 100.
-    Months before the ledger's first invoice count zero sales. Index: ``period_end``.
+    Countback and CEI take the ledger's history as it is (months before the first invoice have zero
+    sales). Index: ``period_end``.
     """
     if not isinstance(dso_window, (int, np.integer)) or dso_window < 1:
         raise ValueError(f"dso_window must be a whole number of months ≥ 1, not {dso_window!r}")
@@ -194,9 +196,11 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     rows = []
     pos = {m: i for i, m in enumerate(months)}
     s_arr, d_arr = sales.to_numpy(), mdays.to_numpy()
+    # the DSO window never reaches back before the ledger's first invoice month
+    first_month = pos.get(pd.Timestamp(np.datetime64(int(p.inv_date.min()), "D")).to_period("M"), 0) if len(p.inv_date) else 0
     for k, e in enumerate(ends):
         i = pos[e.to_period("M")]
-        lo = max(0, i - dso_window + 1)
+        lo = max(0, i - dso_window + 1, min(first_month, i))
         w_sales, w_days = s_arr[lo : i + 1].sum(), int(d_arr[lo : i + 1].sum())
         ar, cur = open_c[k] / 100.0, cur_c[k] / 100.0
         prev = (open_c[k - 1] if k > 0 else prev_open_c[0]) / 100.0

@@ -368,8 +368,14 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
             raw_col = pd.Series([consts[col]] * n, index=frame.index, dtype=object)
         else:
             continue
+        amb = False
         if kind == "money":
             val, bad = parse.parse_amounts(raw_col, **nums)
+            amb = parse.ambiguous_amounts(raw_col, decimal=nums["decimal"], thousands=nums["thousands"])
+            if amb.any():
+                val = val.where(~amb)
+                bad = bad & ~amb
+                probs.append(_problems(amb, rows, col, raw_col, lambda v: "ambiguous amount '" + v + "': a thousands separator or three decimals? Set numbers.decimal and numbers.thousands in the mapping (docs/mappings.md)"))
         elif kind == "date":
             val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"])
         else:
@@ -379,7 +385,7 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
             label = {"money": "amount", "date": "date", "bool": "yes/no value", "int": "whole number"}.get(kind, kind)
             probs.append(_problems(bad, rows, col, raw_col, lambda v, label=label: "unparseable " + label + " '" + v + "'"))
         if col in TABLES[table]["required"] and (table, col) not in NULLABLE_REQUIRED:
-            empty = val.isna() & ~bad
+            empty = val.isna() & ~bad & ~amb
             if empty.any():
                 probs.append(_problems(empty, rows, col, None, f"empty {col}"))
     typed = empty_table(table)
@@ -477,16 +483,24 @@ def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[s
 
 
 def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: dict, problems: dict) -> None:
-    """Mixed currencies: convert with the mapping's rates, else quarantine rows not in the base currency."""
+    """Mixed currencies: convert with the mapping's rates, else quarantine rows not in the base currency.
+
+    The base currency is the mapping's ``currency.base``, else the most common invoice currency; invoices and
+    payments in any other currency are converted (a rate is given) or quarantined (none is)."""
     inv = typed["invoices"]
     cur = inv["currency"]
     base = mapping["currency"]["base"]
     rates = mapping["currency"]["rates"]
     present = cur[masks["invoices"]].dropna()
+    if "payments" in typed:
+        paid_in = typed["payments"]["currency"][masks["payments"]].dropna()
+    else:
+        paid_in = pd.Series([], dtype="str")
     if base is None:
-        if present.nunique() <= 1:
+        # the base is the invoices' (most common) currency; payments in another one are checked too
+        if pd.concat([present, paid_in]).nunique() <= 1:
             return
-        base = present.value_counts().idxmax()
+        base = (present if len(present) else paid_in).value_counts().idxmax()
     for t in ("invoices", "payments"):
         if t not in typed or "currency" not in typed[t]:
             continue

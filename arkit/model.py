@@ -204,5 +204,5 @@ class Ledger:
 def cents(values) -> np.ndarray:
     """Money as int64 cents (rounded half away from zero), NaN as 0."""
     a = np.asarray(values, dtype="float64")
-    a = np.where(np.isnan(a), 0.0, a)
-    return (np.sign(a) * np.floor(np.abs(a) * 100 + 0.5)).astype("int64")
+    a = np.round(np.where(np.isnan(a), 0.0, a) * 100, 6)  # absorb binary noise (12.345 × 100 = 1234.4999…)
+    return (np.sign(a) * np.floor(np.abs(a) + 0.5)).astype("int64")

@@ -51,7 +51,7 @@ def parse_amounts(
     blank = blank_mask(raw)
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         vals = pd.to_numeric(raw, errors="coerce").astype("float64")
-        return vals.round(2), pd.Series(False, index=raw.index)
+        return round_cents(vals), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
     if decimal == "." and not isinstance(raw.dtype, pd.StringDtype):
@@ -90,7 +90,40 @@ def parse_amounts(
         vals = vals.where(~neg, -vals)
         out[todo] = vals.astype("float64")
     bad = ~blank & out.isna()
-    return out.round(2), bad
+    return round_cents(out), bad
+
+
+def round_cents(values: pd.Series) -> pd.Series:
+    """Money rounded to the cent, half away from zero (12.345 → 12.35, −12.345 → −12.35), the same rule as
+    :func:`arkit.model.cents`; binary noise such as 2309.7899999999995 is absorbed first."""
+    x = np.round(values.to_numpy(dtype="float64") * 100, 6)
+    return pd.Series(np.sign(x) * np.floor(np.abs(x) + 0.5) / 100, index=values.index, dtype="float64")
+
+
+def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | None = ",") -> pd.Series:
+    """Text amounts that read two ways under the default separators: one dot followed by exactly three
+    digits (``1.234``, ``-12.345``) is a thousands separator in European exports and three decimals
+    elsewhere. Only text cells, only when the mapping keeps the default ``.`` decimal and ``,`` thousands,
+    and only when nothing else in the column settles it: one amount with 1, 2 or 4+ digits after the dot,
+    or a ``,`` thousands separator, shows the dot is a decimal point (amounts converted from another
+    currency often carry three decimals). Numbers from a workbook are never ambiguous."""
+    none = pd.Series(False, index=raw.index)
+    if decimal != "." or thousands not in (",", None, ""):
+        return none
+    if isinstance(raw.dtype, pd.StringDtype):
+        txt = raw
+    elif raw.dtype == object:
+        is_str = raw.map(type).eq(str)
+        if not is_str.any():
+            return none
+        txt = raw[is_str]
+    else:
+        return none
+    txt = txt.str.strip()
+    if txt.str.contains(r"\.\d{1,2}(?!\d)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
+        return none
+    hit = txt.str.fullmatch(r"\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?").fillna(False).astype(bool)
+    return hit.reindex(raw.index, fill_value=False)
 
 
 def parse_dates(

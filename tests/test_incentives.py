@@ -495,3 +495,14 @@ def test_cli_programs_option_errors(tmp_path, capsys):
     progs = _write(tmp_path, "assumptions: {cost_of_capital: 0.1}\n")
     assert main(["run", "monthly-review", "--ledger", str(led), "--as-of", AS_OF, "--programs", str(progs), "--out", str(tmp_path / "r")]) == 2
     assert "no parameter programs_path" in capsys.readouterr().err
+
+
+def test_bootstrap_with_too_few_customers_is_never_significant():
+    """One customer per group: every resample is the same, the CI has zero width — no verdict of
+    significance may come from that."""
+    pilot = pd.DataFrame({"cluster": ["a", "a"], "days_to_pay": [29, 31], "amount": [100.0, 100.0], "cost": [1.0, 1.0]})
+    control = pd.DataFrame({"cluster": ["k", "k"], "days_to_pay": [30, 31], "amount": [100.0, 100.0], "cost": [1.0, 1.0]})
+    t = bootstrap_difference(pilot, control)
+    assert not t["significant"].any()
+    assert t["verdict"].str.startswith("too few customers to judge").all()
+    assert t.loc[0, "difference"] == -0.5  # the point estimate is still shown

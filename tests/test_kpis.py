@@ -61,7 +61,8 @@ def test_kpis_hand_computed_may_and_april():
     assert may["collections"] == 38_000 and may["open_ar"] == 112_000
     assert may["current_ar"] == 112_000  # both invoices fall due on 05-31 itself
     assert may["cei"] == pytest.approx(100.0)  # (70,000 + 80,000 − 112,000) / (70,000 + 80,000 − 112,000)
-    assert may["dso"] == pytest.approx(112_000 / 150_000 * 92)  # window Mar–May: 31 + 30 + 31 days, March sales 0
+    # window Mar–May, but the ledger starts in April: April + May = 30 + 31 days
+    assert may["dso"] == pytest.approx(112_000 / 150_000 * 61)
     # April: previous open AR (March) is 0; CEI = (0 + 70,000 − 70,000) / (0 + 70,000 − 70,000) → undefined
     assert apr["open_ar"] == 70_000 and math.isnan(apr["cei"])
 
@@ -83,3 +84,11 @@ def test_month_ends_bounds():
     assert [d.strftime("%Y-%m-%d") for d in k.index] == ["2026-04-30", "2026-05-31"]
     with pytest.raises(ValueError):
         arkit.kpis(Q2, "2026-06", "2026-04")
+
+
+def test_dso_window_starts_at_the_first_invoice_month():
+    """One month of history: 2,000 open from June invoices, June sales 2,000 → DSO = 2,000 ÷ 2,000 × 30
+    = 30 days (not × 91 as if April and May had been months without sales)."""
+    led = ledger([("A", "1", "2026-06-01", "2026-07-01", 1000.0), ("A", "2", "2026-06-20", "2026-07-20", 1000.0)])
+    jun = arkit.kpis(led, "2026-06", "2026-06").loc["2026-06-30"]
+    assert jun["dso"] == pytest.approx(30.0) and jun["bpdso"] == pytest.approx(30.0) and jun["dso_countback"] == pytest.approx(30.0)

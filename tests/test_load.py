@@ -278,8 +278,10 @@ def test_highradius_open_items_reconcile(real_data):
     assert r["rows_read"] == 9681 and r["rows_accepted"] == 9654 and r["rows_quarantined"] == 27
     q = led.load_report.quarantine
     assert (q["column"] == "due_date").all() and q["problem"].str.contains("before the invoice date").all()
-    # amounts are rounded to the cent row by row (the file holds floats such as 2309.7899999999995)
-    assert r["amount_read"] == 310_427_858.74
+    # amounts are rounded to the cent row by row, half away from zero after absorbing float noise: the file
+    # holds 5791.484999999999 for 0.7 × 8273.55 = 5791.485 → 5791.49 (32 such rows). Σ of the rounded rows,
+    # checked with Decimal (quantize to 6 places, then to cents, ROUND_HALF_UP): 310,427,859.34
+    assert r["amount_read"] == 310_427_859.34
     assert round(r["amount_accepted"] + r["amount_quarantined"], 2) == r["amount_read"]
     assert led.invoices["invoice_id"].iloc[0] == "2960623488"  # "2960623488.0" in the file
     assert led.invoices["customer_id"].iloc[0] == "0140105686"  # leading zero kept
@@ -308,3 +310,34 @@ def test_workbook_with_title_rows_reports_spreadsheet_rows(tmp_path):
     assert led.invoices["invoice_date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-05", "2026-01-20"]
     q = led.load_report.quarantine
     assert q[["sheet", "row", "column"]].values.tolist() == [["Open items", 6, "invoice_date"]]
+
+
+def test_payment_in_another_currency_than_single_currency_invoices_is_quarantined(tmp_path):
+    write(tmp_path / "invoices.csv", "customer_id,invoice_id,invoice_date,due_date,amount,currency\nA,1,2026-01-01,2026-01-31,100,USD\nA,2,2026-01-05,2026-02-04,50,USD\n")
+    write(tmp_path / "payments.csv", "customer_id,invoice_id,payment_date,amount,currency\nA,1,2026-01-20,100,EUR\nA,2,2026-01-25,50,USD\n")
+    led = arkit.load_ledger(tmp_path)
+    q = led.load_report.quarantine
+    assert q[["table", "row", "column"]].values.tolist() == [["payments", 2, "currency"]]
+    assert "EUR differs from the base currency USD" in q["problem"].iloc[0]
+    assert led.payments["amount"].tolist() == [50.0]
+
+
+def test_three_decimal_amounts_are_ambiguous_not_rounded(tmp_path):
+    """'1.234' is 1,234 in a European export and 1.234 elsewhere. With nothing else in the column to settle
+    it, such amounts are quarantined with a pointer to the mapping; one amount with two decimals (or a comma
+    thousands separator) shows the dot is a decimal point, and they round half away from zero."""
+    f = write(tmp_path / "eu.csv", "customer_id;invoice_id;invoice_date;due_date;amount\nA;1;2026-01-01;2026-01-31;1.234\nA;2;2026-01-01;2026-01-31;12.345\nA;3;2026-01-01;2026-01-31;500\n")
+    led = arkit.load_ledger(f)
+    q = led.load_report.quarantine
+    assert q["row"].tolist() == [2, 3] and q["problem"].iloc[0].startswith("ambiguous amount '1.234'")
+    assert led.invoices["amount"].tolist() == [500.0]
+    m = write(tmp_path / "eu.yaml", "numbers: {decimal: ',', thousands: '.'}\n")
+    assert arkit.load_ledger(f, source=m).invoices["amount"].tolist() == [1234.0, 12345.0, 500.0]
+    us = write(tmp_path / "us.csv", "customer_id,invoice_id,invoice_date,due_date,amount\nA,1,2026-01-01,2026-01-31,12.345\nA,2,2026-01-01,2026-01-31,10.50\n")
+    assert arkit.load_ledger(us).invoices["amount"].tolist() == [12.35, 10.5]
+
+
+def test_round_half_away_from_zero():
+    from arkit.parse import round_cents
+
+    assert round_cents(pd.Series([12.345, -12.345, 0.005, 2309.7899999999995])).tolist() == [12.35, -12.35, 0.01, 2309.79]

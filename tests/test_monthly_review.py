@@ -86,3 +86,11 @@ def test_no_accepted_invoice_is_one_clear_error():
     led = ledger([("A", "1", "2026-07-01", "2026-07-31", 10.0)])
     with pytest.raises(LedgerError, match="no accepted invoice dated on or before 2026-06-30"):
         monthly.build(led, AS_OF, policy=load_policy())
+
+
+def test_mid_month_as_of_is_refused_with_the_month_ends_to_use():
+    from arkit.errors import LedgerError
+    from tests.ledgers import example
+
+    with pytest.raises(LedgerError, match="such as 2026-03-31 or 2026-02-28, not 2026-03-15"):
+        monthly.build(example(), "2026-03-15", policy=load_policy())

@@ -62,6 +62,10 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     from .rollrates import roll_rates, rolled_into_91
 
     as_of = pd.Timestamp(as_of).normalize()
+    if not as_of.is_month_end:
+        raise LedgerError(
+            f"The monthly review covers a whole month: give a month end as the as-of date, such as {as_of + pd.offsets.MonthEnd(0):%Y-%m-%d} or {as_of - pd.offsets.MonthEnd(1):%Y-%m-%d}, not {as_of:%Y-%m-%d}."
+        )
     if ledger.invoices.empty or (ledger.invoices["invoice_date"] > as_of).all():
         rep = ledger.load_report
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
