@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from .errors import ConfigError
@@ -90,6 +91,8 @@ def load_mapping(source: str | Path | dict = "generic") -> dict:
         where = str(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except ValueError as exc:  # a value YAML itself cannot build, such as the date 2026-13-01
+            raise ConfigError(f"Mapping file {path} holds a value YAML cannot read ({exc}).") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark else ""
@@ -109,9 +112,16 @@ def _validate(raw, where: str) -> dict:
     unknown = set(raw) - _TOP_KEYS
     _expect(not unknown, where, ", ".join(sorted(unknown)), f"is not a known key (known: {', '.join(sorted(_TOP_KEYS))})")
     m = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
-    for key in ("name", "description", "export_date"):
+    for key in ("name", "description"):
         if key in raw:
             m[key] = raw[key]
+    if raw.get("export_date") is not None:
+        try:
+            ts = pd.Timestamp(raw["export_date"])
+        except (TypeError, ValueError):
+            ts = pd.NaT
+        _expect(not pd.isna(ts), where, "export_date", f"must be a date such as 2026-06-30, not {raw['export_date']!r}")
+        m["export_date"] = ts.normalize()
     hr = raw.get("header_row", "auto")
     _expect(hr == "auto" or (isinstance(hr, int) and hr >= 1), where, "header_row", "must be 'auto' or a row number ≥ 1")
     m["header_row"] = hr
@@ -138,10 +148,16 @@ def _validate(raw, where: str) -> dict:
     _expect(isinstance(nums["decimal"], str) and len(nums["decimal"]) == 1, where, "numbers.decimal", "must be one character such as '.' or ','")
     _expect(nums["thousands"] in (None, "", ",", ".", " ", "'"), where, "numbers.thousands", "must be one of ',', '.', ' ', \"'\" or empty")
     _expect(nums["thousands"] != nums["decimal"], where, "numbers.thousands", "must differ from numbers.decimal")
+    _expect(isinstance(nums["trailing_minus"], bool), where, "numbers.trailing_minus", "must be true or false")
+    dts = m["dates"]
+    _expect(dts["format"] is None or (isinstance(dts["format"], str) and "%" in dts["format"]), where, "dates.format", "must be a strftime pattern such as '%d.%m.%Y'")
+    _expect(isinstance(dts["dayfirst"], bool), where, "dates.dayfirst", "must be true or false")
+    _expect(isinstance(dts["excel_serial"], bool), where, "dates.excel_serial", "must be true or false")
     cur = raw.get("currency", {}) or {}
     _expect(isinstance(cur, dict), where, "currency", "must be a mapping with 'base' and 'rates'")
     rates = cur.get("rates", {}) or {}
     _expect(isinstance(rates, dict) and all(isinstance(v, (int, float)) and v > 0 for v in rates.values()), where, "currency.rates", "must map currency codes to positive numbers")
+    _expect(cur.get("base") is None or isinstance(cur.get("base"), str), where, "currency.base", "must be a currency code such as EUR")
     m["currency"] = {"base": cur.get("base"), "rates": {str(k): float(v) for k, v in rates.items()}}
     tables = raw.get("tables", {}) or {}
     _expect(isinstance(tables, dict), where, "tables", "must be a mapping of table names")

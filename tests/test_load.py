@@ -341,3 +341,21 @@ def test_round_half_away_from_zero():
     from arkit.parse import round_cents
 
     assert round_cents(pd.Series([12.345, -12.345, 0.005, 2309.7899999999995])).tolist() == [12.35, -12.35, 0.01, 2309.79]
+
+
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ('export_date: "not a date"\n', "export_date"),
+        ("export_date: 2026-13-01\n", "YAML cannot read"),
+        ("dates: {format: 5}\n", "dates.format"),
+        ("dates: {dayfirst: maybe}\n", "dates.dayfirst"),
+        ("numbers: {trailing_minus: 'yes'}\n", "numbers.trailing_minus"),
+        ("currency: {base: [1]}\n", "currency.base"),
+    ],
+)
+def test_mapping_value_mistakes_name_file_and_key(tmp_path, text, key):
+    m = write(tmp_path / "m.yaml", text)
+    with pytest.raises(arkit.ConfigError) as e:
+        arkit.load_ledger(write(tmp_path / "x.csv", GOOD), source=m)
+    assert key in str(e.value) and "m.yaml" in str(e.value)
