@@ -42,10 +42,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .errors import ConfigError
-from .mapping import CONFIG_DIR
+from .mapping import CONFIG_DIR, read_yaml_mapping
 from .model import Ledger
 from .settlements import settlements
 
@@ -868,16 +867,7 @@ def pilot_evaluation(
 
 
 def _read(path: Path) -> dict:
-    if not path.exists():
-        raise ConfigError(f"Programs file {path} does not exist.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"Programs file {path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}.") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the programs file must be a mapping with keys assumptions and programs.")
-    return data
+    return read_yaml_mapping(path, "Programs file", "a mapping with keys assumptions and programs")
 
 
 def load_programs(path=None) -> dict:

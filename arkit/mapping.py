@@ -65,6 +65,25 @@ DEFAULTS = {
 }
 
 
+def read_yaml_mapping(path: Path, what: str, shape: str = "a mapping of keys to values") -> dict:
+    """A YAML config file as a dict, or a :class:`ConfigError` naming the file: missing, not YAML (with the
+    line), a value YAML cannot build (a date such as 2026-13-01), or not ``shape`` at the top level.
+    ``what`` names the kind of file in messages ("Policy file")."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{what} {path} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except ValueError as exc:
+        raise ConfigError(f"{what} {path} holds a value YAML cannot read ({exc}).") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"{what} {path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the {what.lower().replace(' file', '')} must be {shape}.")
+    return data
+
+
 def available_sources() -> list[str]:
     """Names of the preset mappings shipped in ``config/sources``."""
     return sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
@@ -86,17 +105,8 @@ def load_mapping(source: str | Path | dict = "generic") -> dict:
                     f"Unknown source '{source}': no preset config/sources/{source}.yaml and no such YAML file "
                     f"(presets: {', '.join(available_sources())})."
                 )
-        elif not path.exists():
-            raise ConfigError(f"Mapping file {path} does not exist.")
         where = str(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except ValueError as exc:  # a value YAML itself cannot build, such as the date 2026-13-01
-            raise ConfigError(f"Mapping file {path} holds a value YAML cannot read ({exc}).") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"Mapping file {path} is not valid YAML{at}.") from None
+        raw = read_yaml_mapping(path, "Mapping file")
     return _validate(raw, where)
 
 

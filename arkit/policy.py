@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
 from .errors import ConfigError
-from .mapping import CONFIG_DIR
+from .mapping import CONFIG_DIR, read_yaml_mapping
 from .model import ACTIONS
 
 DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
@@ -26,16 +25,7 @@ _SECTIONS = {
 
 
 def _read(path: Path) -> dict:
-    if not path.exists():
-        raise ConfigError(f"Policy file {path} does not exist.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"Policy file {path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}.") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the policy must be a mapping of keys to values.")
-    return data
+    return read_yaml_mapping(path, "Policy file")
 
 
 def load_policy(path=None) -> dict:
