@@ -187,6 +187,13 @@ class Ledger:
         )
 
     @property
+    def currency(self) -> str:
+        """The ledger's currency code when its invoices use exactly one, else "" (reports then say
+        "ledger currency")."""
+        cur = self.invoices["currency"].dropna().unique()
+        return str(cur[0]) if len(cur) == 1 else ""
+
+    @property
     def as_of_max(self) -> pd.Timestamp:
         """The latest date in the ledger (invoice or payment)."""
         dates = [self.invoices["invoice_date"].max()]

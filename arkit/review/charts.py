@@ -61,19 +61,30 @@ def aging_trend_chart(trend: pd.DataFrame, *, currency: str = "") -> plt.Figure:
     return fig
 
 
-def dso_trend_chart(figures: pd.DataFrame, *, target: float | None = None) -> plt.Figure:
-    """DSO (period and countback), best possible DSO and average days delinquent by month end."""
+def dso_trend_chart(
+    figures: pd.DataFrame,
+    *,
+    target: float | None = None,
+    dso_label: str = "DSO (3-month period)",
+    title: str = "Days sales outstanding by month end",
+    tick_labels: list[str] | None = None,
+) -> plt.Figure:
+    """DSO (period and countback), best possible DSO and average days delinquent at each period end, with
+    the DSO target. Ticks are the months of ``figures.index`` unless ``tick_labels`` are given (quarters)."""
     fig, ax = plt.subplots(figsize=(9, 3.6))
     x = np.arange(len(figures))
-    ax.plot(x, figures["dso"], marker="o", label="DSO (3-month period)", color="#1565c0")
+    ax.plot(x, figures["dso"], marker="o", label=dso_label, color="#1565c0")
     ax.plot(x, figures["dso_countback"], marker="s", label="DSO (countback)", color="#6a1b9a")
     ax.plot(x, figures["bpdso"], marker="^", label="Best possible DSO", color="#2e7d32")
     ax.bar(x, figures["add"], width=0.5, alpha=0.25, color="#c62828", label="Average days delinquent")
     if target is not None:
         ax.axhline(target, ls="--", color="#555", lw=1, label=f"DSO target ({target:g} days)")
     ax.legend(fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
-    _month_ticks(ax, figures.index)
-    _style(ax, "Days sales outstanding by month end", "Days")
+    if tick_labels is None:
+        _month_ticks(ax, figures.index)
+    else:
+        ax.set_xticks(x, tick_labels, fontsize=8)
+    _style(ax, title, "Days")
     fig.tight_layout()
     return fig
 

@@ -46,8 +46,7 @@ class IncentiveReport:
 
     @property
     def currency(self) -> str:
-        cur = self.ledger.invoices["currency"].dropna().unique()
-        return str(cur[0]) if len(cur) == 1 else ""
+        return self.ledger.currency
 
     @property
     def money_unit(self) -> str:

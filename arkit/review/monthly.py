@@ -48,8 +48,7 @@ class MonthlyReview:
 
     @property
     def currency(self) -> str:
-        cur = self.ledger.invoices["currency"].dropna().unique()
-        return str(cur[0]) if len(cur) == 1 else ""
+        return self.ledger.currency
 
     @property
     def has_activities(self) -> bool:

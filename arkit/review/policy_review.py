@@ -38,6 +38,7 @@ from ..aging import aging, bucket_labels, customer_names
 from ..kpis import cei, kpis
 from ..model import Ledger
 from ..settlements import settlements
+from . import charts
 from .charts import _style
 from .display import ReportBook, esc, load_report_parts, table
 from .plans import plans_in_force
@@ -1664,8 +1665,7 @@ class PolicyReview:
 
     @property
     def currency(self) -> str:
-        cur = self.ledger.invoices["currency"].dropna().unique()
-        return str(cur[0]) if len(cur) == 1 else ""
+        return self.ledger.currency
 
     @property
     def year_start(self) -> pd.Timestamp:
@@ -1736,21 +1736,14 @@ def build(ledger: Ledger, quarter, *, policy: dict, quarters: int = 8, lookback_
 
 def chart_days_trend(figures: pd.DataFrame, *, policy: dict) -> plt.Figure:
     """DSO (period and countback), best possible DSO and average days delinquent at each quarter end, with the
-    DSO target."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    x = np.arange(len(figures))
-    ax.plot(x, figures["dso"], marker="o", color="#1565c0", label="DSO (quarter)")
-    ax.plot(x, figures["dso_countback"], marker="s", color="#6a1b9a", label="DSO (countback)")
-    ax.plot(x, figures["bpdso"], marker="^", color="#2e7d32", label="Best possible DSO")
-    ax.bar(x, figures["add"], width=0.5, alpha=0.25, color="#c62828", label="Average days delinquent")
-    t = policy.get("targets", {}).get("dso")
-    if t is not None:
-        ax.axhline(t, ls="--", color="#555", lw=1, label=f"DSO target ({t:g} days)")
-    ax.set_xticks(x, [_label(pd.Period(q, "Q")) for q in figures.index], fontsize=8)
-    ax.legend(fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
-    _style(ax, "Days sales outstanding at each quarter end", "Days")
-    fig.tight_layout()
-    return fig
+    DSO target (:func:`arkit.review.charts.dso_trend_chart` with quarter ticks)."""
+    return charts.dso_trend_chart(
+        figures,
+        target=policy.get("targets", {}).get("dso"),
+        dso_label="DSO (quarter)",
+        title="Days sales outstanding at each quarter end",
+        tick_labels=[_label(pd.Period(q, "Q")) for q in figures.index],
+    )
 
 
 def chart_pct_trend(figures: pd.DataFrame, *, policy: dict) -> plt.Figure:
