@@ -118,3 +118,21 @@ def test_a_ledger_ending_before_the_quarter_is_flagged(sample_frames):
     led = Ledger.from_frames(**sample_frames)
     r = pr.build(led, "2026Q4", policy=POLICY, quarters=2)
     assert "latest entry is dated 30 September 2026" in " ".join(p.data for p in pr.section_header(r))
+
+
+def test_sample_cei_conventions_and_quarters_on_target(review):
+    """2026Q3 on the sample: the CEI judged against the target is the mean of arkit.kpis' three monthly CEIs
+    (the monthly review's figure); the multi-month CEI divides the quarter's sales by 3; "quarters on
+    target" never counts more quarters than the ledger covers in full."""
+    k = kpis(review.ledger, "2026-06", "2026-09")
+    f = review.figures
+    assert f.loc["2026Q3", "cei"] == pytest.approx(k["cei"].iloc[1:].mean())
+    q3 = f.loc["2026Q3"]
+    prev_open = k["open_ar"].iloc[0]
+    expect = (prev_open + q3["sales"] / 3 - q3["open_ar"]) / (prev_open + q3["sales"] / 3 - q3["current_ar"]) * 100
+    assert q3["cei_multi_month"] == pytest.approx(expect)
+    n_complete = int(f["complete"].sum())
+    for s in review.outcomes["quarters_on_target"]:
+        if s:
+            k_on, n = (int(x) for x in s.split(" of "))
+            assert k_on <= n <= n_complete

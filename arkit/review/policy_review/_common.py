@@ -209,3 +209,61 @@ def _episodes(events: pd.DataFrame, keys: list[str], start: str, stop: str) -> p
         s[[*keys, "_n", "date", "outcome"]].rename(columns={"date": "ended", "outcome": "stop_outcome"}), on=[*keys, "_n"], how="left"
     )
     return out.drop(columns="_n")
+
+
+# ============================================================================================ ledger coverage
+
+
+def ledger_span(ledger: Ledger) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last day the ledger has history for: the earliest and latest date of any invoice,
+    payment, activity or adjustment (an adjustments table is read when the ledger has one). (None, None)
+    for an empty ledger. Example: invoices from 2024-06-10, payments to 2026-09-30 → (2024-06-10,
+    2026-09-30)."""
+    firsts, lasts = [], []
+    for name, col in (("invoices", "invoice_date"), ("payments", "payment_date"), ("activities", "date"), ("adjustments", "date")):
+        t = getattr(ledger, name, None)
+        if t is None or not len(t) or col not in t:
+            continue
+        d = pd.to_datetime(t[col], errors="coerce").dropna()
+        if len(d):
+            firsts.append(d.min())
+            lasts.append(d.max())
+    if not firsts:
+        return None, None
+    return pd.Timestamp(min(firsts)).normalize(), pd.Timestamp(max(lasts)).normalize()
+
+
+#: Days of quiet allowed at either end of a period: a ledger whose first entry is at most this many days after
+#: a period's first day (or whose last entry is at most this many days before its last day) covers it — an
+#: export's first invoice or last payment need not fall on the period's edge.
+COVERAGE_GRACE_DAYS = 7
+
+
+def period_coverage(periods, first, last, *, grace_days: int = COVERAGE_GRACE_DAYS) -> pd.DataFrame:
+    """Which periods (quarters or months, a :class:`pandas.PeriodIndex` or list of Periods) the ledger covers
+    in full: complete = first ≤ the period's first day + ``grace_days`` and last ≥ its last day −
+    ``grace_days`` (first, last from :func:`ledger_span`; default grace 7 days).
+    days_covered = the days of the period within [first, last]; note = "" for a complete period, else
+    "partial: ledger starts 10 Jun 2024" / "partial: ledger ends 5 Oct 2026" / "no ledger history".
+    A partial period is shown greyed and marked, and left out of "quarters on target", the targets of the
+    trends and every rule. Example: 2024Q2 with a ledger starting 2024-06-10 → complete False, 21 days.
+    Index: the periods as text (``"2024Q2"``)."""
+    rows = []
+    for p in periods:
+        s, e = p.start_time.normalize(), p.end_time.normalize()
+        span = (e - s).days + 1
+        if first is None:
+            rows.append({"period": str(p), "complete": False, "days": span, "days_covered": 0, "note": "no ledger history"})
+            continue
+        lo, hi = max(s, first), min(e, last)
+        covered = max((hi - lo).days + 1, 0)
+        g = pd.Timedelta(days=int(grace_days))
+        note = ""
+        if covered == 0:
+            note = "no ledger history"
+        elif first > s + g:
+            note = f"partial: ledger starts {first:%d %b %Y}"
+        elif last < e - g:
+            note = f"partial: ledger ends {last:%d %b %Y}"
+        rows.append({"period": str(p), "complete": note == "", "days": span, "days_covered": covered, "note": note})
+    return pd.DataFrame(rows, columns=["period", "complete", "days", "days_covered", "note"]).set_index("period")

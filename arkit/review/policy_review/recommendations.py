@@ -31,11 +31,15 @@ def _who(names: pd.Series, n: int = 5) -> str:
 def rule_targets_missed(figures: pd.DataFrame, *, policy: dict, quarters: int = 2) -> list[dict]:
     """Figures with a target (``policy.targets``) missed in each of the last ``quarters`` quarters (default 2:
     a miss two quarters running is a trend, not noise). One recommendation naming them all, with their
-    values. Example: DSO 50.1 and 52.3 days against 45 → fires; 50.1 then 44.0 → does not."""
+    values. Only complete quarters count (a partial quarter — ``complete`` False in
+    :func:`quarterly_figures` — breaks the run). Example: DSO 50.1 and 52.3 days against 45 → fires; 50.1
+    then 44.0 → does not."""
     t = policy.get("targets", {})
     if len(figures) < quarters:
         return []
     tail = figures.tail(quarters)
+    if "complete" in tail and not tail["complete"].astype(bool).all():
+        return []
     missed = []
     for key, (label, unit, better) in QUARTER_FIGURES.items():
         if key not in t or better is None or key not in tail:
@@ -241,7 +245,11 @@ def rule_thresholds() -> pd.DataFrame:
 
 def recommendations(r: PolicyReview) -> pd.DataFrame:
     """Every rule of :data:`RULES` applied to the review's evidence, in order. Columns: no (1…), area,
-    recommendation, evidence, rule, customers. Empty when no rule fires."""
+    recommendation, evidence, rule, customers. Empty when no rule fires, and when the quarter reviewed is
+    partial (the ledger does not cover it in full): no rule is applied to a partial quarter."""
+    cols = ["no", "area", "recommendation", "evidence", "rule", "customers"]
+    if "complete" in r.figures and not bool(r.figures["complete"].iloc[-1]):
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "no" else "str") for c in cols})
     names = pd.Series(customer_names(r.ledger, r.billing_customers["customer_id"]).to_numpy(), index=r.billing_customers["customer_id"].to_numpy())
     recs = [
         *rule_targets_missed(r.figures, policy=r.policy),
@@ -273,6 +281,9 @@ def section_recommendations(r: PolicyReview) -> list:
     rules = rule_thresholds()
     r.book.add("rules", rules)
     rules_t = table(rules.rename(columns={"rule": "Rule", "fires_when": "Fires when"}), caption="The rules and their thresholds", max_rows=len(rules))
+    if "complete" in r.figures and not bool(r.figures["complete"].iloc[-1]):
+        note = r.figures["coverage"].iloc[-1]
+        return [Markdown(f"No rule is applied: {esc(r.label)} is a partial quarter ({esc(note)}), so its figures cannot be judged against the thresholds."), rules_t]
     if rec is None or rec.empty:
         return [Markdown("No rule fired: every figure the rules watch is within its threshold."), rules_t]
     items = "\n".join(f"{row.no}. **{esc(row.recommendation)}** — {esc(row.evidence)}" for row in rec.itertuples())
