@@ -5,6 +5,7 @@ names, missing data). Each section's figures are tested beside its module, in te
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from IPython.display import Markdown
@@ -136,3 +137,28 @@ def test_sample_cei_conventions_and_quarters_on_target(review):
         if s:
             k_on, n = (int(x) for x in s.split(" of "))
             assert k_on <= n <= n_complete
+
+
+def test_sample_referral_recovery_equals_a_plain_recomputation(review):
+    """2026Q3 on the sample: recompute referral recovery with plain pandas on the invoices the agency/legal
+    rows of the year name — balance at the end of the first referral day (past due, positive), payments
+    applied to them after it up to the quarter end, capped at the balance — and compare within 0.1 points."""
+    L = review.ledger
+    a = L.activities
+    a = a[a["action"].isin(["agency", "legal"]) & (a["date"] >= pd.Timestamp("2025-10-01")) & (a["date"] <= pd.Timestamp("2026-09-30")) & a["invoice_id"].notna()]
+    first = a.groupby(["customer_id", "invoice_id"], as_index=False)["date"].min().rename(columns={"date": "ref"})
+    inv = L.invoices[["customer_id", "invoice_id", "due_date", "amount"]]
+    j = first.merge(inv, on=["customer_id", "invoice_id"])
+    pay = L.payments.dropna(subset=["invoice_id"])[["customer_id", "invoice_id", "payment_date", "amount"]].rename(columns={"amount": "paid"})
+    m = j.merge(pay, on=["customer_id", "invoice_id"], how="left")
+    before = m[m["payment_date"] <= m["ref"]].groupby(["customer_id", "invoice_id"])["paid"].sum()
+    after = m[(m["payment_date"] > m["ref"]) & (m["payment_date"] <= pd.Timestamp("2026-09-30"))].groupby(["customer_id", "invoice_id"])["paid"].sum()
+    j = j.set_index(["customer_id", "invoice_id"])
+    j["owed"] = j["amount"] - before.reindex(j.index, fill_value=0.0)
+    j = j[(j["owed"] > 0.005) & (j["due_date"] < j["ref"])]
+    j["rec"] = np.minimum(after.reindex(j.index, fill_value=0.0), j["owed"])
+    plain = j["rec"].sum() / j["owed"].sum() * 100
+    tot = review.referral_recovery.set_index("stage").loc["all referrals"]
+    assert int(tot["invoices"]) == len(j)
+    assert tot["pct_recovered"] == pytest.approx(plain, abs=0.1)
+    assert tot["owed"] == pytest.approx(j["owed"].sum(), abs=0.01)

@@ -45,7 +45,7 @@ def test_rule_agency_recovery():
     (30 %) → not."""
     refs = pd.DataFrame({"owed": [5000.0, 3000.0, 2000.0], "recovered": [1000.0, 500.0, 0.0]})
     r = pr.rule_agency_recovery(refs)
-    assert len(r) == 1 and "only 15 %" in r[0]["recommendation"] and r[0]["customers"] == 3
+    assert len(r) == 1 and "only 15.0 %" in r[0]["recommendation"] and r[0]["customers"] == 3
     assert pr.rule_agency_recovery(refs.head(2)) == []
     assert pr.rule_agency_recovery(refs.assign(recovered=[2000.0, 1000.0, 0.0])) == []
 

@@ -27,7 +27,7 @@ from ._common import parse_quarter, quarter_bounds, _label, last_complete_quarte
 from .policy import ladder_table, targets_table, policy_settings, terms_in_use, section_policy
 from .outcomes import QUARTER_FIGURES, write_offs, quarterly_figures, outcomes_vs_targets, chart_days_trend, chart_pct_trend, section_outcomes
 from .escalation import STATUSES, escalation_adherence, adherence_summary, chart_adherence, section_escalation
-from .referrals import referrals, section_referrals
+from .referrals import STAGES, first_referrals, referral_recovery, referrals, referred_invoices, section_referrals
 from .credit import credit_utilisation_history, UTILISATION_BANDS, utilisation_bands, hold_episodes, hold_effects, hold_effect_totals, chart_utilisation, section_credit
 from .disputes import dispute_episodes, dispute_quarter, past_due_amount_days, dispute_lateness, chart_disputes, section_disputes
 from .plans import plan_activity, plan_quarter, section_plans
@@ -84,7 +84,11 @@ __all__ = [
     "quarter_bounds",
     "quarterly_figures",
     "recommendations",
+    "STAGES",
+    "first_referrals",
+    "referral_recovery",
     "referrals",
+    "referred_invoices",
     "retention",
     "retention_summary",
     "rule_agency_recovery",

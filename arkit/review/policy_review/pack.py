@@ -15,7 +15,7 @@ from ..signals import open_disputes
 from ._common import parse_quarter, quarter_bounds, _label, _year_start
 from .outcomes import write_offs, quarterly_figures, outcomes_vs_targets
 from .escalation import escalation_adherence, _empty_adherence, adherence_summary
-from .referrals import referrals
+from .referrals import referral_recovery, referrals, referred_invoices
 from .credit import credit_utilisation_history, hold_episodes, hold_effects
 from .disputes import dispute_episodes, dispute_lateness
 from .plans import plan_activity
@@ -39,6 +39,8 @@ class PolicyReview:
     adherence: pd.DataFrame
     adherence_summary: pd.DataFrame
     referrals: pd.DataFrame
+    referred_invoices: pd.DataFrame
+    referral_recovery: pd.DataFrame
     utilisation: pd.DataFrame
     holds: pd.DataFrame
     hold_effects: pd.DataFrame
@@ -90,6 +92,7 @@ def build(ledger: Ledger, quarter, *, policy: dict, quarters: int = 8, lookback_
     holds = hold_episodes(ledger, end)
     disputes = dispute_episodes(ledger, end)
     settled = settled_invoices(ledger, y0, end)
+    referred = referred_invoices(ledger, q, lookback_months=lookback_months)
     take = early_pay_take_up(ledger, y0, end)
     r = PolicyReview(
         ledger=ledger,
@@ -104,7 +107,9 @@ def build(ledger: Ledger, quarter, *, policy: dict, quarters: int = 8, lookback_
         segments=segs,
         adherence=adh,
         adherence_summary=adherence_summary(adh, policy=policy),
-        referrals=referrals(ledger, q, lookback_months=lookback_months),
+        referrals=referrals(ledger, q, referred=referred),
+        referred_invoices=referred,
+        referral_recovery=referral_recovery(referred),
         utilisation=credit_utilisation_history(ledger, q, threshold=policy["credit_hold"]["utilisation"]),
         holds=holds,
         hold_effects=hold_effects(ledger, holds, end=end, lookback_months=lookback_months),

@@ -73,14 +73,17 @@ def rule_ladder_step(summary: pd.DataFrame, *, min_on_time_pct: float = 75.0, mi
 
 def rule_agency_recovery(refs: pd.DataFrame, *, min_customers: int = 3, min_recovered_pct: float = 25.0) -> list[dict]:
     """Agency and legal referrals of the year recovering less than ``min_recovered_pct`` % (default 25 %) of
-    what was owed at referral (Σ recovered ÷ Σ owed), when at least ``min_customers`` (default 3) customers
-    were referred. Example: 3 customers owing 10,000 with 1,500 recovered (15 %) → fires."""
+    what the referred invoices owed at referral (Σ recovered ÷ Σ owed over :func:`~.referrals.referrals`,
+    each invoice once), when at least ``min_customers`` (default 3) customers were referred. Example: 3
+    customers owing 10,000 on their referred invoices with 1,500 recovered (15 %) → fires."""
     if len(refs) < min_customers:
         return []
     owed, rec = float(refs["owed"].sum()), float(refs["recovered"].sum())
     if owed <= 0 or rec / owed * 100.0 >= min_recovered_pct:
         return []
-    return [_rec("agency_recovery", "Escalation", f"Review the agency and legal referrals: only {rec / owed * 100:.0f} % of what referred customers owed has been recovered; refer earlier, change agency, or write off sooner.", f"{len(refs)} customers referred in the year owed {owed:,.2f} at referral; {rec:,.2f} recovered since.", len(refs))]
+    n_inv = int(refs["invoices"].sum()) if "invoices" in refs else None
+    inv = f" on {n_inv} invoices" if n_inv is not None else ""
+    return [_rec("agency_recovery", "Escalation", f"Review the agency and legal referrals: only {rec / owed * 100:.1f} % of what the referred invoices owed has been recovered; refer earlier, change agency, or write off sooner.", f"{len(refs)} customers referred in the year owed {owed:,.2f}{inv} at referral; {rec:,.2f} recovered on those invoices since.", len(refs))]
 
 
 def rule_credit_limit_review(util: pd.DataFrame, *, months: int = 2, threshold_pct: float = 100.0) -> list[dict]:
