@@ -83,7 +83,16 @@ def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as exc:  # disk full, permissions, quota: one sentence naming the file
+            raise LedgerError(f"{path}: cannot write the file ({exc.strerror or exc}).") from None
+        except Exception as exc:  # xlsxwriter wraps the OSError of its final zip write (FileCreateError)
+            if type(exc).__module__.startswith("xlsxwriter"):
+                inner = exc.args[0] if exc.args else exc
+                reason = getattr(inner, "strerror", None) or str(inner)
+                raise LedgerError(f"{path}: cannot write the workbook ({reason}).") from None
+            raise
         if path.exists():
             mode = path.stat().st_mode & 0o7777
         else:

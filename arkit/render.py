@@ -701,6 +701,22 @@ def _publish(files: list[Path], dest: Path, staging: Path) -> list[Path]:
     return [dest / f.name for f in files]
 
 
+def _refuse_inputs(targets: list[Path], inputs: list) -> None:
+    """A published path that is (or holds) an input file — the ledger, the policy — is refused: publishing
+    never replaces what the report read."""
+    files = []
+    for inp in inputs:
+        if inp is None or not Path(inp).exists():
+            continue
+        inp = Path(inp).resolve()
+        files += [p for p in inp.rglob("*") if p.is_file()] if inp.is_dir() else [inp]
+    for t in targets:
+        t = Path(t).resolve()
+        for f in files:
+            if f == t or t in f.parents or (t.is_file() and os.path.samefile(t, f)):
+                raise ReportError(f"publishing would replace the input file {f} with {t}; put the ledger outside the reports folder")
+
+
 class _Busy(LedgerError):
     pass
 
@@ -840,6 +856,7 @@ def render_report(
 
         publish = [item for item in sorted(files_dir.iterdir()) if item.name not in (staged_html.name, executed.name)]
         publish += [executed, staged_html]  # the notebook cannot overwrite the report itself
+        _refuse_inputs([dest / f.name for f in publish] + [out / "index.html"], [ledger_path, policy_path, *(Path(v) for k, v in (params or {}).items() if k.endswith("_path") and isinstance(v, str))])
         out_fd = _lock_dir(out, wait=True)  # one publisher at a time per output folder: period swap + index
         try:
             written = _publish(publish, dest, staging)

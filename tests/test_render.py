@@ -494,3 +494,20 @@ def test_report_opens_offline_in_headless_chromium(rendered, tmp_path):
     assert seen["img_width"] > 100  # the base64 PNG decoded
     assert seen["table_break"] == "avoid"
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_publishing_never_replaces_an_input(tmp_path):
+    from arkit.render import _refuse_inputs
+
+    period = tmp_path / "reports" / "2026-06"
+    period.mkdir(parents=True)
+    ledger = period / "render-ok.xlsx"
+    ledger.write_text("the ledger")
+    with pytest.raises(ReportError, match="publishing would replace the input file .*render-ok.xlsx"):
+        _refuse_inputs([period / "render-ok.html", period / "render-ok.xlsx"], [ledger, None])
+    folder = period / "letters"
+    folder.mkdir()
+    (folder / "invoices.csv").write_text("x")
+    with pytest.raises(ReportError):
+        _refuse_inputs([period / "letters"], [folder])
+    _refuse_inputs([period / "render-ok.html"], [ledger])  # another name: fine
