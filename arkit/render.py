@@ -466,6 +466,12 @@ class _OfflineChecker(HTMLParser):
         u = url.strip().lower()
         return u.startswith("data:") or u.startswith("#") or u == ""
 
+    @staticmethod
+    def _same_report_or_relative(url: str) -> bool:
+        """A link within the page (``#…``) or to a file beside it (a relative path: no scheme, no ``//`` host)."""
+        u = url.strip()
+        return not re.match(r"^([a-zA-Z][a-zA-Z0-9+.\-]*:|[\\/]{2})", u) and not u.startswith(("/", "\\"))
+
     def _css(self, css: str, where: str) -> None:
         if re.search(r"@import", css, re.I):
             self._add(f"CSS @import in {where}")
@@ -499,6 +505,8 @@ class _OfflineChecker(HTMLParser):
             elif name in self._URL_ATTRS or (name == "href" and tag not in ("a", "area")):
                 if not self._local(value):
                     self._add(f"external resource in <{tag} {name}>: {value[:80]}")
+            elif name == "href" and not self._same_report_or_relative(value):
+                self._add(f"external link <{tag} href={value[:80]}>")
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -520,7 +528,10 @@ def check_offline(html: str) -> list[str]:
     Flags any ``<script>`` (arkit's template has none, so one can only come from a notebook output),
     ``<iframe>``/``<object>``/``<embed>``/``<base>``, event-handler attributes, ``javascript:`` URLs, and
     any resource that is not a ``data:`` URL: ``src``/``srcset``/``<link href>`` and CSS ``@import``/``url()``.
-    A plain ``<a href>`` link is allowed (it loads nothing). An empty list means the page is fine.
+    A link (``<a href>``, ``<area href>``) may only point into the page (``#…``) or to a file beside it (a
+    relative path): any scheme (``http:``, ``mailto:``, ``file:``…), ``//host`` or absolute path is refused —
+    a report's links never leave it, so a URL that slipped in from data cannot become one. An empty list
+    means the page is fine.
     """
     checker = _OfflineChecker()
     checker.feed(html)

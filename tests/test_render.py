@@ -254,7 +254,7 @@ def test_quarters():
 
 
 def test_check_offline_flags_what_would_load_or_run():
-    clean = '<html><head><style>td{color:red}</style></head><body><img src="data:image/png;base64,AA=="><a href="https://example.org/policy">policy</a></body></html>'
+    clean = '<html><head><style>td{color:red}</style></head><body><img src="data:image/png;base64,AA=="><a href="#aging">aging</a> <a href="monthly-review.xlsx">workbook</a> <a href="../2026-05/monthly-review.html">May</a></body></html>'
     assert check_offline(clean) == []
     for bad in (
         '<script src="https://cdn.example/require.js"></script>',
@@ -269,6 +269,13 @@ def test_check_offline_flags_what_would_load_or_run():
         '<a href="javascript:alert(1)">x</a>',
         '<iframe src="data:text/html,hi"></iframe>',
         '<meta http-equiv="refresh" content="0;url=https://x.example">',
+        '<a href="https://example.org/policy">policy</a>',  # a link out of the report (e.g. a URL from data)
+        '<a href="mailto:ar@example.org">mail</a>',
+        '<a href=" HTTP://x.example">x</a>',
+        '<a href="//x.example/a">x</a>',
+        '<a href="/etc/passwd">x</a>',
+        '<a href="file:///etc/passwd">x</a>',
+        '<area href="https://x.example">',
     ):
         assert check_offline(f"<html><body>{bad}</body></html>"), bad
 
