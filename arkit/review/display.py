@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -40,15 +41,35 @@ def table(df: pd.DataFrame, *, money=(), pct=(), days=(), caption: str | None = 
     return st
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
 def esc(text) -> str:
-    """Untrusted text (customer names, notes, config text) for a Markdown cell: ``&``, ``<`` and ``>`` as
-    HTML entities and Markdown's markup characters backslash-escaped, so it can neither inject HTML nor
-    format the page. Quotes are left as they are: harmless in text, and an entity's ``#`` would otherwise be
-    escaped into view (``O'Neill`` stays ``O'Neill``)."""
-    s = str(text)
+    """Untrusted text (customer names, notes, config text) for a Markdown cell, shown as exactly that text.
+
+    - ``&``, ``<`` and ``>`` become HTML entities: no HTML can be injected.
+    - Markdown's inline markup characters are backslash-escaped (``\\ ` * _ [ ] # | ~``): no emphasis, code,
+      link or table cell is formed.
+    - Every run of whitespace, line breaks included, becomes one space, control characters and
+      bidirectional overrides are dropped: a newline followed by ``===`` or ``---`` cannot make a heading or
+      a rule, an indent cannot make a code block. A leading ``-``, ``+``, ``=`` or ``1.`` is escaped so the
+      text cannot start a list or a rule where it begins a line.
+    - Autolinks are broken with entities that render as the same characters: ``:`` as ``&#58;``, ``@`` as
+      ``&#64;``, ``www.`` as ``www&#46;`` — a URL or an e-mail address in a name shows as text, never
+      becomes an ``<a href>``.
+    - ``$`` becomes ``&#36;``: ``$…$`` is never typeset as math.
+
+    Quotes are left as they are: harmless in text, and an entity's ``#`` would otherwise be escaped into view
+    (``O'Neill`` stays ``O'Neill``)."""
+    s = " ".join(_CONTROLS.sub("", str(text)).split())
     for ch in "\\`*_[]#|~":  # the backslash first, so the escapes added after it stay single
         s = s.replace(ch, "\\" + ch)
-    return html.escape(s, quote=False)
+    s = _BLOCK_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else "\\" + m.group(3), s)
+    s = html.escape(s, quote=False)
+    s = s.replace(":", "&#58;").replace("@", "&#64;").replace("$", "&#36;")
+    return _WWW.sub(r"\1&#46;", s)
 
 
 def _escape(text: str) -> str:
