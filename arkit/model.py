@@ -59,6 +59,15 @@ TABLES: dict[str, dict[str, dict]] = {
             "segment": "str",
             "email": "str",
             "since": "date",
+            # who to write to and where (letters, the collectors' worklist); all optional
+            "contact_name": "str",
+            "phone": "str",
+            "address_line1": "str",
+            "address_line2": "str",
+            "city": "str",
+            "region": "str",
+            "postcode": "str",
+            "country": "str",
         },
     },
     "activities": {
