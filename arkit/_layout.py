@@ -180,12 +180,13 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     if gh:
         label = first.where(group)
         filled = label.ffill()
-        target = gh["column"]
-        if target in frame.columns:
-            cur = frame[target]
-            frame[target] = cur.where(~empty_cells(cur) | ~data, filled).where(data | ~group, cur)
-        else:
-            frame[target] = filled.where(data)
+        targets = gh["column"] if isinstance(gh["column"], list) else [gh["column"]]
+        for target in targets:
+            if target in frame.columns:
+                cur = frame[target]
+                frame[target] = cur.where(~empty_cells(cur) | ~data, filled)
+            else:
+                frame[target] = filled.where(data)
     info.skipped = layout_rows
     if mapping["layout"]["check_totals"] and (grand.any() or sub.any()):
         info.totals = _check_totals(frame, rows, data, sub, grand, group if gh else None, first, mapping, where)

@@ -122,15 +122,14 @@ def _score_ledger(name: str, m: dict, grid: list[list], suffix: str) -> dict:
     targets |= set(spec.get("constants", {}))
     lay = m["layout"]
     if lay.get("group_header"):
-        targets.add(lay["group_header"]["column"])
+        gc = lay["group_header"]["column"]
+        targets |= set(gc if isinstance(gc, list) else [gc])
     if lay.get("debit_credit"):
         dc = lay["debit_credit"]
         if any(norm_name(c) == norm_name(dc["debit"]) for c in header):
             targets.add(dc["into"])
     if "open_amount" in targets:
         targets.add("amount")
-    if "customer_name" in targets and "customer_id" not in targets and lay.get("group_header", {}) and lay["group_header"]["column"] == "customer_name":
-        pass
     missing = [c for c in REQUIRED if c not in targets]
     title = _title_text(grid, h)
     det = m["detect"]

@@ -371,8 +371,10 @@ def _undupe(col, cols) -> str:
 def _missing_required(table: str, frame: pd.DataFrame, raw: RawTable, mapping: dict) -> None:
     spec = mapping["tables"].get(table, {})
     consts = spec.get("constants", {})
+    gh = (mapping.get("layout") or {}).get("group_header") or {}
+    from_groups = set(gh.get("column") if isinstance(gh.get("column"), list) else [gh["column"]]) if gh else set()
     for col in TABLES[table]["required"]:
-        if col in frame.columns or col in consts:
+        if col in frame.columns or col in consts or (table == "invoices" and col in from_groups):
             continue
         if (table, col) in NULLABLE_REQUIRED:
             continue

@@ -296,7 +296,7 @@ def _validate_reading(raw: dict, m: dict, where: str) -> None:
     if gh is not None:
         if isinstance(gh, str):
             gh = {"column": gh}
-        _expect(isinstance(gh, dict) and isinstance(gh.get("column"), str) and set(gh) <= {"column", "pattern"}, where, "layout.group_header", "must name the column a group header row sets, e.g. {column: customer_name}")
+        _expect(isinstance(gh, dict) and (isinstance(gh.get("column"), str) or (isinstance(gh.get("column"), list) and gh["column"] and all(isinstance(c, str) for c in gh["column"]))) and set(gh) <= {"column", "pattern"}, where, "layout.group_header", "must name the column(s) a group header row sets, e.g. {column: customer_name} or {column: [customer_id, customer_name]}")
         _expect(gh.get("pattern") is None or _is_regex(gh["pattern"]), where, "layout.group_header.pattern", "must be a regular expression")
         out["group_header"] = gh
     sg = out["sign"]
