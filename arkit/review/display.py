@@ -52,6 +52,7 @@ def table(
     policy: dict | None = None,
     links=(),
     fit: bool = True,
+    muted_rows=None,
 ) -> Table:
     """A table for people, rendered with great_tables.
 
@@ -67,7 +68,8 @@ def table(
     wide for the page (:data:`PAGE_WIDTH_PX`, estimated from the formatted values, text wrapping) keeps
     its leading columns (``fit``) — either way a source note says so and where the full table is (the
     Excel appendix). ``links`` names columns of relative file paths, shown as links to them. ``note``
-    adds a source note.
+    adds a source note. ``muted_rows`` (one bool per row of ``df``, in order) greys those rows — periods
+    shown for context but not judged, such as a partial quarter.
     """
     from .. import columns as coldict
 
@@ -100,7 +102,8 @@ def table(
             people = people[keep]
             kinds = {c: kinds[c] for c in keep}
             notes.append(f"Not shown to fit the page: {', '.join(gone)}; the Excel appendix has every column.")
-    return Table(_gt_html(people, kinds, caption=caption, notes=notes), full)
+    muted = [i for i, m in enumerate(list(muted_rows)[: len(people)]) if m] if muted_rows is not None else []
+    return Table(_gt_html(people, kinds, caption=caption, notes=notes, muted=muted), full)
 
 
 #: The width a table may take on the page: a 1280 px window less the page's padding, with a margin.
@@ -164,7 +167,7 @@ def _link(value) -> str:
     return f'<a href="{html.escape(quote(text.replace(chr(92), "/")))}">{html.escape(text.rsplit("/", 1)[-1])}</a>'
 
 
-def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None, notes: list[str]) -> str:
+def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None, notes: list[str], muted=()) -> str:
     """great_tables HTML for a frame already relabelled, without GT's own stylesheet: its ``<style>`` block
     sets global rules (``tr``, ``td``, ``th`` outside the table) and a 16 px font that would fight the
     report's one stylesheet (``report.css`` styles GT's classes instead)."""
@@ -211,6 +214,8 @@ def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None
     if left:
         t = t.cols_align("left", columns=left)
     t = t.sub_missing(missing_text="–").opt_row_striping()
+    if muted:
+        t = t.tab_style(style=gt.style.text(color="#6b7480", style="italic"), locations=gt.loc.body(rows=list(muted)))
     if caption:
         t = t.tab_header(title=str(caption))
     for n in notes:
