@@ -36,8 +36,8 @@ def test_rule_ladder_step():
         }
     )  # fmt: skip
     r = pr.rule_ladder_step(s)
-    assert len(r) == 1 and "call (50 %)" in r[0]["recommendation"] and "formal_letter" not in r[0]["recommendation"]
-    assert "40 of 80 on time, 30 late, 10 never, median delay 4 days" in r[0]["evidence"]
+    assert len(r) == 1 and "call (50.0 %)" in r[0]["recommendation"] and "formal_letter" not in r[0]["recommendation"]
+    assert "40 of 80 on time, 30 late, 10 never, median delay 4.0 days" in r[0]["evidence"]
     assert pr.rule_ladder_step(s, min_on_time_pct=40) == []
 
 
@@ -61,7 +61,7 @@ def test_rule_credit_limit_review():
     r = pr.rule_credit_limit_review(u)
     assert len(r) == 1 and r[0]["customers"] == 1
     assert r[0]["recommendation"] == "Review the credit limit of 1 customers above 100 % utilisation for 2 months."
-    assert "Alpha at 130 %" in r[0]["evidence"]
+    assert "Alpha at 130.0 %" in r[0]["evidence"]
     assert len(pr.rule_credit_limit_review(u, months=3)) == 0
 
 
@@ -70,7 +70,7 @@ def test_rule_credit_holds():
     not."""
     t = {"holds": 3, "sales_before": 100_000.0, "sales_after": 60_000.0, "sales_change_pct": -40.0, "payments_change_pct": 10.0}
     r = pr.rule_credit_holds(t)
-    assert len(r) == 1 and "sales fell 40 %" in r[0]["evidence"] and "+10 %" in r[0]["evidence"]
+    assert len(r) == 1 and "sales fell 40.0 %" in r[0]["evidence"] and "+10.0 %" in r[0]["evidence"]
     assert pr.rule_credit_holds({**t, "sales_change_pct": -20.0}) == []
     assert pr.rule_credit_holds({**t, "holds": 2}) == []
 
@@ -81,7 +81,7 @@ def test_rule_disputes():
     assert len(pr.rule_disputes({"share_pct": 20.0}, q)) == 1
     assert pr.rule_disputes({"share_pct": 5.0}, q) == []
     r = pr.rule_disputes({"share_pct": 5.0}, {**q, "median_days_to_resolve": 31.0})
-    assert len(r) == 1 and "median of 31 days" in r[0]["evidence"]
+    assert len(r) == 1 and "median of 31.0 days" in r[0]["evidence"]
 
 
 def test_rule_lost_customers():
@@ -185,7 +185,7 @@ def test_rule_early_pay():
     """Taken on 30 of 300 eligible (10 % < 25 %) → fires; on 100 of 300 (33 %) → not."""
     s = pd.DataFrame({"terms": ["2/10 Net 30"], "customers": [5], "eligible": [300], "taken": [30], "pct_taken": [10.0], "discount": [600.0], "annual_cost_pct": [37.24], "days_to_pay_taken": [8.0], "days_to_pay_not_taken": [48.0]})
     r = pr.rule_early_pay(s)
-    assert len(r) == 1 and "only 10 %" in r[0]["recommendation"] and "30 of 300" in r[0]["evidence"]
+    assert len(r) == 1 and "only 10.0 %" in r[0]["recommendation"] and "30 of 300" in r[0]["evidence"]
     assert pr.rule_early_pay(s.assign(taken=[100], pct_taken=[100 / 3])) == []
 
 
@@ -194,3 +194,10 @@ def test_rule_thresholds_table_follows_the_defaults():
     assert len(t) == len(pr.RULES)
     assert "fewer than 75 %" in t["ladder step"] and "at least 20 decided" in t["ladder step"]
     assert "10 days or more" in t["month end billing"]
+
+
+def test_numbers_in_text_are_rounded_as_in_the_tables():
+    """A median delay of 1.5 days reads "1.5 days" (the tables show one decimal), never "2 days"."""
+    s = pd.DataFrame({"step": ["call"], "owner": ["collector"], "day": [15], "on_time": [10], "late": [30], "never": [0], "pct_on_time": [25.0], "median_delay_days": [1.5]})
+    r = pr.rule_ladder_step(s)
+    assert "median delay 1.5 days" in r[0]["evidence"] and "2 days" not in r[0]["evidence"]

@@ -64,9 +64,9 @@ def rule_ladder_step(summary: pd.DataFrame, *, min_on_time_pct: float = 75.0, mi
         return []
     parts = []
     for r in s.itertuples():
-        med = f", median delay {r.median_delay_days:.0f} days" if pd.notna(r.median_delay_days) else ""
+        med = f", median delay {r.median_delay_days:.1f} days" if pd.notna(r.median_delay_days) else ""
         parts.append(f"{r.step} ({r.owner}, day {r.day}): {r.on_time} of {r.decided} on time, {r.late} late, {r.never} never{med}")
-    names = ", ".join(f"{r.step} ({r.pct_on_time:.0f} %)" for r in s.itertuples())
+    names = ", ".join(f"{r.step} ({r.pct_on_time:.1f} %)" for r in s.itertuples())
     return [_rec("ladder_step", "Escalation", f"Enforce the escalation steps done on time for fewer than {min_on_time_pct:g} % of the invoices that reached them — {names}: automate them, or change their owner or day.", "; ".join(parts) + ".")]
 
 
@@ -102,7 +102,7 @@ def rule_credit_limit_review(util: pd.DataFrame, *, months: int = 2, threshold_p
             "credit_limit_review",
             "Credit limits",
             f"Review the credit limit of {len(hit)} customers above {threshold_pct:g} % utilisation for {months} months.",
-            f"Open AR {hit['open_ar'].sum():,.2f} against limits of {hit['credit_limit'].sum():,.2f}; highest {top['customer_name']} at {top['utilisation']:.0f} %. Customers: {_who(hit['customer_name'])}.",
+            f"Open AR {hit['open_ar'].sum():,.2f} against limits of {hit['credit_limit'].sum():,.2f}; highest {top['customer_name']} at {top['utilisation']:.1f} %. Customers: {_who(hit['customer_name'])}.",
             len(hit),
         )
     ]
@@ -115,8 +115,8 @@ def rule_credit_holds(totals: dict, *, min_holds: int = 3, max_sales_drop_pct: f
     → fires."""
     if totals["holds"] < min_holds or not totals["sales_change_pct"] < -max_sales_drop_pct:
         return []
-    pay = f"; their payments changed {totals['payments_change_pct']:+.0f} %" if pd.notna(totals["payments_change_pct"]) else ""
-    return [_rec("credit_holds", "Credit limits", "Release holds as soon as the overdue balance is paid, or hold only above a larger overdue amount: holds are costing sales.", f"Over {totals['holds']} holds, held customers' sales fell {-totals['sales_change_pct']:.0f} % in the 90 days after the hold{pay}.")]
+    pay = f"; their payments changed {totals['payments_change_pct']:+.1f} %" if pd.notna(totals["payments_change_pct"]) else ""
+    return [_rec("credit_holds", "Credit limits", "Release holds as soon as the overdue balance is paid, or hold only above a larger overdue amount: holds are costing sales.", f"Over {totals['holds']} holds, held customers' sales fell {-totals['sales_change_pct']:.1f} % in the 90 days after the hold{pay}.")]
 
 
 def rule_disputes(lateness: dict, quarter_stats: dict, *, max_share_pct: float = 15.0, max_median_days: float = 30.0) -> list[dict]:
@@ -132,7 +132,7 @@ def rule_disputes(lateness: dict, quarter_stats: dict, *, max_share_pct: float =
             "disputes",
             "Disputes",
             f"Speed up dispute resolution (target: a median of {max_median_days:g} days or less) and fix the billing errors behind the most frequent reasons.",
-            f"Disputed invoices hold {share:.1f} % of the quarter's past-due amount-days; the {quarter_stats['resolved']} disputes resolved in the quarter took a median of {med:.0f} days.",
+            f"Disputed invoices hold {share:.1f} % of the quarter's past-due amount-days; the {quarter_stats['resolved']} disputes resolved in the quarter took a median of {med:.1f} days.",
         )
     ]
 
@@ -153,7 +153,7 @@ def rule_lost_customers(ret: pd.DataFrame, *, max_lost_pct: float = 20.0, min_cu
         _rec(
             "lost_customers",
             "Retention",
-            f"Win back good customers and soften the path for them: {len(lost)} of the {len(ret)} customers delinquent in the year ({pct:.0f} %) stopped buying.",
+            f"Win back good customers and soften the path for them: {len(lost)} of the {len(ret)} customers delinquent in the year ({pct:.1f} %) stopped buying.",
             f"{len(paid_up)} of them paid up before leaving ({_who(paid_up['customer_name']) or 'none'}); {len(lost) - len(paid_up)} still owe {lost['past_due_now'].sum():,.2f}.",
             len(lost),
         )
@@ -241,7 +241,7 @@ def rule_early_pay(summary: pd.DataFrame, *, min_take_up_pct: float = 25.0, min_
     (:func:`early_pay_summary`). Example: 2/10 Net 30 taken on 30 of 300 invoices (10 %) → fires."""
     out = []
     for r in summary[(summary["eligible"] >= min_invoices) & (summary["pct_taken"] < min_take_up_pct)].itertuples():
-        out.append(_rec("early_pay", "Payment options", f"Rethink the '{r.terms}' discount: it is taken on only {r.pct_taken:.0f} % of eligible invoices; drop it, or offer it to slow payers it could move (see the incentive comparison).", f"{r.taken} of {r.eligible} eligible invoices of {r.customers} customers took it, costing {r.discount:,.2f} (an annualised {r.annual_cost_pct:.1f} %); takers paid in {r.days_to_pay_taken:.0f} days, the others in {r.days_to_pay_not_taken:.0f}."))
+        out.append(_rec("early_pay", "Payment options", f"Rethink the '{r.terms}' discount: it is taken on only {r.pct_taken:.1f} % of eligible invoices; drop it, or offer it to slow payers it could move (see the incentive comparison).", f"{r.taken} of {r.eligible} eligible invoices of {r.customers} customers took it, costing {r.discount:,.2f} (an annualised {r.annual_cost_pct:.1f} %); takers paid in {r.days_to_pay_taken:.1f} days, the others in {r.days_to_pay_not_taken:.1f}."))
     return out
 
 
