@@ -252,13 +252,6 @@ def chart_pct_trend(figures: pd.DataFrame, *, policy: dict) -> plt.Figure:
     return fig
 
 
-def grey_partial_rows(styler, partial) -> object:
-    """Grey, italic text on the rows of a table Styler whose quarter is partial (``partial``: one bool per
-    row, in order)."""
-    flags = list(partial)
-    return styler.apply(lambda row: ["color: #8a94a3; font-style: italic" if flags[row.name] else "" for _ in row], axis=1)
-
-
 def section_outcomes(r: PolicyReview) -> list:
     """Outcomes of the quarter against the targets, and the trend over the quarters shown; partial quarters
     greyed, marked and not judged."""
@@ -299,7 +292,7 @@ def section_outcomes(r: PolicyReview) -> list:
     return out + [
         chart_days_trend(f, policy=r.policy),
         chart_pct_trend(f, policy=r.policy),
-        grey_partial_rows(table(ratios, days=["DSO", "DSO countback", "BPDSO", "ADD"], pct=["CEI (mean of months)", "CEI (multi-month)", "% current", "% 91+", "Write-offs ÷ sales"], caption="Quarter-end figures, in days and % (partial quarters greyed)"), grey),
-        grey_partial_rows(table(money, money=["Sales", "Collections", "Open AR at quarter end", "Written off"], caption=f"Sales, collections and write-offs of each quarter ({r.currency or 'ledger currency'}; partial quarters greyed)"), grey),
+        table(ratios, days=["DSO", "DSO countback", "BPDSO", "ADD"], pct=["CEI (mean of months)", "CEI (multi-month)", "% current", "% 91+", "Write-offs ÷ sales"], caption="Quarter-end figures, in days and % (partial quarters greyed)", muted_rows=grey),
+        table(money, money=["Sales", "Collections", "Open AR at quarter end", "Written off"], caption=f"Sales, collections and write-offs of each quarter ({r.currency or 'ledger currency'}; partial quarters greyed)", muted_rows=grey),
         Markdown(text),
     ]
