@@ -232,8 +232,8 @@ def within_customer_parts(r: PolicyReview) -> list:
     t = pd.concat(parts, ignore_index=True)
     r.book.add("within-customer comparisons", t)
     days = ["Raw gap (days)", "Within-customer gap (days)", "95 % CI low", "95 % CI high"]
-    st = table(t, days=days, caption="Days late against the reference, raw and within the same customers (fixed effect per customer, standard errors clustered by customer); a gap with no customer billed both ways cannot be estimated (–)", max_rows=len(t))
-    st = st.format({"p-value": "{:.3f}"}, na_rep="–")
+    shown = t.assign(**{"p-value": t["p-value"].map(lambda v: "–" if not np.isfinite(v) else "< 0.001" if v < 0.001 else f"{v:.3f}")})
+    st = table(shown, days=days, count=["Invoices", "Customers", "Customers with both"], caption="Days late against the reference, raw and within the same customers (fixed effect per customer, standard errors clustered by customer); a gap with no customer billed both ways cannot be estimated (–)", max_rows=len(t))
     text = (
         "A raw gap mixes the method, day or terms with who uses them: a chronic late payer paying by wire makes wire look slow. "
         "The within-customer gap compares each customer's invoices with its own others, so it rests only on the customers who used both; "
