@@ -223,9 +223,9 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     w = r.worklist
     r.book.add("worklist", w)
     if output_dir is not None and len(w):
-        wb = ReportBook()
-        wb.add("worklist", w)
-        wb.save(Path(output_dir) / "worklist.xlsx")
+        from .collector import collector_sheet, write_worklist
+
+        write_worklist(Path(output_dir) / "worklist.xlsx", collector_sheet(w, r.ledger, r.as_of), policy=r.policy)
     if w.empty:
         return [Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
