@@ -244,10 +244,10 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     if need.empty:
         return [Markdown("No worklist action needs a letter this month.")]
     items = r.items.assign(currency=r.currency) if r.currency else r.items
-    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir)
+    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
     r.book.add("letters", r.letters)
     shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
-    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"])]
+    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
 def section_data(r: MonthlyReview) -> list:
