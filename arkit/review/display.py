@@ -240,6 +240,16 @@ def esc(text) -> str:
     return html.escape(s, quote=False)
 
 
+def literal(text) -> str:
+    """Untrusted text (a file name, a setting) for a Markdown cell, shown exactly as written: HTML-escaped,
+    and Markdown's markup characters as numeric entities, which Markdown decodes back to the characters.
+    Unlike :func:`esc`, nothing can show a backslash — use it where text would otherwise sit in a code
+    span (```name```), which shows backslash escapes literally (``WA\\_Fn-UseC\\_-…csv``). Inline HTML such as
+    ``<code>`` is not an option: nbconvert's image-embedding Markdown renderer empties such elements."""
+    s = html.escape(str(text), quote=False)
+    return "".join(f"&#{ord(ch)};" if ch in "\\`*_[]#|~" else ch for ch in s)
+
+
 def _escape(text: str) -> str:
     return html.escape(str(text))
 
