@@ -381,3 +381,25 @@ def test_report_opens_offline_in_headless_chromium(rendered, tmp_path):
     assert seen["img_width"] > 100  # the base64 PNG decoded
     assert seen["table_break"] == "auto"  # long tables break between rows (rows are kept whole, headings repeat)
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_pdf_is_printed_and_published_with_the_report(tmp_path):
+    """``pdf=True`` (``arkit run … --pdf``): headless Chromium prints the HTML into the staging folder and
+    the PDF is published beside it; its text is the report's."""
+    import shutil
+    import subprocess
+
+    from arkit.pdf import find_chromium
+    from tests.browser import need
+
+    if find_chromium() is None:
+        need("chromium", "apt-get install -y chromium")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("invoice_id,customer\n", encoding="utf-8")
+    result = render_report(NB / "render_ok.ipynb", ledger=ledger, as_of="2026-06-30", out_dir=tmp_path / "reports", progress=False, pdf=True)
+    pdf = tmp_path / "reports" / "2026-06" / "render-ok.pdf"
+    assert pdf in result["files"] and pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        need("pdftotext", "apt-get install -y poppler-utils")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Render test report" in text and "Open balances per customer" in text
