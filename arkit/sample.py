@@ -1,7 +1,7 @@
 """A deterministic, realistic sample receivables ledger for demos, tests and benchmarks.
 
-``make_sample_ledger()`` builds the four canonical tables (invoices, payments, customers, activities, see
-:mod:`arkit.model`) for a fictitious mid-market US distributor: by default about 20,000 invoices to about
+``make_sample_ledger()`` builds the canonical tables (invoices, payments, customers, activities,
+adjustments, see :mod:`arkit.model`) for a fictitious mid-market US distributor: by default about 20,000 invoices to about
 150 customers over the 24 months ending at ``as_of`` (the last month end before today unless given).
 ``write_sample()`` saves them as an Excel workbook (one sheet per table) or as a folder of CSV files.
 The same ``seed`` and ``as_of`` always give exactly the same ledger.
@@ -123,8 +123,10 @@ dunning pauses while a dispute is open. Payment plans get one ``payment_plan`` r
 the day the plan was agreed, with ``promised_date`` = instalment due date, ``promised_amount`` = the
 instalment, outcome ``installment k/n`` and note ``Payment plan: n monthly installments of X``; dunning
 on the covered invoices pauses while the plan runs. ``invoice_id`` is empty on customer-level rows
-(``payment_plan``, ``credit_release``). A ``write_off`` row records the decision only: the ledger has no
-adjustments table, so a written-off invoice is still open in invoices/payments.
+(``payment_plan``, ``credit_release``). A ``write_off`` row records the decision; the **adjustments**
+table books it: one row per written-off invoice (kind ``write_off``, ``adjustment_id`` ``ADJ-…``, dated the
+day of the write_off activity, amount = the invoice's balance open that day), so the invoice leaves open
+AR on that day. No payment arrives on a written-off invoice afterwards.
 
 Nothing that happened is dated after ``as_of``: invoice, payment, activity, promised and ``since``
 dates are all on or before it (promises and plan instalments are only recorded when they fall due by
@@ -1053,6 +1055,7 @@ class _Builder:
         # write-offs
         wi = np.flatnonzero(wo < _NEVER)
         block(wo[wi], c[wi], "write_off", wi, "written_off", pick_notes("write_off", len(wi)))
+        self.wo_inv, self.wo_day = wi, wo[wi]
 
         # payment plans: one row per instalment
         if self.plan_rows:
@@ -1150,7 +1153,29 @@ class _Builder:
                 "note": _str(ac["note"]),
             }
         )
-        out = {"invoices": invoices, "payments": payments, "customers": customers, "activities": activities}
+        # write-offs: the balance open on the write-off day leaves AR (adjustments, kind write_off)
+        wi, wd = self.wo_inv, self.wo_day
+        paid_before = np.zeros(len(wi), dtype="int64")
+        if len(wi):
+            sel = np.isin(pl["inv"], wi)
+            li, ld, lc = pl["inv"][sel], pl["day"][sel], pl["cents"][sel]
+            k = np.searchsorted(wi, li)  # wi is sorted (np.flatnonzero)
+            early = ld <= wd[k]
+            paid_before = np.bincount(k[early], weights=lc[early], minlength=len(wi)).astype("int64")
+        wo_cents = self.r_amt[wi] - paid_before
+        keep = wo_cents > 0
+        adjustments = pd.DataFrame(
+            {
+                "customer_id": _str(self.cust_id[self.r_cust[wi[keep]]]),
+                "invoice_id": _str(ids_of[wi[keep]]),
+                "date": _dates(wd[keep]),
+                "amount": _money(wo_cents[keep]),
+                "kind": _str(np.full(int(keep.sum()), "write_off", dtype=object)),
+                "note": _str(np.full(int(keep.sum()), "Bad debt written off", dtype=object)),
+                "adjustment_id": _str(_ids("ADJ-", np.arange(1, int(keep.sum()) + 1), 6).to_numpy()),
+            }
+        )
+        out = {"invoices": invoices, "payments": payments, "customers": customers, "activities": activities, "adjustments": adjustments}
         return {t: out[t][columns(t)].reset_index(drop=True) for t in TABLE_NAMES}
 
     def build(self) -> dict[str, pd.DataFrame]:

@@ -52,6 +52,7 @@ def table(
     policy: dict | None = None,
     links=(),
     fit: bool = True,
+    muted_rows=None,
 ) -> Table:
     """A table for people, rendered with great_tables.
 
@@ -67,7 +68,8 @@ def table(
     wide for the page (:data:`PAGE_WIDTH_PX`, estimated from the formatted values, text wrapping) keeps
     its leading columns (``fit``) — either way a source note says so and where the full table is (the
     Excel appendix). ``links`` names columns of relative file paths, shown as links to them. ``note``
-    adds a source note.
+    adds a source note. ``muted_rows`` (one bool per row of ``df``, in order) greys those rows — periods
+    shown for context but not judged, such as a partial quarter.
     """
     from .. import columns as coldict
 
@@ -97,7 +99,8 @@ def table(
             people = people[keep]
             kinds = {c: kinds[c] for c in keep}
             notes.append(f"Not shown to fit the page: {', '.join(gone)}; the Excel appendix has every column.")
-    return Table(_gt_html(people, kinds, caption=caption, notes=notes), full)
+    muted = [i for i, m in enumerate(list(muted_rows)[: len(people)]) if m] if muted_rows is not None else []
+    return Table(_gt_html(people, kinds, caption=caption, notes=notes, muted=muted), full)
 
 
 #: The width a table may take on the page: a 1280 px window less the page's padding, with a margin.
@@ -161,7 +164,7 @@ def _link(value) -> str:
     return f'<a href="{html.escape(quote(text.replace(chr(92), "/")))}">{html.escape(text.rsplit("/", 1)[-1])}</a>'
 
 
-def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None, notes: list[str]) -> str:
+def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None, notes: list[str], muted=()) -> str:
     """great_tables HTML for a frame already relabelled, without GT's own stylesheet: its ``<style>`` block
     sets global rules (``tr``, ``td``, ``th`` outside the table) and a 16 px font that would fight the
     report's one stylesheet (``report.css`` styles GT's classes instead)."""
@@ -208,6 +211,8 @@ def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None
     if left:
         t = t.cols_align("left", columns=left)
     t = t.sub_missing(missing_text="–").opt_row_striping()
+    if muted:
+        t = t.tab_style(style=gt.style.text(color="#6b7480", style="italic"), locations=gt.loc.body(rows=list(muted)))
     if caption:
         t = t.tab_header(title=str(caption))
     for n in notes:
@@ -229,15 +234,35 @@ def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None
     return re.sub(r'<td class="gt_row [^"]*"', mark, raw)
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
 def esc(text) -> str:
-    """Untrusted text (customer names, notes, config text) for a Markdown cell: ``&``, ``<`` and ``>`` as
-    HTML entities and Markdown's markup characters backslash-escaped, so it can neither inject HTML nor
-    format the page. Quotes are left as they are: harmless in text, and an entity's ``#`` would otherwise be
-    escaped into view (``O'Neill`` stays ``O'Neill``)."""
-    s = str(text)
+    """Untrusted text (customer names, notes, config text) for a Markdown cell, shown as exactly that text.
+
+    - ``&``, ``<`` and ``>`` become HTML entities: no HTML can be injected.
+    - Markdown's inline markup characters are backslash-escaped (``\\ ` * _ [ ] # | ~``): no emphasis, code,
+      link or table cell is formed.
+    - Every run of whitespace, line breaks included, becomes one space, control characters and
+      bidirectional overrides are dropped: a newline followed by ``===`` or ``---`` cannot make a heading or
+      a rule, an indent cannot make a code block. A leading ``-``, ``+``, ``=`` or ``1.`` is escaped so the
+      text cannot start a list or a rule where it begins a line.
+    - Autolinks are broken with entities that render as the same characters: ``:`` as ``&#58;``, ``@`` as
+      ``&#64;``, ``www.`` as ``www&#46;`` — a URL or an e-mail address in a name shows as text, never
+      becomes an ``<a href>``.
+    - ``$`` becomes ``&#36;``: ``$…$`` is never typeset as math.
+
+    Quotes are left as they are: harmless in text, and an entity's ``#`` would otherwise be escaped into view
+    (``O'Neill`` stays ``O'Neill``)."""
+    s = " ".join(_CONTROLS.sub("", str(text)).split())
     for ch in "\\`*_[]#|~":  # the backslash first, so the escapes added after it stay single
         s = s.replace(ch, "\\" + ch)
-    return html.escape(s, quote=False)
+    s = _BLOCK_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else "\\" + m.group(3), s)
+    s = html.escape(s, quote=False)
+    s = s.replace(":", "&#58;").replace("@", "&#64;").replace("$", "&#36;")
+    return _WWW.sub(r"\1&#46;", s)
 
 
 def literal(text) -> str:
