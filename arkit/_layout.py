@@ -16,6 +16,9 @@ options live under ``layout:`` in a mapping (docs/mappings.md, "Report layouts")
   difference is one :class:`~arkit.errors.LedgerError` naming the file, the row, the column and both
   figures. Rows with an unparseable amount are left out of a check (they are quarantined anyway) and the
   check says so only if it then fails.
+- ``exclude: {column: Type, values: [DZ]}``: rows whose column holds one of the values are not items (SAP
+  payment documents in an open-and-cleared list, whose invoices carry the clearing date); skipped, but still
+  part of the report's printed totals.
 - ``debit_credit: {debit: Debit, credit: Credit}``: the amount is debit − credit (empty = 0), computed before
   anything else; ``into`` names the column to fill (``amount`` by default, or ``open_amount``).
 - ``sign: {column: S/H, credit: [H, C, Cr], debit: [S, D, Dr]}``: an unsigned amount takes its sign from an
@@ -50,14 +53,20 @@ def _norm(name) -> str:
     return re.sub(r"[^0-9a-z]+", "", str(name).lower())
 
 
-def find_column(frame: pd.DataFrame, name: str) -> str | None:
-    """The frame column called ``name``, matched exactly, then ignoring case, spaces and punctuation."""
+def find_column(frame: pd.DataFrame, name: str, mapping: dict | None = None) -> str | None:
+    """The frame column called ``name`` (an export header, or the canonical name the mapping gave it),
+    matched exactly, then ignoring case, spaces and punctuation."""
     if name in frame.columns:
         return name
     key = _norm(name)
     for c in frame.columns:
         if _norm(c) == key:
             return c
+    if mapping:
+        cols = mapping["tables"].get("invoices", {}).get("columns", {})
+        for src, dst in cols.items():
+            if (src == name or _norm(src) == key) and dst in frame.columns:
+                return dst
     return None
 
 
@@ -84,7 +93,7 @@ def apply_debit_credit(frame: pd.DataFrame, mapping: dict, where: str) -> pd.Dat
     nums = mapping["numbers"]
     cols = {}
     for side in ("debit", "credit"):
-        c = find_column(frame, dc[side])
+        c = find_column(frame, dc[side], mapping)
         if c is None:
             raise LedgerError(f"{where}: layout.debit_credit names the {side} column {dc[side]!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
         cols[side] = c
@@ -110,7 +119,7 @@ def credit_mask(frame: pd.DataFrame, mapping: dict, where: str) -> pd.Series | N
     sg = mapping["layout"]["sign"]
     if not sg:
         return None
-    c = find_column(frame, sg["column"])
+    c = find_column(frame, sg["column"], mapping)
     if c is None:
         raise LedgerError(f"{where}: layout.sign names the indicator column {sg['column']!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
     key = frame[c].astype("str").str.strip().str.lower()
@@ -173,9 +182,16 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
         group &= ~first.str.fullmatch(r"[-+$€£(]*[\d.,\s]+\)?[-A-Z]*").fillna(False).astype(bool)
         if gh.get("pattern"):
             group &= first.str.contains(gh["pattern"], regex=True, na=False)
-    layout_rows = sep | dropped | grand | sub | group
+    excluded = pd.Series(False, index=frame.index)
+    if lay.get("exclude"):
+        ec = find_column(frame, lay["exclude"]["column"], mapping)
+        if ec is None:
+            raise LedgerError(f"{where}: layout.exclude names the column {lay['exclude']['column']!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
+        vals = {v.strip().lower() for v in lay["exclude"]["values"]}
+        excluded = frame[ec].astype("str").str.strip().str.lower().isin(vals) & frame[ec].notna() & live & ~(sep | dropped | grand | sub | group)
+    layout_rows = sep | dropped | grand | sub | group | excluded
     data = live & ~layout_rows
-    info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}
+    info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("excluded", excluded), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}
     frame = frame.copy()
     if gh:
         label = first.where(group)
@@ -189,7 +205,7 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
                 frame[target] = filled.where(data)
     info.skipped = layout_rows
     if mapping["layout"]["check_totals"] and (grand.any() or sub.any()):
-        info.totals = _check_totals(frame, rows, data, sub, grand, group if gh else None, first, mapping, where)
+        info.totals = _check_totals(frame, rows, data | excluded, sub, grand, group if gh else None, first, mapping, where)
     return frame, info
 
 

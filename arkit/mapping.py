@@ -58,11 +58,11 @@ _TOP_KEYS = {
     "detect",
 }
 _TABLE_KEYS = {"columns", "constants", "values", "sheet", "keep_extra"}
-_LAYOUT_KEYS = {"group_header", "subtotal_rows", "total_rows", "check_totals", "separator_rows", "sign", "debit_credit"}
+_LAYOUT_KEYS = {"group_header", "subtotal_rows", "total_rows", "check_totals", "separator_rows", "sign", "debit_credit", "exclude"}
 _AS_OF_KEYS = {"pattern", "formats", "dayfirst"}
 _DETECT_KEYS = {"title", "headers", "extension"}
 #: the as-of date in a report's title lines: "As of Oct 31, 2026", "as at 31 October 2026", "Stichtag 31.10.2026"
-AS_OF_PATTERN = r"(?i)\b(?:as\s+(?:of|at)|as\s+on|at|per|stichtag|stand|date\s+du|au)\b[:\s]*(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
+AS_OF_PATTERN = r"(?i)\b(?:as\s+(?:of|at)|as\s+on|key\s+date|stichtag|stand\s+(?:am|per|zum)|stand|per|at|date\s+du|au)\b[:\s]*(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
 AS_OF_FORMATS = ["%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%d.%m.%Y", "%d.%m.%y", "%m/%d/%Y", "%m/%d/%y", "%d/%m/%Y", "%d-%m-%Y"]
 #: the first non-empty cell of a subtotal row ("Total Acme Ltd", "Total for Current", "*") and of a grand-total row
 SUBTOTAL_ROWS = r"^(?:Total\s+for\s+\S.*|Total\s+(?!$)\S.*|Summe\s+\S.*|Subtotal\b.*|\*)$"
@@ -92,6 +92,7 @@ DEFAULTS = {
         "separator_rows": SEPARATOR_ROWS,
         "sign": None,
         "debit_credit": None,
+        "exclude": None,
     },
     "detect": {"title": None, "headers": [], "extension": []},
     "tables": {},
@@ -311,6 +312,10 @@ def _validate_reading(raw: dict, m: dict, where: str) -> None:
         dc = {"into": "amount", **dc}
         _expect(dc["into"] in ("amount", "open_amount"), where, "layout.debit_credit.into", "must be amount or open_amount")
         out["debit_credit"] = dc
+    ex = out["exclude"]
+    if ex is not None:
+        _expect(isinstance(ex, dict) and isinstance(ex.get("column"), str) and isinstance(ex.get("values"), list) and set(ex) <= {"column", "values"}, where, "layout.exclude", "must be {column: <export column>, values: [<value>, ...]} (rows not read as items, still counted in the report's totals)")
+        out["exclude"] = {"column": ex["column"], "values": [str(v) for v in ex["values"]]}
     m["layout"] = out
     det = raw.get("detect", {}) or {}
     _expect(isinstance(det, dict) and set(det) <= _DETECT_KEYS, where, "detect", f"must be a mapping with keys {', '.join(sorted(_DETECT_KEYS))}")
