@@ -66,7 +66,7 @@ AS_OF_PATTERN = r"(?i)\b(?:as\s+(?:of|at)|as\s+on|key\s+date|stichtag|stand\s+(?
 AS_OF_FORMATS = ["%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%d.%m.%Y", "%d.%m.%y", "%m/%d/%Y", "%m/%d/%y", "%d/%m/%Y", "%d-%m-%Y"]
 #: the first non-empty cell of a subtotal row ("Total Acme Ltd", "Total for Current", "*") and of a grand-total row
 SUBTOTAL_ROWS = r"^(?:Total\s+for\s+\S.*|Total\s+(?!$)\S.*|Summe\s+\S.*|Subtotal\b.*|\*)$"
-TOTAL_ROWS = r"^(?:TOTAL|Total|Grand\s+Total|Report\s+Total|Gesamtsumme|Summe|Gesamt|\*\*+)$"
+TOTAL_ROWS = r"^(?:TOTAL|Total|Totals?:?|Grand\s+Total|Report\s+Total|Gesamtsumme|Summe(?:\s+gesamt)?|Gesamt(?:summe)?|\*\*+)$"
 SEPARATOR_ROWS = r"^[-=_|+\s]{3,}$"
 _DATE_KEYS = {"format", "dayfirst", "excel_serial"}
 _NUMBER_KEYS = {"decimal", "thousands", "trailing_minus"}
