@@ -87,10 +87,12 @@ def _single_byte_encoding(data: bytes) -> str:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "cp1250", "iso8859_15", "cp850", "mac_roman"]).best()
+        best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp850", "mac_roman"]).best()
     except Exception:  # noqa: BLE001 - the detector is an aid, cp1252 is the common case
         best = None
     enc = best.encoding if best is not None else "cp1252"
+    if enc in ("latin_1", "iso8859_15", "cp1252"):
+        enc = "cp1252"  # Windows' Western code page: Latin-1 plus curly quotes, dashes and the euro sign
     try:
         data.decode(enc)
     except UnicodeDecodeError:

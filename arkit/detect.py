@@ -198,11 +198,7 @@ def detect_source(path) -> Detection:
         if kind == "snapshot":
             scores[name] = _score_snapshot(name, grid, suffix)
         else:
-            try:
-                m = load_mapping(name)
-            except ConfigError:
-                continue
-            scores[name] = _score_ledger(name, m, grid, suffix)
+            scores[name] = _score_ledger(name, load_mapping(name), grid, suffix)
     cands = [r for r in scores.values() if r["candidate"]]
     if not cands:
         near = sorted(scores.values(), key=lambda r: (-len(set(REQUIRED) - set(r["missing"])), -r["score"]))[:3]
