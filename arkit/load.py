@@ -24,6 +24,7 @@ from .errors import LedgerError
 from .mapping import load_mapping
 from .model import (
     ACTIONS,
+    ADJUSTMENT_KINDS,
     NULLABLE_REQUIRED,
     QUARANTINE_COLUMNS,
     TABLE_NAMES,
@@ -41,7 +42,12 @@ TABLE_SUFFIXES = {*TEXT_SUFFIXES, ".parquet", ".pq", *EXCEL_SUFFIXES}
 
 #: Keys that identify one row: rows sharing a key but differing in content are quarantined. One remittance
 #: (payment_id) may be applied to several invoices, so a payment line is keyed by payment_id + invoice_id.
-KEYS = {"invoices": ["customer_id", "invoice_id"], "customers": ["customer_id"], "payments": ["payment_id", "invoice_id"]}
+KEYS = {
+    "invoices": ["customer_id", "invoice_id"],
+    "customers": ["customer_id"],
+    "payments": ["payment_id", "invoice_id"],
+    "adjustments": ["adjustment_id", "invoice_id"],
+}
 
 
 @dataclass
@@ -482,7 +488,18 @@ def _rule_checks(table: str, t: pd.DataFrame, rows: pd.Series) -> list[pd.DataFr
         act = t["action"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
         bad = act.notna() & ~act.isin(ACTIONS)
         probs.append(_problems(bad, rows, "action", t["action"], lambda v: "unknown action '" + v + "' (expected one of: " + ", ".join(ACTIONS) + ")"))
+    if table == "adjustments":
+        knd = _norm_code(t["kind"])
+        bad = knd.notna() & ~knd.isin(list(ADJUSTMENT_KINDS))
+        probs.append(_problems(bad, rows, "kind", t["kind"], lambda v: "unknown adjustment kind '" + v + "' (expected one of: " + ", ".join(ADJUSTMENT_KINDS) + "; map yours under tables.adjustments.values.kind)"))
+        signed = knd.notna() & knd.isin(list(ADJUSTMENT_KINDS)) & (knd != "other") & (t["amount"] <= 0)
+        probs.append(_problems(signed.fillna(False), rows, "amount", t["amount"], lambda v: "adjustment amount " + v + " must be positive: the kind sets the direction (use kind 'other' for a signed amount)"))
     return probs
+
+
+def _norm_code(s: pd.Series) -> pd.Series:
+    """An action or adjustment kind as a code: lower case, spaces and dashes as ``_`` (``Write-off`` → write_off)."""
+    return s.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
 def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -638,6 +655,9 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
                 label = pay["invoice_id"] + " of customer " + pay["customer_id"]
                 probs["payments"].append(_problems(unknown, rows["payments"], "invoice_id", label, lambda v: "payment names invoice " + v + ", which is not an accepted invoice"))
                 okm["payments"] &= ~unknown
+    # adjustments must name a known invoice of the same customer, on or after its date
+    if "adjustments" in typed:
+        _check_adjustments(typed, okm, rows, probs)
 
     frames, qparts, summary = {}, [], []
     sources = {}
@@ -678,6 +698,8 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
         if len(frames["payments"]):
             sources["payments"] = {"derived_from": "invoices.paid_date / invoices.open_amount"}
     frames["activities"] = _normalise_actions(frames["activities"])
+    if len(frames["adjustments"]):
+        frames["adjustments"] = frames["adjustments"].assign(kind=_norm_code(frames["adjustments"]["kind"]))
     inv_cols = set(typed["invoices"].columns[typed["invoices"].notna().any()]) if "invoices" in typed else set()
     kind = mapping.get("kind") or ("open_items" if ("payments" not in raw_tables and "open_amount" in inv_cols and "paid_date" not in inv_cols) else "ledger")
     sources["kind"] = kind
@@ -697,7 +719,26 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
             f"column {first['column']}: {first['problem']}.",
             problems=quarantine,
         )
-    return Ledger(frames["invoices"], frames["payments"], frames["customers"], frames["activities"], report)
+    return Ledger(frames["invoices"], frames["payments"], frames["customers"], frames["activities"], report, adjustments=frames["adjustments"])
+
+
+def _check_adjustments(typed: dict, okm: dict, rows: dict, probs: dict) -> None:
+    """Quarantine adjustments naming no accepted invoice of the same customer, or dated before it."""
+    adj, inv = typed["adjustments"], typed["invoices"][okm["invoices"]]
+    named = adj["invoice_id"].notna() & okm["adjustments"]
+    if not named.any():
+        return
+    dates = inv.drop_duplicates(["customer_id", "invoice_id"]).set_index(["customer_id", "invoice_id"])["invoice_date"]
+    keys = pd.MultiIndex.from_frame(adj.loc[named, ["customer_id", "invoice_id"]])
+    inv_date = pd.Series(dates.reindex(keys).to_numpy(), index=adj.index[named])
+    unknown = inv_date.isna().reindex(adj.index, fill_value=False)
+    if unknown.any():
+        label = adj["invoice_id"] + " of customer " + adj["customer_id"]
+        probs["adjustments"].append(_problems(unknown, rows["adjustments"], "invoice_id", label, lambda v: "adjustment names invoice " + v + ", which is not an accepted invoice"))
+    early = (adj.loc[named, "date"] < inv_date).reindex(adj.index, fill_value=False).fillna(False).astype(bool)
+    if early.any():
+        probs["adjustments"].append(_problems(early, rows["adjustments"], "date", adj["date"].dt.strftime("%Y-%m-%d"), lambda v: "adjustment dated " + v + ", before its invoice's date"))
+    okm["adjustments"] &= ~(unknown | early)
 
 
 def _normalise_actions(act: pd.DataFrame) -> pd.DataFrame:
@@ -789,11 +830,11 @@ def resolve_source(path, source) -> dict:
     return load_mapping(source)
 
 
-def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, strict=True, source="generic") -> Ledger:
+def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, adjustments=None, strict=True, source="generic") -> Ledger:
     """Validate in-memory frames (canonical column names) into a :class:`Ledger`."""
     mapping = load_mapping(source)
     raw = {}
-    for name, df in (("invoices", invoices), ("payments", payments), ("customers", customers), ("activities", activities)):
+    for name, df in (("invoices", invoices), ("payments", payments), ("customers", customers), ("activities", activities), ("adjustments", adjustments)):
         if df is None:
             continue
         df = df.reset_index(drop=True)
