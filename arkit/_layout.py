@@ -143,9 +143,12 @@ def _first_cells(frame: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.Series, p
     """Text of each row's first non-empty cell and the number of non-empty cells."""
     filled = ~empty.to_numpy()
     count = filled.sum(axis=1)
-    first_pos = filled.argmax(axis=1)
-    vals = frame.to_numpy(dtype=object)[np.arange(len(frame)), first_pos] if len(frame) else np.array([], dtype=object)
-    first = pd.Series(vals, index=frame.index).astype("str").str.strip()
+    first = frame.iloc[:, 0].astype("str").str.strip() if frame.shape[1] else pd.Series("", index=frame.index, dtype="str")
+    later = ~filled[:, 0] & (count > 0) if frame.shape[1] else np.zeros(len(frame), dtype=bool)
+    if later.any():  # rows whose first cell is empty: the first non-empty cell further right
+        pos = filled[later].argmax(axis=1)
+        cols = frame.to_numpy(dtype=object)[later]
+        first.iloc[np.flatnonzero(later)] = pd.Series(cols[np.arange(len(pos)), pos]).astype("str").str.strip().to_numpy()
     first = first.where(count > 0, "")
     return first, pd.Series(count, index=frame.index)
 
@@ -165,10 +168,16 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     first, count = _first_cells(frame, empty)
     live = ~blank
 
+    # layout rows are few: one pass of every pattern together, then each pattern on the rows that matched any
+    pats = [p for p in (lay["separator_rows"], lay["total_rows"], lay["subtotal_rows"], *drop_patterns) if p]
+    anyhit = first.str.contains("|".join(f"(?:{p})" for p in pats), regex=True, na=False) & live if pats else pd.Series(False, index=frame.index)
+    cand = first[anyhit]
+
     def match(pat):
-        if not pat:
-            return pd.Series(False, index=frame.index)
-        return first.str.contains(pat, regex=True, na=False) & live
+        out = pd.Series(False, index=frame.index)
+        if pat and len(cand):
+            out.loc[cand.index] = cand.str.contains(pat, regex=True, na=False).to_numpy()
+        return out
 
     sep = match(lay["separator_rows"])
     dropped = match("|".join(f"(?:{p})" for p in drop_patterns)) if drop_patterns else pd.Series(False, index=frame.index)

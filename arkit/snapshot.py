@@ -112,7 +112,9 @@ def load_source_config(source: str | Path = DEFAULT_SOURCE) -> dict:
     path = _resolve_source(source)
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        from .mapping import _parsed_yaml
+
+        raw = _parsed_yaml(path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({' '.join(str(exc).split())}).") from None
     except (OSError, UnicodeDecodeError) as exc:
