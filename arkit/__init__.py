@@ -6,6 +6,7 @@ Load → validate → ledger → figures:
 >>> ledger = arkit.load_ledger("ledger.xlsx")          # every row accepted or quarantined
 >>> arkit.aging_summary(ledger, "2026-06-30")           # buckets sum to the open balance
 >>> arkit.kpis(ledger, "2025-07", "2026-06")            # DSO, countback DSO, BPDSO, ADD, CEI
+>>> arkit.position(ledger, "2026-06-30").customers      # one position per date: debits, credits, past due
 """
 
 from .aging import aging, aging_summary, bucket_labels
@@ -14,6 +15,7 @@ from .incentives import compare_programs, discount_cost, load_programs, pilot_ev
 from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
+from .position import Position, position
 from .review.plans import payment_plan
 from .settlements import settlements
 
@@ -32,6 +34,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LoadReport",
+    "Position",
     "aging",
     "aging_summary",
     "bucket_labels",
@@ -46,5 +49,6 @@ __all__ = [
     "payment_plan",
     "period_dso",
     "pilot_evaluation",
+    "position",
     "settlements",
 ]
