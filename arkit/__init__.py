@@ -22,7 +22,7 @@ from .settlements import settlements
 __version__ = "0.1.0"
 
 
-def load_snapshot(path, *, source: str = "quickbooks-aging-summary"):
+def load_snapshot(path, *, source: str = "auto"):
     """Read an aging-summary report (customer × bucket) into a tidy frame; see :mod:`arkit.snapshot`."""
     from .snapshot import load_snapshot as _load
 

@@ -910,7 +910,15 @@ def resolve_source(path, source) -> dict:
     if isinstance(source, str) and source == "auto":
         from .detect import detect_source
 
-        return detect_source(path).mapping
+        det = detect_source(path)
+        if det.kind == "snapshot":
+            raise LedgerError(
+                f"{path}: {det.reason}, an aging summary (balances per customer and bucket, no invoices); "
+                "read it with arkit.load_snapshot, or 'arkit validate' to check its totals."
+            )
+        return det.mapping
+    if isinstance(source, dict) and "_file" in source:  # already resolved and validated
+        return source
     return load_mapping(source)
 
 

@@ -69,7 +69,7 @@ def parse_amounts(
         return round_cents(vals), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
-    if decimal == "." and not isinstance(raw.dtype, pd.StringDtype):
+    if decimal == ".":
         # object columns from Excel readers mix floats and strings: plain numbers pass straight through
         numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
         is_num = numeric.notna()
@@ -142,7 +142,7 @@ def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | No
     else:
         return none
     txt = txt.str.strip()
-    if txt.str.contains(r"\.\d{1,2}(?!\d)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
+    if txt.str.contains(r"\.\d{1,2}(?:\D|$)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
         return none
     hit = txt.str.fullmatch(r"\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?").fillna(False).astype(bool)
     return hit.reindex(raw.index, fill_value=False)
@@ -178,7 +178,13 @@ def parse_dates(
     todo = ~blank
     if todo.any():
         vals = raw[todo]
-        num = pd.to_numeric(vals, errors="coerce")
+        if isinstance(vals.dtype, pd.StringDtype):  # only text that looks like a number can be a serial
+            looks = vals.str.fullmatch(r"\s*[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?\s*").fillna(False).astype(bool)
+            num = pd.Series(np.nan, index=vals.index)
+            if looks.any():
+                num[looks] = pd.to_numeric(vals[looks], errors="coerce")
+        else:
+            num = pd.to_numeric(vals, errors="coerce")
         epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
         top = (MAX_DATE - epoch).days
         serial = num.notna() & (num >= MIN_SERIAL) & (num <= top + 0.999999) & excel_serial
@@ -294,7 +300,9 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     blank = blank_mask(raw)
     s = raw.astype("str").str.strip()
-    s = s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    f = s.str.endswith(".0").fillna(False).astype(bool)
+    if f.any():
+        s = s.where(~f, s.str.replace(r"^(\d+)\.0$", r"\1", regex=True))
     s = s.where(~blank, None).astype("str")
     return s, pd.Series(False, index=raw.index)
 
