@@ -14,6 +14,7 @@ from .incentives import compare_programs, discount_cost, load_programs, pilot_ev
 from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
+from .predict import backtest_predictions, forecast_collections, predict_payments
 from .review.plans import payment_plan
 from .settlements import settlements
 
@@ -34,11 +35,13 @@ __all__ = [
     "LoadReport",
     "aging",
     "aging_summary",
+    "backtest_predictions",
     "bucket_labels",
     "cei",
     "compare_programs",
     "countback_dso",
     "discount_cost",
+    "forecast_collections",
     "kpis",
     "load_ledger",
     "load_programs",
@@ -46,5 +49,6 @@ __all__ = [
     "payment_plan",
     "period_dso",
     "pilot_evaluation",
+    "predict_payments",
     "settlements",
 ]
