@@ -124,7 +124,7 @@ def test_quantiles_interpolate_within_bins():
     cdf = np.ones((1, len(EDGES)))
     cdf[0, 0], cdf[0, 1] = 0.0, 0.5
     assert quantile_days(cdf, 0.5)[0] == 3
-    assert quantile_days(cdf, 0.25)[0] == 2  # 1.5 days, rounded half to even → 2
+    assert quantile_days(cdf, 0.25)[0] == 2  # 1.5 days: reached during day 2
     assert quantile_days(cdf, 0.75)[0] == 5  # 3 + 0.5 × 4
     never = np.zeros((1, len(EDGES)))
     assert np.isnan(quantile_days(never, 0.5)[0])

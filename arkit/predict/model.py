@@ -35,7 +35,7 @@ EDGES = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28, 31, 35, 38, 42, 45, 49, 52, 5
 #: Column of the CDF at 13 weeks (91 days).
 H13 = int(np.flatnonzero(EDGES == 91)[0])
 N_BINS = len(EDGES) - 1
-HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm"]
+HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm", "gap_median"]
 SEED = 0
 MAX_CLF_EXAMPLES = 16_000
 MAX_HAZARD_EXAMPLES = 6_000
@@ -110,6 +110,7 @@ def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[pd.Dat
     R["rel_due_lo"], R["rel_due_hi"] = lo - dtd, hi - dtd
     R["gap_mean"] = hi - dtd - X["base_mean_late"].to_numpy()[rep]
     R["gap_ewm"] = hi - dtd - X["hist_ewm_late"].to_numpy()[rep]
+    R["gap_median"] = hi - dtd - X["hist_median_late"].to_numpy()[rep]
     return R, y
 
 
@@ -205,7 +206,7 @@ def quantile_days(cdf: np.ndarray, q: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(hi_p > lo_p, (q - lo_p) / (hi_p - lo_p), 1.0)
     d = EDGES[b] + np.clip(frac, 0, 1) * (EDGES[b + 1] - EDGES[b])
-    d = np.maximum(np.round(d), 1)
+    d = np.maximum(np.ceil(d - 1e-9), 1)  # day t holds (t − 1, t]: the first whole day reaching q
     return np.where(ok, d, np.nan)
 
 
