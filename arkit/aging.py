@@ -64,13 +64,14 @@ def _as_of(as_of) -> pd.Timestamp:
 def open_cents_at(ledger: Ledger, as_of) -> tuple[np.ndarray, np.ndarray]:
     """Open balance of every invoice at ``as_of`` in cents, and the mask of invoices dated ≤ as_of.
 
-    open = amount − Σ payments applied to the invoice and dated ≤ as_of.
+    open = amount − Σ payments applied to the invoice and dated ≤ as_of + Σ effects of its adjustments dated
+    ≤ as_of (a write-off dated ≤ as_of takes its amount off; a fee adds its amount).
     """
     p = prepared(ledger)
     day = day_number(as_of)
     issued = p.inv_date <= day
-    paid_now = (p.pay_date <= day) & (p.pay_inv >= 0)
-    applied = np.bincount(p.pay_inv[paid_now], weights=p.pay_cents[paid_now], minlength=len(p.inv_cents))
+    paid_now = (p.red_date <= day) & (p.red_inv >= 0)
+    applied = np.bincount(p.red_inv[paid_now], weights=p.red_cents[paid_now], minlength=len(p.inv_cents))
     return p.inv_cents - np.rint(applied).astype("int64"), issued
 
 
@@ -79,7 +80,8 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
 
     Open items:
     - an invoice with invoice_date ≤ as_of whose open_amount = amount − Σ payments applied to it dated
-      ≤ as_of is not zero (credit notes and overpaid invoices give negative items);
+      ≤ as_of + Σ effects of its adjustments dated ≤ as_of (:data:`arkit.model.ADJUSTMENT_KINDS`) is not
+      zero (credit notes and overpaid invoices give negative items; an invoice written off in full is gone);
     - a payment dated ≤ as_of that is not applied to an invoice issued by as_of — unapplied cash on account
       (empty invoice_id) or a prepayment of a later invoice — as a negative item aged from its payment date
       (invoice_date and due_date are the payment date).
@@ -87,7 +89,8 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
     days_past_due = as_of − due_date (``basis="due"``) or as_of − invoice_date (``basis="invoice"``), in days.
     bucket: ``current`` when days_past_due ≤ 0, then by the edges ``buckets`` (see :func:`bucket_labels`).
     Columns: customer_id, customer_name, invoice_id, invoice_date, due_date, amount, open_amount,
-    days_past_due, bucket. Money is rounded to the cent; Σ open_amount = invoices − payments dated ≤ as_of.
+    days_past_due, bucket. Money is rounded to the cent; Σ open_amount = invoices − payments + adjustment
+    effects dated ≤ as_of.
     """
     if basis not in ("due", "invoice"):
         raise ValueError(f"basis must be 'due' or 'invoice', not {basis!r}")
@@ -160,7 +163,7 @@ def aging_summary(
 
     One row per value of ``by`` with a non-zero item; a column per bucket label in order, then ``total``.
     Sums are taken in integer cents, so every row's buckets sum exactly to its total, and Σ total =
-    Σ invoices dated ≤ as_of − Σ payments dated ≤ as_of. With ``by="customer_id"`` the customer_name is kept.
+    Σ invoices dated ≤ as_of − Σ payments dated ≤ as_of + Σ adjustment effects dated ≤ as_of. With ``by="customer_id"`` the customer_name is kept.
     """
     items = aging(ledger, as_of, buckets=buckets, basis=basis)
     labels = bucket_labels(buckets)

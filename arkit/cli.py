@@ -7,6 +7,8 @@ or a wrong argument — one line on stderr, no traceback.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -58,6 +60,86 @@ def _buckets(text: str) -> tuple[int, ...]:
     return edges
 
 
+def _months_window(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of months") from None
+    if not 1 <= n <= MAX_DSO_WINDOW:
+        raise argparse.ArgumentTypeError(f"{n} is out of range: give 1 to {MAX_DSO_WINDOW} months")
+    return n
+
+
+#: The longest DSO window the command line accepts, in months (ten years).
+MAX_DSO_WINDOW = 120
+
+#: Control characters (C0, DEL, C1) and the bidirectional overrides that can reorder what a terminal shows.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text) -> str:
+    """Untrusted text for a terminal: control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``), so
+    a cell or header cannot set the title, clear the screen or break a line of the printed table."""
+    def one(m):
+        ch = m.group(0)
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+    return _CONTROL.sub(one, str(text))
+
+
+def _terminal_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell, column name and index label passed through :func:`terminal_text`."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out.isetitem(i, col.map(lambda v: terminal_text(v) if isinstance(v, str) else v))
+    out.columns = [terminal_text(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object:
+        out.index = [terminal_text(v) if isinstance(v, str) else v for v in out.index]
+    return out
+
+
+def _inputs(args) -> list[Path]:
+    """The files a command reads: the ledger (a file, or the table files of a folder) and a mapping YAML."""
+    from .load import TABLE_SUFFIXES
+
+    found = []
+    ledger = getattr(args, "ledger", None)
+    if ledger is not None:
+        ledger = Path(ledger).expanduser()
+        if ledger.is_dir():
+            found += [p for p in ledger.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES]
+        elif ledger.exists():
+            found.append(ledger)
+    src = getattr(args, "source", None)
+    if isinstance(src, str) and src.endswith((".yaml", ".yml")) and Path(src).expanduser().is_file():
+        found.append(Path(src).expanduser())
+    for name in ("policy", "programs"):
+        p = getattr(args, name, None)
+        if p is not None and Path(p).expanduser().is_file():
+            found.append(Path(p).expanduser())
+    return found
+
+
+def refuse_overwrite(out: Path | None, inputs: list[Path], *, option: str) -> None:
+    """Raise :class:`LedgerError` when the output path ``out`` is (resolves to, or is a hard link of) one of
+    the ``inputs``: an output never replaces what was read."""
+    if out is None:
+        return
+    out = Path(out).expanduser()
+    target = out.resolve()
+    for inp in inputs:
+        same = inp.resolve() == target
+        if not same and out.exists():
+            try:
+                same = os.path.samefile(out, inp)
+            except OSError:
+                same = False
+        if same:
+            raise LedgerError(f"{option} {out} is the input file {inp}; write the output to another file")
+
+
 def last_month_end(today: pd.Timestamp | None = None) -> pd.Timestamp:
     today = (today or pd.Timestamp.today()).normalize()
     return (today - pd.offsets.MonthEnd(1)) if not today.is_month_end else today - pd.offsets.MonthEnd(1)
@@ -86,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--start", type=_month, required=True)
     k.add_argument("--end", type=_month, required=True)
     k.add_argument("--source", default="generic")
-    k.add_argument("--dso-window", type=int, default=3)
+    k.add_argument("--dso-window", type=_months_window, default=3, help=f"months of sales in the DSO (1 to {MAX_DSO_WINDOW}, default 3)")
     k.add_argument("--out", type=Path)
 
     s = sub.add_parser("sample", help="write a realistic sample ledger workbook")
@@ -125,20 +207,21 @@ def _emit(df: pd.DataFrame, out: Path | None, *, title: str) -> None:
 
     if out is None:
         with pd.option_context("display.max_rows", 200, "display.width", 160, "display.max_columns", 30):
-            print(df.to_string())
+            print(_terminal_frame(df).to_string())
         return
     write_table(out, df)
     print(f"{title}: {len(df):,} rows written to {out}")
 
 
 def cmd_validate(args) -> int:
+    refuse_overwrite(args.quarantine, _inputs(args), option="--quarantine")
     led = _load(args)
     rep = led.load_report
     cols = ["rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "rows_skipped", "amount_accepted", "amount_quarantined"]
-    print(rep.summary[cols].to_string())
+    print(_terminal_frame(rep.summary[cols]).to_string())
     if len(rep.quarantine):
         print(f"\n{len(rep.quarantine):,} problem(s); first ones:")
-        print(rep.quarantine.head(10)[["table", "row", "column", "problem"]].to_string(index=False))
+        print(_terminal_frame(rep.quarantine.head(10)[["table", "row", "column", "problem"]]).to_string(index=False))
     if args.quarantine:
         from .excel import write_table
 
@@ -150,6 +233,7 @@ def cmd_validate(args) -> int:
 def cmd_aging(args) -> int:
     from .aging import aging, aging_summary
 
+    refuse_overwrite(args.out, _inputs(args), option="--out")
     led = _load(args)
     if args.by == "customer":
         df = aging_summary(led, args.as_of, buckets=args.buckets, basis=args.basis)
@@ -162,6 +246,7 @@ def cmd_aging(args) -> int:
 def cmd_kpis(args) -> int:
     from .kpis import kpis
 
+    refuse_overwrite(args.out, _inputs(args), option="--out")
     led = _load(args)
     df = kpis(led, args.start, args.end, dso_window=args.dso_window).round(2).reset_index()
     _emit(df, args.out, title="kpis")
@@ -219,13 +304,26 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (LedgerError, ValueError, OSError) as exc:
-        msg = str(exc).replace("\n", " ").strip() or type(exc).__name__
-        print(f"arkit: {msg}", file=sys.stderr)
+    except (LedgerError, ValueError, OSError, ArithmeticError, NotImplementedError, MemoryError) as exc:
+        print(f"arkit: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("arkit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 — still one line, but named as what it is: a bug to report
+        print(f"arkit: unexpected error in '{args.command}' ({type(exc).__name__}: {_one_line(exc)}); this is a bug, please report it", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line for the terminal: the first line of its message (an OSError with its file
+    name), control characters escaped."""
+    if isinstance(exc, OSError) and exc.strerror:
+        msg = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    else:
+        msg = str(exc).strip()
+    msg = " ".join(msg.splitlines()[:1]).strip() if not isinstance(exc, LedgerError) else " ".join(msg.split("\n"))
+    return terminal_text(msg) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

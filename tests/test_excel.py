@@ -231,7 +231,7 @@ def test_csv_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(LedgerError, match=r"x\.csv: cannot write the file \(disk full\)\.$"):
         write_csv(tmp_path / "x.csv", _frame())
     assert list(tmp_path.iterdir()) == []
 

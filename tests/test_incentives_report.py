@@ -74,7 +74,7 @@ def test_esc_keeps_quotes_and_neutralises_markup():
 
 def test_charts_have_titles_and_units():
     from arkit.incentives import compare_programs
-    from tests.test_incentives import paid_on, segs
+    from tests.incentives_helpers import paid_on, segs
 
     led = paid_on([5, 25, 60, 15, 35, None], customers=list("AABCCD"))
     c = compare_programs(led, "2026-06-30", programs=load_programs(), segments=segs(led))
