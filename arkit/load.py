@@ -729,6 +729,18 @@ def derive_payments(invoices: pd.DataFrame, *, export_date=None) -> pd.DataFrame
     return pd.DataFrame({c: out[c] if c in out else pd.Series(index=out.index, dtype=pays[c].dtype) for c in pays.columns})
 
 
+def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
+    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
+    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+    try:
+        return read_raw_tables(path, mapping)
+    except (LedgerError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+
+
 def load_ledger(path, *, source: str = "generic", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
@@ -747,7 +759,7 @@ def load_ledger(path, *, source: str = "generic", strict: bool = False, limits: 
     mapping = load_mapping(source)
     if limits is not None:
         mapping = {**mapping, "limits": limits_with(limits)}
-    raw = read_raw_tables(path, mapping)
+    raw = _read_at_the_edge(path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 
