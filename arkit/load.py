@@ -883,6 +883,20 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
     return None, None
 
 
+
+
+def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
+    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
+    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+    try:
+        return read_raw_tables(path, mapping)
+    except (LedgerError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
+        raise
+    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+
+
 def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
@@ -901,7 +915,7 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     mapping = resolve_source(path, source)
     if limits is not None:
         mapping = {**mapping, "limits": limits_with(limits)}
-    raw = read_raw_tables(path, mapping)
+    raw = _read_at_the_edge(path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 
