@@ -364,3 +364,13 @@ def test_format_money():
 def test_policy_templates_exist():
     letters = {s["letter"] for s in load_policy()["ladder"] if s["letter"]}
     assert letters == {"reminder", "formal_letter", "demand_letter"}
+
+
+def test_a_customer_on_credit_hold_is_not_told_it_will_be_placed_on_hold(tmp_path):
+    wl = WORKLIST[WORKLIST["customer_id"].isin(["C2", "C3"])].assign(on_credit_hold=True)
+    res = draft_letters(wl, ITEMS, policy=load_policy(), as_of=AS_OF, out_dir=tmp_path).set_index("customer_id")
+    formal, demand = _visible(_html(tmp_path, res, "C2")), _visible(_html(tmp_path, res, "C3"))
+    assert "may be placed on credit hold" not in formal and "Your account is on credit hold" in formal
+    assert "will be placed on hold" not in demand and "stays on credit hold" in demand
+    text = _eml(tmp_path, res, "C3").get_body(preferencelist=("plain",)).get_content()
+    assert "will be placed on hold" not in text and "stays on credit hold" in text
