@@ -16,13 +16,14 @@ from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
 from .position import Position, position
+from .predict import backtest_predictions, forecast_collections, predict_payments
 from .review.plans import payment_plan
 from .settlements import settlements
 
 __version__ = "0.1.0"
 
 
-def load_snapshot(path, *, source: str = "quickbooks-aging-summary"):
+def load_snapshot(path, *, source: str = "auto"):
     """Read an aging-summary report (customer × bucket) into a tidy frame; see :mod:`arkit.snapshot`."""
     from .snapshot import load_snapshot as _load
 
@@ -37,11 +38,13 @@ __all__ = [
     "Position",
     "aging",
     "aging_summary",
+    "backtest_predictions",
     "bucket_labels",
     "cei",
     "compare_programs",
     "countback_dso",
     "discount_cost",
+    "forecast_collections",
     "kpis",
     "load_ledger",
     "load_programs",
@@ -50,5 +53,6 @@ __all__ = [
     "period_dso",
     "pilot_evaluation",
     "position",
+    "predict_payments",
     "settlements",
 ]

@@ -20,12 +20,17 @@ Conventions
   (:data:`NOT_MONEY_WORDS`: days, pct, rate, ratio, count, dso, …). Money is shown ``#,##0.00`` with
   negatives in red.
 - Percent columns (``0.0%``) only when named in ``percent_columns``; values are fractions (0.355 -> 35.5%).
+- ``kinds`` (sheet -> column -> kind, the kinds of :mod:`arkit.columns`) states a column's format: money,
+  percent/fraction (``0.0%``, values fractions), days (``#,##0.0``), count (``#,##0``), number
+  (``#,##0.00``), score (``0.0``), date, text. Any other numeric column still gets a number format, never
+  General: a float column ``#,##0.00`` (``#,##0`` when every value is whole), an integer column ``#,##0``.
 - Date columns are shown ``yyyy-mm-dd`` (``yyyy-mm-dd hh:mm`` when some value has a time of day); time
   zones are dropped (wall-clock time kept).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -58,6 +63,7 @@ MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+NUMBER_FORMATS = {"days": "#,##0.0", "count": "#,##0", "number": "#,##0.00", "score": "0.0", "whole": "#,##0"}
 MAX_WIDTH = 50
 
 _XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -83,7 +89,16 @@ def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as exc:  # disk full, permissions, quota: one sentence naming the file
+            raise LedgerError(f"{path}: cannot write the file ({exc.strerror or exc}).") from None
+        except Exception as exc:  # xlsxwriter wraps the OSError of its final zip write (FileCreateError)
+            if type(exc).__module__.startswith("xlsxwriter"):
+                inner = exc.args[0] if exc.args else exc
+                reason = getattr(inner, "strerror", None) or str(inner)
+                raise LedgerError(f"{path}: cannot write the workbook ({reason}).") from None
+            raise
         if path.exists():
             mode = path.stat().st_mode & 0o7777
         else:
@@ -168,9 +183,35 @@ def _column_kinds(df: pd.DataFrame, wanted: set[str] | None, percent: set[str]) 
             kinds.append("money")
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             kinds.append("datetime" if _has_time(df.iloc[:, j]) else "date")
+        elif numeric and pd.api.types.is_integer_dtype(dtype):
+            kinds.append("count")
+        elif numeric:  # never General: whole numbers with separators, anything else two decimals
+            vals = df.iloc[:, j].dropna().to_numpy(dtype=float)
+            vals = vals[np.isfinite(vals)]
+            kinds.append("whole" if len(vals) == 0 or np.all(vals == np.round(vals)) else "number")
         else:
             kinds.append("")
     return kinds
+
+
+_KIND_ALIASES = {"pct": "percent", "fraction": "percent", "money": "money", "days": "days", "count": "count", "number": "number", "score": "score", "date": "date"}
+
+
+def _stated_kinds(df: pd.DataFrame, auto: list[str], stated: Mapping[str, str] | None) -> list[str]:
+    """``auto`` with the kinds a caller stated (by column name) for numeric and date columns."""
+    if not stated:
+        return auto
+    out = list(auto)
+    for j, col in enumerate(df.columns):
+        k = _KIND_ALIASES.get(stated.get(col, ""))
+        dtype = df.iloc[:, j].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if k and k != "date" and numeric:
+            whole = k == "days" and pd.api.types.is_integer_dtype(dtype)
+            out[j] = "count" if whole else k  # whole days (days past due) without a decimal
+        elif k == "date" and pd.api.types.is_datetime64_any_dtype(dtype):
+            out[j] = "datetime" if _has_time(df.iloc[:, j]) else "date"
+    return out
 
 
 def _sheet_names(names: Iterable) -> list[str]:
@@ -215,6 +256,9 @@ def _column_width(name: str, s: pd.Series, kind: str) -> float:
         body = len(f"{float(vals.abs().max()):.1%}") + 1
     elif kind in ("date", "datetime"):
         body = 10 if kind == "date" else 16
+    elif kind in NUMBER_FORMATS:
+        big = float(pd.to_numeric(vals, errors="coerce").abs().max())
+        body = len(f"{big:,.{2 if kind == 'number' else 1 if kind in ('days', 'score') else 0}f}") + 1
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         body = max(len(str(vals.max())), len(str(vals.min())))
     else:
@@ -238,6 +282,7 @@ def write_excel(
     money_columns: Iterable[str] | None = None,
     percent_columns: Iterable[str] | None = None,
     title: str | None = None,
+    kinds: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write ``sheets`` (sheet name -> frame) to one formatted ``.xlsx`` workbook, atomically.
 
@@ -245,7 +290,8 @@ def write_excel(
     widths fitted to the content (at most 50 characters); money, percent and date formats per the module
     docstring. ``title``, when given, is written in bold above the header (header on row 2, frozen below it)
     and set as the workbook's title property. Sheet names are made valid for Excel (31 characters, no
-    ``[]:*?/\\``, unique). Every string is stored as a text cell, never a formula or link.
+    ``[]:*?/\\``, unique). Every string is stored as a text cell, never a formula or link. Text over Excel's
+    32,767 characters per cell is cut with a visible ``… [cut: N characters in all]`` and a cell note.
 
     Returns the path written. Raises :class:`~arkit.errors.LedgerError` when there is nothing to write or the
     folder does not exist.
@@ -255,6 +301,7 @@ def write_excel(
     pct_wanted = _name_set(percent_columns) or set()
     money_wanted = _name_set(money_columns)
     frames = [_prepare(df) for df in sheets.values()]
+    stated = [(kinds or {}).get(k) for k in sheets.keys()]
     names = _sheet_names(sheets.keys())
 
     def write(tmp: Path) -> None:
@@ -277,21 +324,25 @@ def write_excel(
                 "percent": book.add_format({"num_format": PERCENT_FORMAT}),
                 "date": book.add_format({"num_format": DATE_FORMAT}),
                 "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
+                **{k: book.add_format({"num_format": f}) for k, f in NUMBER_FORMATS.items()},
             }
             hdr = 1 if title else 0
-            for name, df in zip(names, frames):
-                kinds = _column_kinds(df, money_wanted, pct_wanted)
+            for name, df, told in zip(names, frames, stated):
+                col_kinds = _stated_kinds(df, _column_kinds(df, money_wanted, pct_wanted), told)
+                df, cut = _cut_long_text(df)
                 df.to_excel(writer, sheet_name=name, index=False, header=False, startrow=hdr + 1)
                 ws = writer.sheets[name]
                 if title:
                     ws.write_string(0, 0, str(title), title_fmt)
-                for j, (col, kind) in enumerate(zip(df.columns, kinds)):
+                for j, (col, kind) in enumerate(zip(df.columns, col_kinds)):
                     s = df.iloc[:, j]
                     ws.write_string(hdr, j, col, header_fmt)
                     ws.set_column(j, j, _column_width(col, s, kind), formats.get(kind))
                     if kind == "datetime":  # pandas wrote these with the date-only format: show the time too
                         for i in np.flatnonzero(s.notna().to_numpy()):
                             ws.write_datetime(hdr + 1 + int(i), j, s.iloc[i].to_pydatetime(), formats["datetime"])
+                for i, j, n in cut:
+                    ws.write_comment(hdr + 1 + i, j, f"This text has {n:,} characters; Excel cells hold at most {XLSX_MAX_TEXT:,}, so it is cut here. The full text is in the source.")
                 ws.freeze_panes(hdr + 1, 0)
                 if df.shape[1]:
                     ws.autofilter(hdr, 0, hdr + len(df), df.shape[1] - 1)
@@ -299,19 +350,60 @@ def write_excel(
     return _atomic_write(path, write)
 
 
-def _defuse(s: pd.Series) -> pd.Series:
-    """Prefix ``'`` to text cells starting with a formula trigger (non-strings are left alone)."""
+#: A formula start after a delimiter a spreadsheet may split the cell on (``x;=1+1`` with ``;`` lists).
+_DELIMITED_TRIGGER = re.compile("[,;\t|][\\s]*[" + re.escape(CSV_TRIGGERS) + "]")
+
+
+#: Excel's limit on the characters of one cell.
+XLSX_MAX_TEXT = 32767
+
+
+def _cut_long_text(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, int, int]]]:
+    """Text cells over Excel's 32,767-character limit cut visibly: the end of the cell says
+    ``… [cut: N characters in all]``, and ``(row, column, length)`` of each is returned for a cell note.
+    Never silently (xlsxwriter would drop the rest without a word)."""
+    cut = []
+    out = df
+    for j in range(df.shape[1]):
+        s = df.iloc[:, j]
+        if not _text_like(s):
+            continue
+        try:
+            lens = s.str.len().fillna(0)
+        except AttributeError:  # no text in the column
+            continue
+        long = np.flatnonzero(lens.to_numpy() > XLSX_MAX_TEXT)
+        if not len(long):
+            continue
+        if out is df:
+            out = df.copy()
+        col = out.iloc[:, j].astype(object).copy()
+        for i in long:
+            n = int(lens.iloc[i])
+            marker = f" … [cut: {n:,} characters in all]"
+            col.iloc[i] = col.iloc[i][: XLSX_MAX_TEXT - len(marker)] + marker
+            cut.append((int(i), j, n))
+        out.isetitem(j, col)
+    return out, cut
+
+
+def _defuse(s: pd.Series) -> tuple[pd.Series, bool]:
+    """Prefix ``'`` to text cells that start with a formula trigger, or hold one right after a delimiter
+    (``,`` ``;`` tab ``|``: a spreadsheet that splits on it would start a new cell there); non-strings are left
+    alone. Returns the column and whether any cell had a trigger after a delimiter (such a file is written
+    with every text cell quoted, so the cell stays one cell whatever the reader's list separator)."""
     as_str = s.astype(object)
     try:
         first = as_str.str.slice(0, 1)  # NaN for non-strings
     except AttributeError:  # no strings at all
-        return s
-    hit = first.isin(list(CSV_TRIGGERS))
+        return s, False
+    inner = as_str.str.contains(_DELIMITED_TRIGGER, regex=True, na=False).astype(bool)
+    hit = first.isin(list(CSV_TRIGGERS)) | inner
     if not hit.any():
-        return s
+        return s, False
     out = as_str.copy()
     out[hit] = "'" + as_str[hit].astype("str")
-    return out
+    return out, bool(inner.any())
 
 
 def _text_like(s: pd.Series) -> bool:
@@ -323,23 +415,30 @@ def write_csv(path: str | Path, df: pd.DataFrame, *, encoding: str = "utf-8") ->
 
     Formula injection (OWASP "CSV Injection"): in text columns (object, string and categorical), a cell that
     starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or a full-width ``＝ ＋ － ＠``) gets a
-    leading single quote, so ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``. Column names are treated the
-    same way. Numbers in numeric columns (negative amounts included) are written as numbers, untouched.
+    leading single quote, so ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``; so does a cell holding a
+    trigger right after a delimiter (``x;=1+1``: Excel with ``;`` lists would split it there), and then every
+    text cell of the file is quoted. Column names are treated the same way. Numbers in numeric columns (negative amounts included) are written as numbers, untouched.
     Date columns whose values are all at midnight are written ``YYYY-MM-DD``. The index follows the module's
     index rule. Lines end CRLF (RFC 4180), so a carriage return inside a cell is quoted. Pass
     ``encoding="utf-8-sig"`` for a byte-order mark (older Excel needs it to read UTF-8).
     """
     out = _prepare(df)
+    quote_all = False
     for i in range(out.shape[1]):
         s = out.iloc[:, i]
         if _text_like(s):
-            out.isetitem(i, _defuse(s))
+            col, inner = _defuse(s)
+            out.isetitem(i, col)
+            quote_all |= inner
         elif pd.api.types.is_datetime64_any_dtype(s.dtype) and not _has_time(s):
             out.isetitem(i, s.dt.strftime("%Y-%m-%d"))
-    out.columns = list(_defuse(pd.Series(list(out.columns), dtype=object)))
+    names, inner = _defuse(pd.Series(list(out.columns), dtype=object))
+    out.columns = list(names)
+    quoting = csv.QUOTE_NONNUMERIC if quote_all or inner else csv.QUOTE_MINIMAL
 
     def write(tmp: Path) -> None:
-        out.to_csv(tmp, index=False, encoding=encoding, lineterminator="\r\n")  # RFC 4180: a lone CR gets quoted
+        # RFC 4180 line ends: a lone CR gets quoted
+        out.to_csv(tmp, index=False, encoding=encoding, lineterminator="\r\n", quoting=quoting)
 
     return _atomic_write(path, write)
 

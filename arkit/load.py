@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import parse
+from . import _layout, _textread, parse
 from .errors import LedgerError
+from .limits import check_workbook, limits_with
 from .mapping import load_mapping
 from .model import (
     ACTIONS,
@@ -37,7 +38,8 @@ from .model import (
 )
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq", *EXCEL_SUFFIXES}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
+TABLE_SUFFIXES = {*TEXT_SUFFIXES, ".parquet", ".pq", *EXCEL_SUFFIXES}
 
 #: Keys that identify one row: rows sharing a key but differing in content are quarantined. One remittance
 #: (payment_id) may be applied to several invoices, so a payment line is keyed by payment_id + invoice_id.
@@ -57,11 +59,19 @@ class RawTable:
     rows: pd.Series  # 1-based row number as a spreadsheet shows it, aligned with frame
     file: str
     sheet: str | None = None
+    title: list | None = None  # non-empty lines above the header row, as text
+    meta: dict | None = None  # how it was read: encoding, delimiter, header line
+    date1904: bool = False  # a workbook on the 1904 date system: serial day numbers count from 1904-01-01
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def norm_name(name) -> str:
-    """Column-name key: lower case, runs of non-alphanumerics as one underscore ("Invoice Date" → invoice_date)."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+    """Column-name key: camel case split, lower case, runs of non-alphanumerics as one underscore
+    ("Invoice Date", "invoice_date", "InvoiceDate" and "invoiceDate" → invoice_date; "CustomerID" → customer_id)."""
+    text = _CAMEL.sub("_", str(name).strip())
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -77,7 +87,15 @@ def _known_headers(mapping: dict) -> set[str]:
 def _find_header(grid: list[list], mapping: dict, where: str) -> int:
     """0-based index of the header row in the first rows of a grid (``header_row: auto``)."""
     if mapping["header_row"] != "auto":
-        return mapping["header_row"] - 1
+        h = mapping["header_row"] - 1
+        if h >= len(grid) or not any(c is not None and str(c).strip() for c in grid[h]):
+            n = len(grid)
+            raise LedgerError(
+                f"{where}: header_row: {mapping['header_row']} of the mapping is "
+                + (f"past the rows arkit looks at for a header (the first {n})" if h >= n else "an empty row")
+                + "; set header_row to the row of the column names, or header_row: auto."
+            )
+        return h
     known = _known_headers(mapping)
     skip = mapping["skip_rows"]
     best, best_hits = None, 0
@@ -98,48 +116,61 @@ def _find_header(grid: list[list], mapping: dict, where: str) -> int:
     return best
 
 
+def _title_lines(grid: list[list], h: int) -> list[str]:
+    """Non-empty lines above the header row, cells joined by a space."""
+    out = []
+    for row in grid[:h]:
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        if cells:
+            out.append(" ".join(cells))
+    return out
+
+
+_TEXT_CACHE: dict = {}
+
+
+def _file_key(path: Path, *extra):
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, *extra)
+
+
+def _prepared_text(path: Path, encoding, delimiter) -> tuple[str, str, str]:
+    """Decoded, newline-normalised text with its encoding and delimiter; the last file is kept so that
+    detection and the read that follows decode it once."""
+    key = _file_key(path, encoding, delimiter)
+    hit = _TEXT_CACHE.get("key") == key
+    if not hit:
+        _TEXT_CACHE.clear()
+        _TEXT_CACHE["value"] = _textread.prepare(path, encoding=encoding, delimiter=delimiter)
+        _TEXT_CACHE["key"] = key
+    return _TEXT_CACHE["value"]
+
+
 def _read_csv(path: Path, mapping: dict) -> RawTable:
     where = str(path)
-    try:
-        with open(path, "r", encoding="utf-8-sig", newline="") as fh:
-            head = fh.read(65536)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        with open(path, "r", encoding=encoding, newline="") as fh:
-            head = fh.read(65536)
+    enc_pin, sep_pin = mapping.get("encoding"), mapping.get("delimiter")
+    if _TEXT_CACHE.get("key", (None,))[:3] == _file_key(path)[:3] and (enc_pin, sep_pin) == (None, None):
+        text, enc, sep = _prepared_text(path, None, None)
     else:
-        encoding = "utf-8-sig"
-    if not head.strip():
-        raise LedgerError(f"{where} is empty.")
-    try:
-        dialect = csv.Sniffer().sniff(head.split("\n", 1)[0] if "\n" in head else head, delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    grid = list(csv.reader(io.StringIO(head), delimiter=sep))[:60]
+        text, enc, sep = _textread.prepare(path, encoding=enc_pin, delimiter=sep_pin)
+    _TEXT_CACHE.clear()
+    grid = _textread.head_grid(text, sep, 60)
     h = _find_header(grid, mapping, where)
-    # physical line numbers of each grid row (rows never span lines in the exports we read)
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            skiprows=h,
-            header=0,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            encoding=encoding,
-        )
-    except pd.errors.ParserError as exc:
-        msg = str(exc).split("\n")[0]
-        m = re.search(r"line (\d+)", msg)
-        line = f" at row {int(m.group(1)) + h}" if m else ""
-        raise LedgerError(f"{where} could not be read as CSV{line}: {msg}.") from None
-    except pd.errors.EmptyDataError:
-        raise LedgerError(f"{where} is empty.") from None
-    rows = pd.Series(np.arange(len(frame)) + h + 2, index=frame.index)
-    return RawTable(frame, rows, where)
+    frame, lines = _textread.read_body(text, sep, h, where)
+    rows = pd.Series(lines, index=frame.index)
+    meta = {"encoding": enc, "delimiter": _textread.delimiter_name(sep), "header_row": int(lines[0] - 1) if len(lines) else h + 1}
+    return RawTable(frame, rows, where, title=_title_lines(grid, h), meta=meta)
+
+
+_GRID_CACHE: dict = {}
+
+
+def _excel_head(path: Path, sheet, n: int = 60) -> list[list]:
+    """The first ``n`` rows of a sheet; the whole grid is kept for the read that follows (detection)."""
+    grid = _excel_grid(path, sheet)
+    _GRID_CACHE.clear()
+    _GRID_CACHE.update(key=_file_key(path, sheet), value=grid)
+    return grid[:n]
 
 
 def _excel_grid(path: Path, sheet) -> list[list]:
@@ -148,6 +179,11 @@ def _excel_grid(path: Path, sheet) -> list[list]:
     python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
     which costs more than the read itself. openpyxl is the fallback for what calamine cannot open.
     """
+    key = _file_key(path, sheet)
+    if _GRID_CACHE.get("key") == key:
+        grid = _GRID_CACHE.pop("value")
+        _GRID_CACHE.clear()
+        return grid
     try:
         from python_calamine import CalamineWorkbook
 
@@ -166,6 +202,7 @@ def _excel_grid(path: Path, sheet) -> list[list]:
 
 def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     where = str(path)
+    info = check_workbook(path, limits=mapping.get("limits"))  # before calamine builds any grid
     grid = _excel_grid(path, sheet)
     if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
@@ -176,7 +213,22 @@ def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     body = pd.DataFrame(grid[h + 1 :], columns=_dedupe(header))
     body = body.replace("", np.nan)  # calamine's empty cell
     rows = pd.Series(np.arange(len(body)) + h + 2, index=body.index)
-    return RawTable(body, rows, where, str(sheet))
+    meta = {"header_row": h + 1}
+    hidden = _hidden_sheets(path)
+    name = sheet if isinstance(sheet, str) else (_sheet_names(path)[sheet] if isinstance(sheet, int) else str(sheet))
+    if name in hidden:
+        meta["hidden_sheet"] = name
+    return RawTable(body, rows, where, str(sheet), title=_title_lines(top, h), meta=meta, date1904=info.date1904)
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    """Names of the workbook's hidden (or very hidden) sheets."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        return {m.name for m in CalamineWorkbook.from_path(str(path)).sheets_metadata if not str(m.visible).endswith(".Visible")}
+    except Exception:  # noqa: BLE001
+        return set()
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -255,11 +307,14 @@ def read_raw_tables(path, mapping: dict) -> dict[str, RawTable]:
     if path.stat().st_size == 0:
         raise LedgerError(f"{path} is empty.")
     if suf in EXCEL_SUFFIXES:
+        check_workbook(path, limits=mapping.get("limits"))
         names = _sheet_names(path)
         lower = {n.strip().lower(): n for n in names}
         found = {t: lower[str(s).lower()] for t, s in wanted.items() if str(s).lower() in lower}
         if not found:
-            found = {"invoices": names[0]}
+            hidden = _hidden_sheets(path)
+            visible = [n for n in names if n not in hidden]
+            found = {"invoices": (visible or names)[0]}  # the first sheet a person sees
         if "invoices" not in found:
             raise LedgerError(f"{path} has no sheet named 'invoices' (sheets: {', '.join(names)}).")
         if len(found) == 1:
@@ -290,23 +345,46 @@ def _apply_columns(raw: RawTable, table: str, mapping: dict) -> tuple[pd.DataFra
         if target and target not in taken:
             ren[col] = target
             taken.add(target)
+    where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
+    by_target: dict[str, list] = {}
     for col in raw.frame.columns:
         if col in ren:
             continue
-        target = canon_norm.get(norm_name(col))
-        if target and target not in taken:
-            ren[col] = target
-            taken.add(target)
+        target = canon_norm.get(norm_name(_undupe(col, raw.frame.columns)))
+        if target:
+            by_target.setdefault(target, []).append(col)
+    for target, cols in by_target.items():
+        if target in taken:
+            # an explicit mapping names another column for this one: the export's own column of that name is
+            # kept under its name plus " (not mapped)", never read as the canonical column
+            for col in cols:
+                ren[col] = f"{col} (not mapped)"
+            continue
+        if len(cols) > 1 and target in TABLES[table]["required"]:
+            raise LedgerError(
+                f"{where}: columns {', '.join(repr(_undupe(c, raw.frame.columns)) for c in cols)} all read as {table} column '{target}'; "
+                f"name the one to use in the mapping (tables: {{{table}: {{columns: {{<name>: {target}}}}}}}) or rename the others in the export."
+            )
+        ren[cols[0]] = target
+        taken.add(target)
     frame = raw.frame.rename(columns=ren)
     extras = [c for c in frame.columns if c not in canon]
     return frame, extras
 
 
+def _undupe(col, cols) -> str:
+    """An export header without the ``.1`` pandas adds to the second of two equal names."""
+    m = re.fullmatch(r"(.*)\.(\d+)", str(col))
+    return m.group(1) if m and m.group(1) in {str(c) for c in cols} else str(col)
+
+
 def _missing_required(table: str, frame: pd.DataFrame, raw: RawTable, mapping: dict) -> None:
     spec = mapping["tables"].get(table, {})
     consts = spec.get("constants", {})
+    gh = (mapping.get("layout") or {}).get("group_header") or {}
+    from_groups = set(gh.get("column") if isinstance(gh.get("column"), list) else [gh["column"]]) if gh else set()
     for col in TABLES[table]["required"]:
-        if col in frame.columns or col in consts:
+        if col in frame.columns or col in consts or (table == "invoices" and col in from_groups):
             continue
         if (table, col) in NULLABLE_REQUIRED:
             continue
@@ -344,6 +422,25 @@ def _problems(mask: pd.Series, rows: pd.Series, column: str, values: pd.Series |
     return pd.DataFrame({"row": rows.loc[idx].astype("Int64"), "column": column, "value": vals.fillna(""), "problem": prob, "_idx": idx}, index=idx)
 
 
+def _bad_index_mask(probs: list[pd.DataFrame], index: pd.Index, column: str) -> pd.Series:
+    """Rows already quarantined for ``column`` (so an emptied value is not reported a second time as empty)."""
+    hit = [p["_idx"] for p in probs if len(p) and (p["column"] == column).any()]
+    if not hit:
+        return pd.Series(False, index=index)
+    return pd.Series(index.isin(np.concatenate([h.to_numpy() for h in hit])), index=index)
+
+
+def _amount_range(val: pd.Series, bad: pd.Series, rows: pd.Series, col: str, raw_col: pd.Series):
+    """Amounts beyond ±parse.MAX_AMOUNT or not finite are quarantined with their reason (never summed)."""
+    oor = parse.amount_out_of_range(val)
+    if not oor.any():
+        return val, bad, []
+    shown = val[oor]
+    reasons = np.where(np.isfinite(shown.to_numpy()), "is outside ±" + f"{parse.MAX_AMOUNT:,.0f}" + " (not a real amount)", "is not a finite number")
+    prob = _problems(oor, rows, col, raw_col, lambda v, r=reasons: "amount '" + v + "' " + pd.Series(r, index=v.index))
+    return val.where(~oor), bad & ~oor, [prob]
+
+
 def _map_values(raw_col: pd.Series, mp: dict) -> pd.Series:
     if not mp:
         return raw_col
@@ -353,7 +450,7 @@ def _map_values(raw_col: pd.Series, mp: dict) -> pd.Series:
     return mapped.where(mapped.notna(), raw_col).astype(object) if raw_col.dtype == object or pd.api.types.is_string_dtype(raw_col.dtype) else mapped.where(mapped.notna(), raw_col)
 
 
-def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict, *, date1904: bool = False) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Parse the canonical columns of one table; returns the typed frame and quarantine entries."""
     spec = mapping["tables"].get(table, {})
     consts, vmaps = spec.get("constants", {}), spec.get("values", {})
@@ -382,16 +479,23 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
                 val = val.where(~amb)
                 bad = bad & ~amb
                 probs.append(_problems(amb, rows, col, raw_col, lambda v: "ambiguous amount '" + v + "': a thousands separator or three decimals? Set numbers.decimal and numbers.thousands in the mapping (docs/mappings.md)"))
+            val, bad, range_probs = _amount_range(val, bad, rows, col, raw_col)
+            probs += range_probs
         elif kind == "date":
-            val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"])
+            val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"], date1904=date1904)
+            if bad.any():  # each bad date with its reason (out of range, a year, text after it...)
+                probs.append(_problems(bad, rows, col, raw_col, lambda v, raw=raw_col[bad]: [parse.date_problem(x, excel_serial=dates["excel_serial"], date1904=date1904) for x in raw]))
+                bad = pd.Series(False, index=bad.index)
         else:
             val, bad = parse.PARSERS[kind](raw_col)
+            if col == "currency":
+                val = val.str.upper()  # usd and USD are one currency
         out[col] = val
         if bad.any():
             label = {"money": "amount", "date": "date", "bool": "yes/no value", "int": "whole number"}.get(kind, kind)
             probs.append(_problems(bad, rows, col, raw_col, lambda v, label=label: "unparseable " + label + " '" + v + "'"))
         if col in TABLES[table]["required"] and (table, col) not in NULLABLE_REQUIRED:
-            empty = val.isna() & ~bad & ~amb
+            empty = val.isna() & ~bad & ~amb & ~_bad_index_mask(probs, val.index, col)
             if empty.any():
                 probs.append(_problems(empty, rows, col, None, f"empty {col}"))
     typed = empty_table(table)
@@ -428,8 +532,27 @@ def _norm_code(s: pd.Series) -> pd.Series:
     return s.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
+#: Past this many columns a table is handled as one block of cells, not column by column (see _layout._WIDE).
+_WIDE = _layout._WIDE
+
+
+def _blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for rows whose every cell is blank (:func:`_layout.empty_cells`: a null marker is a value).
+    Linear in cells, wide or long."""
+    return _layout.empty_frame(frame).all(axis=1)
+
+
 def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
-    return pd.util.hash_pandas_object(t[cols], index=False)
+    """One 64-bit hash of each row's content (equal rows, equal hashes). Wide tables hash as one block."""
+    if len(cols) <= _WIDE:
+        return pd.util.hash_pandas_object(t[cols], index=False)
+    arr = t[cols].to_numpy(dtype=object)
+    # a cell's text plus its type, so 1 and "1" differ as hash_pandas_object keeps them apart
+    cells = pd.Series(arr.ravel()).map(lambda v: "\x00" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else f"{type(v).__name__}:{v}")
+    h = pd.util.hash_array(cells.to_numpy(dtype=object)).reshape(arr.shape)
+    weights = pd.util.hash_array(np.arange(arr.shape[1], dtype="int64")) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        return pd.Series((h * weights).sum(axis=1, dtype="uint64"), index=t.index)
 
 
 def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
@@ -447,7 +570,7 @@ def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> 
     dup.loc[exact[exact].index] = True
     probs = [_problems(dup, rows, ",".join(key), first_row.reindex(t.index), lambda v: "exact duplicate of row " + v + " (one copy kept)")]
     rest = sub.loc[~exact]
-    keydup = rest.duplicated(key, keep=False)
+    keydup = rest[key].duplicated(keep=False)  # only the key columns (a wide table has thousands)
     if keydup.any():
         conflict_rows = rows.loc[rest.index[keydup]]
         groups = conflict_rows.groupby([rest.loc[keydup, k] for k in key]).transform(lambda s: ", ".join(map(str, s)))
@@ -474,28 +597,38 @@ def _finish_problems(parts: list[pd.DataFrame], table: str, file: str, sheet) ->
 def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[str]):
     """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank."""
     frame, extras = _apply_columns(raw, table, mapping)
+    where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
+    if table == "invoices":
+        frame = _layout.apply_debit_credit(frame, mapping, where)
+        if "amount" not in frame.columns and "open_amount" in frame.columns:
+            frame = frame.assign(amount=frame["open_amount"])  # an open-item list with the open balance alone
+    extras = [c for c in frame.columns if c not in columns(table)]
     _missing_required(table, frame, raw, mapping)
+    if frame.shape[1] > _WIDE:  # one block of cells: row selections then cost one copy, not one per column
+        frame = pd.DataFrame(frame.to_numpy(dtype=object), index=frame.index, columns=frame.columns, dtype=object)
     rows = raw.rows
-    # fully blank rows are layout, not data
+    # fully empty rows are spacing, not data (a row of null markers such as NA or "-" is data: quarantined)
     if len(frame.columns):
-        blank_row = pd.concat([parse.blank_mask(frame.iloc[:, j]) for j in range(frame.shape[1])], axis=1).all(axis=1)
+        blank_row = _blank_rows(frame)
     else:
         blank_row = pd.Series(True, index=frame.index)
-    skipped = pd.Series(False, index=frame.index)
-    if drop_patterns and len(frame):
-        first = frame.bfill(axis=1).iloc[:, 0].astype("str").str.strip()
-        pat = "|".join(f"(?:{p})" for p in drop_patterns)
-        skipped = first.str.contains(pat, regex=True, na=False)
+    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns)
+    skipped = lay.skipped & ~blank_row
     keep = ~(blank_row | skipped)
+    credit = _layout.credit_mask(frame, mapping, where) if table == "invoices" else None
     frame, rows_k = frame[keep], rows[keep]
-    typed, probs = _parse_table(table, frame, rows_k, mapping)
+    typed, probs = _parse_table(table, frame, rows_k, mapping, date1904=raw.date1904)
+    if credit is not None:
+        typed = _layout.apply_sign(typed, credit[keep])
+    raw.meta = {**(raw.meta or {}), "layout": lay.reasons, "totals": lay.totals}
     probs += _rule_checks(table, typed, rows_k)
     ok = pd.Series(True, index=typed.index)
     ok.loc[_bad_index(probs)] = False
+    if extras:  # extra columns are kept, so they are part of a row: rows differing there are not copies
+        # one concat, not one insert per column (each insert copies the column index: quadratic when wide)
+        typed = pd.concat([typed, frame[extras]], axis=1)
     dup, dprobs = _duplicates(table, typed, rows_k, ok)
     probs += dprobs
-    for c in extras:
-        typed[c] = frame[c]
     return typed, probs, dup, rows_k, skipped, blank_row
 
 
@@ -506,8 +639,7 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
     payments in any other currency are converted (a rate is given) or quarantined (none is)."""
     inv = typed["invoices"]
     cur = inv["currency"]
-    base = mapping["currency"]["base"]
-    rates = mapping["currency"]["rates"]
+    base, rates = _currency_settings(mapping)
     present = cur[masks["invoices"]].dropna()
     if "payments" in typed:
         paid_in = typed["payments"]["currency"][masks["payments"]].dropna()
@@ -531,7 +663,11 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
         if convertible.any():
             for col in ("amount", "open_amount"):
                 if col in df:
-                    df.loc[convertible, col] = (df.loc[convertible, col] * rate[convertible]).round(2)
+                    df.loc[convertible, col] = parse.round_cents(df.loc[convertible, col] * rate[convertible])
+            big = convertible & parse.amount_out_of_range(df["amount"])
+            if big.any():
+                problems[t].append(_problems(big, rows[t], "amount", df["amount"], lambda v: "amount " + v + f" in {base} after conversion is outside ±{parse.MAX_AMOUNT:,.0f}"))
+                masks[t] &= ~big
             df.loc[convertible, "currency_original"] = c[convertible]
             df.loc[convertible, "currency"] = base
         lost = foreign & rate.isna()
@@ -542,9 +678,42 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
             masks[t] &= ~lost
 
 
+def _currency_settings(mapping: dict) -> tuple[str | None, dict]:
+    """The mapping's base currency and rates, codes in upper case; a rate that is not a finite number
+    above zero is a :class:`ConfigError` naming it."""
+    from .errors import ConfigError
+
+    cur = mapping["currency"]
+    base = cur["base"].strip().upper() if isinstance(cur.get("base"), str) else cur.get("base")
+    rates = {}
+    for code, rate in (cur.get("rates") or {}).items():
+        ok = isinstance(rate, (int, float)) and not isinstance(rate, bool) and np.isfinite(rate) and rate > 0
+        if not ok:
+            raise ConfigError(f"the mapping's currency.rates.{code} is {rate!r}; a rate must be a finite number above 0 (docs/mappings.md)")
+        rates[str(code).strip().upper()] = float(rate)
+    return base, rates
+
+
+def _check_sums(summary: list[dict]) -> None:
+    """Every money total must be exact in int64 cents: with amounts within ±parse.MAX_AMOUNT that holds up
+    to 92,000 rows at the limit; a table whose absolute amounts add up past 2**62 cents is refused."""
+    for row in summary:
+        if abs(row["amount_read"]) > _MAX_TOTAL or row.get("_abs_total", 0) > _MAX_TOTAL:
+            raise LedgerError(f"{row['file']}: the {row['table']} amounts add up to more than {_MAX_TOTAL:,.0f}, beyond what can be summed to the cent; check the amount column")
+
+
+#: The largest absolute total of a table's amounts: 2**62 cents, so sums in int64 cents cannot overflow.
+_MAX_TOTAL = 2**62 / 100
+
+
 def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: bool = False) -> Ledger:
     """Validate raw tables into a :class:`Ledger` (see :func:`load_ledger`)."""
     drop = mapping["drop_rows_matching"]
+    as_of, as_of_line = None, None
+    if "invoices" in raw_tables:
+        as_of, as_of_line = report_as_of(raw_tables["invoices"].title or [], mapping)
+    if mapping.get("export_date") is None and as_of is not None:
+        mapping = {**mapping, "export_date": as_of}
     typed, probs, dups, rows, okm, skipped = {}, {}, {}, {}, {}, {}
     for t in TABLE_NAMES:
         if t not in raw_tables:
@@ -580,7 +749,7 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
             frames[t] = empty_table(t)
             continue
         rt = raw_tables[t]
-        sources[t] = {"file": rt.file, "sheet": rt.sheet}
+        sources[t] = {"file": rt.file, "sheet": rt.sheet, **(rt.meta or {})}
         q = _finish_problems(probs[t], t, rt.file, rt.sheet)
         qparts.append(q)
         tf = typed[t]
@@ -592,7 +761,7 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
         summary.append(
             {
                 "table": t,
-                "rows_read": int(len(tf)),
+                "rows_read": int(len(tf) + skipped[t][0].sum()),
                 "rows_accepted": int(okm[t].sum()),
                 "rows_quarantined": int(quarantined.sum()),
                 "duplicates_dropped": int(dups[t].sum()),
@@ -603,8 +772,12 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
                 "amount_duplicates": round(float(amt[dups[t]].sum()), 2),
                 "file": rt.file,
                 "sheet": rt.sheet or "",
+                "_abs_total": float(amt.abs().sum()),
             }
         )
+    _check_sums(summary)
+    for row in summary:
+        row.pop("_abs_total", None)
     quarantine = pd.concat(qparts, ignore_index=True) if qparts else empty_quarantine()
     quarantine = quarantine.drop(columns=["_idx"], errors="ignore")[QUARANTINE_COLUMNS]
     if "payments" not in raw_tables:
@@ -614,6 +787,17 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
     frames["activities"] = _normalise_actions(frames["activities"])
     if len(frames["adjustments"]):
         frames["adjustments"] = frames["adjustments"].assign(kind=_norm_code(frames["adjustments"]["kind"]))
+    inv_cols = set(typed["invoices"].columns[typed["invoices"].notna().any()]) if "invoices" in typed else set()
+    kind = mapping.get("kind") or ("open_items" if ("payments" not in raw_tables and "open_amount" in inv_cols and "paid_date" not in inv_cols) else "ledger")
+    sources["kind"] = kind
+    sources["source"] = mapping.get("name")
+    if mapping.get("_detection"):
+        sources["detection"] = mapping["_detection"]
+    if as_of is not None:
+        sources["as_of"] = as_of
+        sources["as_of_text"] = as_of_line
+    elif mapping.get("export_date") is not None:
+        sources["as_of"] = mapping["export_date"]
     report = LoadReport(summary=pd.DataFrame(summary).set_index("table"), quarantine=quarantine, sources=sources)
     if strict and len(quarantine):
         first = quarantine.iloc[0]
@@ -679,7 +863,27 @@ def derive_payments(invoices: pd.DataFrame, *, export_date=None) -> pd.DataFrame
     return pd.DataFrame({c: out[c] if c in out else pd.Series(index=out.index, dtype=pays[c].dtype) for c in pays.columns})
 
 
-def load_ledger(path, *, source: str = "generic", strict: bool = False) -> Ledger:
+def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, str | None]:
+    """The as-of date a report prints above its header ("As of Oct 31, 2026", "as at 31 October 2026",
+    "Stichtag: 31.10.2026"): the first title line matching ``as_of.pattern`` whose date parses with one of
+    ``as_of.formats``. ``(None, None)`` when the title has none."""
+    cfg = mapping.get("as_of") or {}
+    pat = cfg.get("pattern")
+    if not pat:
+        return None, None
+    rx = re.compile(pat)
+    for line in title:
+        for m in rx.finditer(line):
+            text = " ".join(m.group("date").replace(",", ", ").split()).replace(" ,", ",").replace(",,", ",")
+            text = re.sub(r"(?<=[A-Za-z])\.", "", text)
+            for fmt in cfg.get("formats", []):
+                ts = pd.to_datetime(text, format=fmt, errors="coerce")
+                if pd.notna(ts):
+                    return pd.Timestamp(ts).normalize(), line
+    return None, None
+
+
+def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
     A folder or workbook holds tables named invoices, payments, customers, activities (files with those
@@ -690,10 +894,32 @@ def load_ledger(path, *, source: str = "generic", strict: bool = False) -> Ledge
     them. With ``strict=True`` any quarantined row raises :class:`LedgerError`. Unusable input (missing or
     empty file, corrupt workbook, missing required column) always raises :class:`LedgerError` with one
     sentence naming the file.
+
+    ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
+    in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
-    mapping = load_mapping(source)
+    mapping = resolve_source(path, source)
+    if limits is not None:
+        mapping = {**mapping, "limits": limits_with(limits)}
     raw = read_raw_tables(path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
+
+
+def resolve_source(path, source) -> dict:
+    """The mapping for ``source``; ``"auto"`` scores the file against every preset (:mod:`arkit.detect`)."""
+    if isinstance(source, str) and source == "auto":
+        from .detect import detect_source
+
+        det = detect_source(path)
+        if det.kind == "snapshot":
+            raise LedgerError(
+                f"{path}: {det.reason}, an aging summary (balances per customer and bucket, no invoices); "
+                "read it with arkit.load_snapshot, or 'arkit validate' to check its totals."
+            )
+        return det.mapping
+    if isinstance(source, dict) and "_file" in source:  # already resolved and validated
+        return source
+    return load_mapping(source)
 
 
 def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, adjustments=None, strict=True, source="generic") -> Ledger:

@@ -59,6 +59,15 @@ TABLES: dict[str, dict[str, dict]] = {
             "segment": "str",
             "email": "str",
             "since": "date",
+            # who to write to and where (letters, the collectors' worklist); all optional
+            "contact_name": "str",
+            "phone": "str",
+            "address_line1": "str",
+            "address_line2": "str",
+            "city": "str",
+            "region": "str",
+            "postcode": "str",
+            "country": "str",
         },
     },
     "activities": {
@@ -159,7 +168,12 @@ class LoadReport:
 
     ``summary`` has one row per table: rows_read, rows_accepted, rows_quarantined, duplicates_dropped,
     amount_read, amount_accepted, amount_quarantined (amounts of rows whose amount parsed).
-    rows_read = rows_accepted + rows_quarantined + duplicates_dropped, always.
+    rows_read = rows_accepted + rows_quarantined + duplicates_dropped + rows_skipped, always (rows_skipped:
+    a report's layout rows — group headers, subtotal and total rows, separator lines, rows matching
+    ``drop_rows_matching``; empty lines are not rows). ``sources`` records how each table was read (file,
+    sheet, encoding, delimiter, header row, layout rows, the report's own checked totals) and, at the top
+    level, ``kind`` ("ledger" or "open_items"), ``source`` (the mapping's name), ``detection`` (the preset
+    chosen by ``source="auto"`` and why) and ``as_of`` (the date printed in the report's title, if any).
     ``quarantine`` has one row per problem: table, file, sheet, row (1-based source row number as a
     spreadsheet shows it), column, value, problem.
     """
@@ -227,6 +241,14 @@ class Ledger:
         "ledger currency")."""
         cur = self.invoices["currency"].dropna().unique()
         return str(cur[0]) if len(cur) == 1 else ""
+
+    @property
+    def is_open_item_export(self) -> bool:
+        """True when the ledger was loaded from an open-item export (a balance per open invoice, no payment
+        history): ``load_report.sources["kind"] == "open_items"``. Figures that need payment history (CEI,
+        countback DSO, days to pay) are not computable from such a ledger."""
+        rep = self.load_report
+        return bool(rep is not None and rep.sources.get("kind") == "open_items")
 
     @property
     def as_of_max(self) -> pd.Timestamp:

@@ -19,11 +19,18 @@ What happens, in order:
    logging, progress bars), no warning lines in stdout, no traceback, no script, no MathJax/require.js,
    no web font; figures are inline base64 PNGs. Cells tagged ``remove-cell`` are left out, and the outputs
    of cells tagged ``remove-output``. :func:`check_offline` then inspects the HTML; any problem fails the run.
-4. The files are moved into ``<out_dir>/<YYYY-MM>/`` (monthly) or ``<out_dir>/<YYYYQn>/`` (quarterly) with
-   ``os.replace`` — side files first, then the executed notebook (the audit trail), the HTML last — and
-   ``<out_dir>/index.html`` is rewritten. A re-run replaces the previous files (a side folder such as
-   ``letters/`` is replaced whole). A failure removes the staging folder and leaves the files of an earlier
-   successful run as they were, so no half-finished HTML ever appears.
+4. Publishing is one unit. The new period folder ``<out_dir>/<YYYY-MM>/`` (monthly) or ``<out_dir>/<YYYYQn>/``
+   (quarterly) is assembled complete inside the staging folder — the files of the period's other reports
+   as hard links, this run's side files, executed notebook (the audit trail) and HTML — and swapped in with
+   one atomic exchange of the two folders (Linux ``renameat2``; elsewhere two renames, so a reader may for
+   an instant find no folder, never a mix of two runs); ``<out_dir>/index.html`` is then rewritten (write
+   and rename). A re-run replaces the previous files (a side folder such as ``letters/`` is replaced whole).
+   A failure, or a kill at any moment, leaves the previous period folder as it was or the new one whole.
+5. Locks (``flock``, released by the OS when a process dies): each run's staging folder is locked while it
+   runs, so a second run of the same report and period into the same folder is refused with one line; the
+   output folder is locked while a run publishes (swap + index), so runs of different reports of one period
+   wait for each other instead of losing each other's files. Staging folders whose lock nobody holds were
+   left by killed runs (they may hold customer data) and are removed when the next run starts.
 
 The kernel: an explicitly named kernelspec, ``arkit-report``, written into the staging folder and found
 through a kernel manager whose kernelspec search path is only that folder (no global ``JUPYTER_PATH``
@@ -459,6 +466,12 @@ class _OfflineChecker(HTMLParser):
         u = url.strip().lower()
         return u.startswith("data:") or u.startswith("#") or u == ""
 
+    @staticmethod
+    def _same_report_or_relative(url: str) -> bool:
+        """A link within the page (``#…``) or to a file beside it (a relative path: no scheme, no ``//`` host)."""
+        u = url.strip()
+        return not re.match(r"^([a-zA-Z][a-zA-Z0-9+.\-]*:|[\\/]{2})", u) and not u.startswith(("/", "\\"))
+
     def _css(self, css: str, where: str) -> None:
         if re.search(r"@import", css, re.I):
             self._add(f"CSS @import in {where}")
@@ -492,6 +505,8 @@ class _OfflineChecker(HTMLParser):
             elif name in self._URL_ATTRS or (name == "href" and tag not in ("a", "area")):
                 if not self._local(value):
                     self._add(f"external resource in <{tag} {name}>: {value[:80]}")
+            elif name == "href" and not self._same_report_or_relative(value):
+                self._add(f"external link <{tag} href={value[:80]}>")
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -513,7 +528,10 @@ def check_offline(html: str) -> list[str]:
     Flags any ``<script>`` (arkit's template has none, so one can only come from a notebook output),
     ``<iframe>``/``<object>``/``<embed>``/``<base>``, event-handler attributes, ``javascript:`` URLs, and
     any resource that is not a ``data:`` URL: ``src``/``srcset``/``<link href>`` and CSS ``@import``/``url()``.
-    A plain ``<a href>`` link is allowed (it loads nothing). An empty list means the page is fine.
+    A link (``<a href>``, ``<area href>``) may only point into the page (``#…``) or to a file beside it (a
+    relative path): any scheme (``http:``, ``mailto:``, ``file:``…), ``//host`` or absolute path is refused —
+    a report's links never leave it, so a URL that slipped in from data cannot become one. An empty list
+    means the page is fine.
     """
     checker = _OfflineChecker()
     checker.feed(html)
@@ -613,16 +631,157 @@ def _now_label(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
-def _move_into_place(src: Path, dest: Path, trash: Path) -> None:
-    """os.replace a file; a folder replaces the previous one whole (old one moved to ``trash`` first)."""
-    if src.is_dir() and dest.exists():
-        if dest.is_dir() and not dest.is_symlink():
-            os.replace(dest, trash / f"{dest.name}-{uuid.uuid4().hex[:8]}")
-        else:
-            dest.unlink()
-    elif dest.is_dir() and not dest.is_symlink():
-        os.replace(dest, trash / f"{dest.name}-{uuid.uuid4().hex[:8]}")
-    os.replace(src, dest)
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """``dest`` as a hard link of ``src`` (a folder: a tree of links); a copy where links are impossible."""
+    def one(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    if src.is_dir() and not src.is_symlink():
+        shutil.copytree(src, dest, symlinks=True, copy_function=one)
+    elif src.is_symlink():
+        os.symlink(os.readlink(src), dest)
+    else:
+        one(src, dest)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD = -100
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    import errno
+
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(new: Path, dest: Path, spare: Path) -> None:
+    """Make the complete folder ``new`` the folder ``dest`` in one step a reader cannot see half-done.
+
+    ``dest`` absent: one ``rename``. Present: one atomic exchange of the two folders (the old one ends up at
+    ``new``'s path, inside the staging folder, and goes with it); where the file system cannot exchange,
+    ``dest`` is renamed to ``spare`` and ``new`` to ``dest`` — for that instant a reader finds no folder,
+    never a mix of two runs.
+    """
+    if not dest.exists() and not dest.is_symlink():
+        os.rename(new, dest)
+        return
+    if _exchange(new, dest):
+        return
+    os.rename(dest, spare)
+    os.rename(new, dest)
+
+
+def _publish(files: list[Path], dest: Path, staging: Path) -> list[Path]:
+    """Publish ``files`` (staged files and folders) into the period folder ``dest`` as one unit.
+
+    The whole new period folder is assembled in ``staging``: what ``dest`` holds now (other reports of the
+    period, earlier side files) as hard links, minus the names being replaced, plus ``files``; then it is
+    swapped in with :func:`_swap_in`. A side folder such as ``letters/`` is thus replaced whole. The caller
+    holds the output folder's publishing lock. Returns the published paths (under ``dest``).
+    """
+    new = staging / "period"
+    new.mkdir()
+    names = {f.name for f in files}
+    if dest.is_dir():
+        for item in sorted(dest.iterdir()):
+            if item.name not in names:
+                _link_or_copy(item, new / item.name)
+    for f in files:
+        os.replace(f, new / f.name)
+    _swap_in(new, dest, staging / "replaced")
+    return [dest / f.name for f in files]
+
+
+def _refuse_inputs(targets: list[Path], inputs: list) -> None:
+    """A published path that is (or holds) an input file — the ledger, the policy — is refused: publishing
+    never replaces what the report read."""
+    files = []
+    for inp in inputs:
+        if inp is None or not Path(inp).exists():
+            continue
+        inp = Path(inp).resolve()
+        files += [p for p in inp.rglob("*") if p.is_file()] if inp.is_dir() else [inp]
+    for t in targets:
+        t = Path(t).resolve()
+        for f in files:
+            if f == t or t in f.parents or (t.is_file() and os.path.samefile(t, f)):
+                raise ReportError(f"publishing would replace the input file {f} with {t}; put the ledger outside the reports folder")
+
+
+class _Busy(LedgerError):
+    pass
+
+
+def _lock_dir(path: Path, *, wait: bool) -> int | None:
+    """An exclusive ``flock`` on a folder (its fd, to be closed to release it); None if busy and not waiting."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+_STAGING = re.compile(r"^\.staging-")
+
+
+def _start_staging(out: Path, stem: str, period_key: str) -> tuple[Path, int]:
+    """Create this run's staging folder, locked for the run's lifetime; remove stale ones of killed runs.
+
+    Under the output folder's lock: every ``.staging-*`` folder whose lock nobody holds belongs to a run that
+    died (killed, power cut) and is removed — it may hold customer data; one of the same report and period
+    that is still locked means that run is alive, and this one is refused with one line.
+    """
+    out_fd = _lock_dir(out, wait=True)
+    try:
+        for old in out.iterdir():
+            if not (_STAGING.match(old.name) or old.name.startswith(".index-")):
+                continue
+            if old.name.startswith(".index-"):
+                if time.time() - old.stat().st_mtime > 3600:
+                    old.unlink(missing_ok=True)
+                continue
+            fd = _lock_dir(old, wait=False) if old.is_dir() else None
+            if fd is None:
+                if old.is_dir() and old.name.startswith(f".staging-{stem}-{period_key}-"):
+                    raise _Busy(f"{stem} for {period_key} is already being rendered into {out} by another run; wait for it to finish")
+                continue
+            try:
+                shutil.rmtree(old, ignore_errors=True)
+            finally:
+                os.close(fd)
+        staging = out / f".staging-{stem}-{period_key}-{uuid.uuid4().hex[:10]}"
+        staging.mkdir()
+        fd = _lock_dir(staging, wait=False)
+        return staging, fd
+    finally:
+        os.close(out_fd)
 
 
 def render_report(
@@ -632,18 +791,20 @@ def render_report(
     as_of=None,
     quarter=None,
     out_dir="reports",
-    source: str = "generic",
+    source: str = "auto",
     policy=None,
     params: dict | None = None,
     timeout: float = 900,
     progress: bool | None = None,
+    pdf: bool = False,
 ) -> dict:
     """Execute a report notebook and publish its HTML, executed notebook and side files.
 
     ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports need ``as_of``
     and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones need ``quarter`` (``"2026Q3"``) and go to
     ``<out_dir>/<YYYYQn>/``. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
-    bar (default: only when stderr is a terminal).
+    bar (default: only when stderr is a terminal). ``pdf`` also prints the HTML to ``<stem>.pdf`` beside
+    it with headless Chromium (:func:`arkit.pdf.write_pdf`), staged and published with the other files.
 
     Returns ``{"report", "title", "period", "html", "notebook", "files", "index", "seconds"}`` (paths
     absolute; ``files`` every path written into the period folder). Raises :class:`ReportError` when the
@@ -666,8 +827,7 @@ def render_report(
 
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
-    staging = out / f".staging-{res.stem}-{uuid.uuid4().hex[:10]}"
-    staging.mkdir()
+    staging, staging_fd = _start_staging(out, res.stem, period.key)
     try:
         files_dir = staging / "files"
         files_dir.mkdir()
@@ -701,28 +861,32 @@ def render_report(
             "notebook_dir": str(res.notebook.parent),
         }
         html = _export_html(nb, info)
+        from .report_layout import add_contents
+
+        html = add_contents(html)  # the table of contents: same-file links to each section
         problems = check_offline(html)
         if problems:
             raise ReportError(f"report {res.name}: the HTML is not self-contained ({'; '.join(problems[:3])})")
         staged_html = staging / f"{res.stem}.html"
         staged_html.write_text(html, encoding="utf-8")
+        if pdf:  # printed from the staged HTML into the side files, so it is published with them
+            from .pdf import write_pdf
 
-        dest.mkdir(exist_ok=True)
-        trash = staging / "replaced"
-        trash.mkdir()
-        written = []
-        for item in sorted(files_dir.iterdir()):
-            if item.name in (staged_html.name, executed.name):
-                continue  # the notebook cannot overwrite the report itself
-            _move_into_place(item, dest / item.name, trash)
-            written.append(dest / item.name)
-        _move_into_place(executed, dest / executed.name, trash)
-        _move_into_place(staged_html, dest / staged_html.name, trash)
-        written += [dest / executed.name, dest / staged_html.name]
+            write_pdf(staged_html, files_dir / f"{res.stem}.pdf")
+
+        publish = [item for item in sorted(files_dir.iterdir()) if item.name not in (staged_html.name, executed.name)]
+        publish += [executed, staged_html]  # the notebook cannot overwrite the report itself
+        _refuse_inputs([dest / f.name for f in publish] + [out / "index.html"], [ledger_path, policy_path, *(Path(v) for k, v in (params or {}).items() if k.endswith("_path") and isinstance(v, str))])
+        out_fd = _lock_dir(out, wait=True)  # one publisher at a time per output folder: period swap + index
+        try:
+            written = _publish(publish, dest, staging)
+            index = write_index(out)
+        finally:
+            os.close(out_fd)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(staging_fd)
 
-    index = write_index(out)
     return {
         "report": res.name,
         "title": res.title,

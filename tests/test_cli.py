@@ -24,7 +24,7 @@ def ledger_dir(tmp_path):
 
 def test_validate_ok_is_exit_0(ledger_dir, capsys):
     assert main(["validate", str(ledger_dir)]) == 0
-    assert "rows_accepted" in capsys.readouterr().out
+    assert "accepted" in capsys.readouterr().out
 
 
 def test_validate_quarantine_is_exit_1_and_writes_file(ledger_dir, tmp_path, capsys):

@@ -97,12 +97,12 @@ def test_mid_month_as_of_is_refused_with_the_month_ends_to_use():
         monthly.build(example(), "2026-03-15", policy=load_policy())
 
 
-PAST_DUE_COLUMNS = ("past_due", "past_due_ar", "past_due_amount")
-
-
 def test_each_customer_has_one_past_due_in_every_workbook_sheet(review, tmp_path):
-    """Read the report's appendix workbook back: every sheet with a customer id and a past-due column
-    shows each customer's past due as the position does; each letter demands the worklist amount."""
+    """Read the report's appendix workbook back: every sheet with a customer column and a past-due column
+    shows each customer's past due as the position does; each letter demands the worklist amount. Sheets
+    carry people's headers (arkit.columns labels)."""
+    from arkit.columns import label
+
     for f in (monthly.section_headline, monthly.section_aging, monthly.section_concentration, monthly.section_signals, monthly.section_segments):
         f(review)
     monthly.section_worklist(review, output_dir=tmp_path)
@@ -110,19 +110,20 @@ def test_each_customer_has_one_past_due_in_every_workbook_sheet(review, tmp_path
     book = monthly.save_book(review, tmp_path)
     truth = review.position.customer("past_due")
     sheets = pd.read_excel(book, sheet_name=None, engine="calamine")
+    cust, past = label("customer_id"), {label(c) for c in ("past_due", "past_due_ar", "past_due_amount")}
     compared = []
     for name, df in sheets.items():
-        cols = [c for c in PAST_DUE_COLUMNS if c in df.columns]
-        if "customer_id" not in df.columns or not cols:
+        cols = [c for c in df.columns if c in past]
+        if cust not in df.columns or len(cols) != 1:
             continue
-        got = df.set_index(df["customer_id"].astype(str))[cols[0]].astype(float)
+        got = df.set_index(df[cust].astype(str))[cols[0]].astype(float)
         want = truth.reindex(got.index).fillna(0.0)
         assert np.allclose(got.to_numpy(), want.to_numpy(), atol=0.005), name
         compared.append(name)
-    assert {"aging by customer", "top past due", "signals", "segments", "worklist"} <= set(compared)
-    letters = sheets["letters"].set_index("customer_id")["amount_owed"]
+    assert {"aging by customer", "top past due", "signals", "segments", "worklist"} <= set(compared), compared
+    letters = sheets["letters"].set_index(cust)[label("amount_owed")]
     w = sheets["worklist"]
-    wl = w[w["letter"].notna()].set_index("customer_id")["amount_to_demand"]  # one dunning row per customer
+    wl = w[w[label("letter")].notna()].set_index(cust)[label("amount_to_demand")]  # one dunning row per customer
     assert len(letters) > 0
     assert np.allclose(letters.to_numpy(), wl.reindex(letters.index).to_numpy(), atol=0.005)
     # no letter names an invoice in open dispute or written off
@@ -140,7 +141,7 @@ def test_every_per_customer_sheet_has_a_customer_id_column(review, tmp_path):
     sheets = pd.read_excel(monthly.save_book(review, tmp_path), sheet_name=None, engine="calamine")
     for name in ("aging by customer", "top past due", "signals", "segments", "worklist", "payment plans"):
         if name in sheets:
-            assert "customer_id" in sheets[name].columns, name
+            assert "Customer" in sheets[name].columns, name  # customer_id under its label (arkit.columns)
 
 
 def test_months_the_ledger_cannot_support_are_refused_in_one_line():

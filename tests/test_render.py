@@ -24,7 +24,8 @@ from arkit.render import (
     ReportSpec,
     _clean_for_html,
     _export_html,
-    _move_into_place,
+    _publish,
+    _start_staging,
     _parse_quarter,
     check_offline,
     render_report,
@@ -173,7 +174,7 @@ def test_numbers_are_marked_for_right_alignment(rendered):
     assert '<td class="num">1200.50</td>' in html
     assert "<td>Acme &amp; Sons</td>" in html
     css = html[html.index("<style") : html.index("</style>")]
-    assert "td.num" in css and "nth-child(even)" in css and "@media print" in css and "max-width: 1100px" in css
+    assert "td.num" in css and "nth-child(even)" in css and "@media print" in css and "max-width: 1360px" in css
 
 
 def test_index_lists_the_report(rendered):
@@ -253,7 +254,7 @@ def test_quarters():
 
 
 def test_check_offline_flags_what_would_load_or_run():
-    clean = '<html><head><style>td{color:red}</style></head><body><img src="data:image/png;base64,AA=="><a href="https://example.org/policy">policy</a></body></html>'
+    clean = '<html><head><style>td{color:red}</style></head><body><img src="data:image/png;base64,AA=="><a href="#aging">aging</a> <a href="monthly-review.xlsx">workbook</a> <a href="../2026-05/monthly-review.html">May</a></body></html>'
     assert check_offline(clean) == []
     for bad in (
         '<script src="https://cdn.example/require.js"></script>',
@@ -268,6 +269,13 @@ def test_check_offline_flags_what_would_load_or_run():
         '<a href="javascript:alert(1)">x</a>',
         '<iframe src="data:text/html,hi"></iframe>',
         '<meta http-equiv="refresh" content="0;url=https://x.example">',
+        '<a href="https://example.org/policy">policy</a>',  # a link out of the report (e.g. a URL from data)
+        '<a href="mailto:ar@example.org">mail</a>',
+        '<a href=" HTTP://x.example">x</a>',
+        '<a href="//x.example/a">x</a>',
+        '<a href="/etc/passwd">x</a>',
+        '<a href="file:///etc/passwd">x</a>',
+        '<area href="https://x.example">',
     ):
         assert check_offline(f"<html><body>{bad}</body></html>"), bad
 
@@ -309,18 +317,130 @@ def test_cleaning_drops_noise_and_honours_tags():
     assert nb.cells[1].outputs == [] and len(nb.cells) == 2
 
 
-def test_rerun_replaces_files_and_folders_whole(tmp_path):
-    dest, staged, trash = tmp_path / "2026-06", tmp_path / "staged", tmp_path / "trash"
-    for d in (dest / "letters", staged / "letters", trash):
-        d.mkdir(parents=True)
+def _staged(staging, **files):
+    paths = []
+    for name, text in files.items():
+        p = staging / name.replace("__", "/")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+        paths.append(staging / name.split("__")[0])
+    return sorted(set(paths))
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_rerun_replaces_files_and_folders_whole_and_keeps_other_reports(tmp_path):
+    dest = tmp_path / "2026-06"
+    (dest / "letters").mkdir(parents=True)
     (dest / "letters" / "old.txt").write_text("old")
     (dest / "r.html").write_text("old")
-    (staged / "letters" / "new.txt").write_text("new")
-    (staged / "r.html").write_text("new")
-    _move_into_place(staged / "letters", dest / "letters", trash)
-    _move_into_place(staged / "r.html", dest / "r.html", trash)
-    assert sorted(p.name for p in (dest / "letters").iterdir()) == ["new.txt"]
-    assert (dest / "r.html").read_text() == "new"
+    (dest / "other.html").write_text("other report")
+    staging = tmp_path / ".staging-r-2026-06-x"
+    staging.mkdir()
+    files = _staged(staging / "files", letters__new_txt="new", **{"r.html": "new"})
+    written = _publish(files, dest, staging)
+    assert _tree(dest) == {"letters/new_txt": "new", "r.html": "new", "other.html": "other report"}
+    assert sorted(written) == [dest / "letters", dest / "r.html"]
+
+
+def test_a_kill_during_publishing_leaves_the_old_set_whole(tmp_path, monkeypatch):
+    """A failure at each step of publishing (after the folder is assembled, at the swap) leaves the
+    previous period folder exactly as it was; the next run removes the dead run's staging folder."""
+    import arkit.render as render
+
+    dest = tmp_path / "2026-06"
+    (dest / "letters").mkdir(parents=True)
+    (dest / "letters" / "a.txt").write_text("old letter")
+    (dest / "r.html").write_text("old html")
+    (dest / "r.xlsx").write_text("old workbook")
+    (dest / "other.html").write_text("another report of the period")
+    before = _tree(dest)
+    for step in ("_swap_in", "_link_or_copy"):
+        staging = tmp_path / f".staging-r-2026-06-{step}"
+        staging.mkdir()
+        files = _staged(staging / "files", letters__b_txt="new letter", **{"r.html": "new html", "r.xlsx": "new wb"})
+
+        def boom(*a, **k):
+            raise OSError("killed")
+
+        with monkeypatch.context() as m:
+            m.setattr(render, step, boom)
+            with pytest.raises(OSError):
+                _publish(files, dest, staging)
+        assert _tree(dest) == before, step
+    # the swap itself: one exchange, the old folder now sits in staging and the new one is whole
+    staging = tmp_path / ".staging-r-2026-06-ok"
+    staging.mkdir()
+    files = _staged(staging / "files", letters__b_txt="new letter", **{"r.html": "new html", "r.xlsx": "new wb"})
+    _publish(files, dest, staging)
+    assert _tree(dest) == {"letters/b_txt": "new letter", "r.html": "new html", "r.xlsx": "new wb", "other.html": "another report of the period"}
+    assert _tree(staging / "period") == before
+    # next run: every unlocked staging folder (killed runs) is removed, its own is created and locked
+    mine, fd = _start_staging(tmp_path, "r", "2026-06")
+    try:
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [mine.name]
+    finally:
+        os.close(fd)
+
+
+def test_a_second_run_of_the_same_report_and_period_is_refused(tmp_path):
+    """A run holds its staging folder's lock; a second run of the same report+period (here in another
+    process) is refused with one line, a run of another report or period is not."""
+    import subprocess
+
+    mine, fd = _start_staging(tmp_path, "r", "2026-06")
+    try:
+        code = (
+            "import sys; from pathlib import Path; from arkit.render import _start_staging\n"
+            "from arkit.errors import LedgerError\n"
+            "try:\n    _start_staging(Path(sys.argv[1]), sys.argv[2], '2026-06')\nexcept LedgerError as e:\n    print(e); sys.exit(3)\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        same = subprocess.run([sys.executable, "-c", code, str(tmp_path), "r"], capture_output=True, text=True, env=env)
+        assert same.returncode == 3, same.stderr
+        assert same.stdout.strip() == f"r for 2026-06 is already being rendered into {tmp_path} by another run; wait for it to finish"
+        other = subprocess.run([sys.executable, "-c", code, str(tmp_path), "s"], capture_output=True, text=True, env=env)
+        assert other.returncode == 0, other.stdout + other.stderr
+        assert mine.is_dir(), "a live run's staging folder is never removed"
+    finally:
+        os.close(fd)
+    # the other process and this "run" ended without cleaning up: their folders are stale, gone at the next start
+    again, fd = _start_staging(tmp_path, "r", "2026-06")
+    os.close(fd)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".staging-")] == [again.name]
+
+
+def test_a_killed_process_leaves_old_or_new_never_a_mix(tmp_path):
+    """A real kill (os._exit, no cleanup) at each point of publishing, in a child process."""
+    import subprocess
+
+    dest = tmp_path / "out" / "2026-06"
+    dest.mkdir(parents=True)
+    (dest / "r.html").write_text("old")
+    (dest / "r.xlsx").write_text("old")
+    code = (
+        "import os, sys; from pathlib import Path; import arkit.render as r\n"
+        "out = Path(sys.argv[1]); point = sys.argv[2]\n"
+        "staging, fd = r._start_staging(out, 'r', '2026-06')\n"
+        "(staging / 'files').mkdir()\n"
+        "for n in ('r.html', 'r.xlsx'): (staging / 'files' / n).write_text('new')\n"
+        "real = getattr(r, point)\n"
+        "def die(*a, **k):\n    if point == '_swap_in': real(*a, **k)\n    os._exit(9)\n"
+        "setattr(r, point, die)\n"
+        "r._publish([staging / 'files' / 'r.html', staging / 'files' / 'r.xlsx'], out / '2026-06', staging)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for point, expect in (("_link_or_copy", "old"), ("_swap_in", "new")):
+        (dest / "extra.txt").write_text("kept")  # another report's file: forces the link step
+        proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out"), point], env=env, capture_output=True, text=True)
+        assert proc.returncode == 9, proc.stderr
+        assert {n: (dest / n).read_text() for n in ("r.html", "r.xlsx")} == {"r.html": expect, "r.xlsx": expect}, point
+    assert any(p.name.startswith(".staging-") for p in (tmp_path / "out").iterdir())
+    _s, fd = _start_staging(tmp_path / "out", "r", "2026-06")
+    os.close(fd)
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == [_s.name]
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -379,5 +499,44 @@ def test_report_opens_offline_in_headless_chromium(rendered, tmp_path):
     assert external_requests(seen) == []
     assert seen["title"] == "Render test report — June 2026"
     assert seen["img_width"] > 100  # the base64 PNG decoded
-    assert seen["table_break"] == "avoid"
+    assert seen["table_break"] == "auto"  # long tables break between rows (rows are kept whole, headings repeat)
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_publishing_never_replaces_an_input(tmp_path):
+    from arkit.render import _refuse_inputs
+
+    period = tmp_path / "reports" / "2026-06"
+    period.mkdir(parents=True)
+    ledger = period / "render-ok.xlsx"
+    ledger.write_text("the ledger")
+    with pytest.raises(ReportError, match="publishing would replace the input file .*render-ok.xlsx"):
+        _refuse_inputs([period / "render-ok.html", period / "render-ok.xlsx"], [ledger, None])
+    folder = period / "letters"
+    folder.mkdir()
+    (folder / "invoices.csv").write_text("x")
+    with pytest.raises(ReportError):
+        _refuse_inputs([period / "letters"], [folder])
+    _refuse_inputs([period / "render-ok.html"], [ledger])  # another name: fine
+
+
+def test_pdf_is_printed_and_published_with_the_report(tmp_path):
+    """``pdf=True`` (``arkit run … --pdf``): headless Chromium prints the HTML into the staging folder and
+    the PDF is published beside it; its text is the report's."""
+    import shutil
+    import subprocess
+
+    from arkit.pdf import find_chromium
+    from tests.browser import need
+
+    if find_chromium() is None:
+        need("chromium", "apt-get install -y chromium")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("invoice_id,customer\n", encoding="utf-8")
+    result = render_report(NB / "render_ok.ipynb", ledger=ledger, as_of="2026-06-30", out_dir=tmp_path / "reports", progress=False, pdf=True)
+    pdf = tmp_path / "reports" / "2026-06" / "render-ok.pdf"
+    assert pdf in result["files"] and pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        need("pdftotext", "apt-get install -y poppler-utils")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Render test report" in text and "Open balances per customer" in text

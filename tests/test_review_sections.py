@@ -318,3 +318,23 @@ def test_days_late_trend_counts_open_overdue_items():
     t = days_late_trend(led, AS_OF).set_index("customer_id").loc["B"]
     assert (t["avg_days_late_recent"], t["avg_days_late_prior"], t["trend"]) == (44.5, 0.0, 44.5)
     assert (t["settled_recent"], t["open_late_recent"], t["settled_prior"]) == (0, 2, 4)
+
+
+def test_irregular_reason_matches_the_rule_that_fired():
+    """G: 12 monthly invoices, each paid 10 days late; 11 paid by 06-30 (the last is not yet due): enough history (11 ≥ 6)
+    but 10 > 5 days late on average and 0 % paid more than 15 days late (< 50 %) → irregular, "late but not
+    chronically" — never "too little history". H: 2 invoices paid → irregular for too little history."""
+    inv, pay = [], []
+    for i in range(12):
+        d = pd.Timestamp("2025-07-05") + pd.DateOffset(months=i)
+        inv.append(("G", f"G{i}", d, d + pd.Timedelta(days=30), 100.0))
+        pay.append(("G", f"G{i}", d + pd.Timedelta(days=40), 100.0))
+    for i in range(2):
+        d = pd.Timestamp("2025-07-05") + pd.DateOffset(months=i)
+        inv.append(("H", f"H{i}", d, d + pd.Timedelta(days=30), 100.0))
+        pay.append(("H", f"H{i}", d + pd.Timedelta(days=30), 100.0))
+    seg = segment_customers(Ledger.from_frames(invoices(inv), payments(pay)), AS_OF, policy=POLICY).set_index("customer_id")
+    assert seg.loc["G", "segment"] == "irregular" and seg.loc["H", "segment"] == "irregular"
+    assert "too little history" not in seg.loc["G", "reason"]
+    assert seg.loc["G", "reason"].startswith("11 invoices paid, 10.0 days late on average (a good customer 5 at most); 0 % more than 15 days late")
+    assert seg.loc["H", "reason"] == "too little history: 2 invoices paid in 12 months (a good customer needs 6)"

@@ -5,6 +5,10 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg", force=False)
+# Chart text comes from data (names, currencies, segment labels): never typeset it. With mathtext off a
+# customer "$\\undefinedmacro$" is drawn as those characters instead of failing the figure; no TeX either.
+matplotlib.rcParams["text.parse_math"] = False
+matplotlib.rcParams["text.usetex"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

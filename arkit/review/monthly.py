@@ -273,9 +273,9 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     w = r.worklist
     r.book.add("worklist", w)
     if output_dir is not None and len(w):
-        wb = ReportBook()
-        wb.add("worklist", w)
-        wb.save(Path(output_dir) / "worklist.xlsx")
+        from .collector import collector_sheet, write_worklist
+
+        write_worklist(Path(output_dir) / "worklist.xlsx", collector_sheet(w, r.ledger, r.as_of), policy=r.policy)
     notes = []
     if not r.has_activities:
         notes.append(Markdown("This ledger has no collections activity log, so no step can be known to be done: every overdue invoice starts at the first step of its ladder (the overdue reminder), never at a later one."))
@@ -307,10 +307,10 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     dunnable = it["dunnable"] | (it["disputed"] & ~it["written_off"]) if r.policy.get("disputes", "pause") == "ignore" else it["dunnable"]
     items = it[dunnable | (it["line"] != "debit")]  # never an invoice in dispute (disputes: pause) or written off
     items = items.assign(currency=r.currency) if r.currency else items
-    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir)
+    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
     r.book.add("letters", r.letters)
     shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
-    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"])]
+    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
 def section_data(r: MonthlyReview) -> list:
