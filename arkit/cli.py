@@ -397,12 +397,6 @@ def cmd_run(args) -> int:
         if not args.programs.expanduser().is_file():
             raise LedgerError(f"programs file {args.programs} not found")
         params = {"programs_path": str(args.programs.expanduser().resolve())}
-    if args.report == "monthly-review" and as_of is not None and args.ledger.expanduser().exists():
-        # refuse a month the ledger cannot support before any notebook runs (one line, exit 2)
-        from .load import load_ledger
-        from .review.monthly import check_as_of
-
-        check_as_of(load_ledger(args.ledger.expanduser(), source=args.source), as_of)
     result = render_report(
         args.report, ledger=args.ledger, as_of=as_of, quarter=args.quarter, out_dir=args.out,
         source=args.source, policy=args.policy, params=params, timeout=args.timeout, pdf=args.pdf,

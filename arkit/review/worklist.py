@@ -259,6 +259,10 @@ def worklist(
     out["email"] = out["customer_id"].map(cust["email"]) if cust is not None and "email" in cust else None
     out["past_due_amount"] = out["customer_id"].map(pc["past_due"]).fillna(0.0).round(2)
     out["open_amount"] = out["customer_id"].map(pc["open_ar"]).fillna(0.0).round(2)
+    out["dispute_age_days"] = pd.to_numeric(out["dispute_age_days"], errors="coerce").astype("float64")
+    for c in ("amount_to_demand", "disputed_amount", "amount_at_stake"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    out["oldest_days_past_due"] = out["oldest_days_past_due"].astype("int64")
     out["on_credit_hold"] = out["customer_id"].isin(on_hold)
     out["risk_score"] = out["customer_id"].map(seg["risk_score"]).fillna(0.0).astype("float64") if "risk_score" in seg else 0.0
     out["probability_of_loss"] = (out["risk_score"] / 100.0).clip(0, 1)
