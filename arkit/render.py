@@ -836,6 +836,12 @@ def render_report(
         kernels_dir = staging / "kernels"
         _write_kernelspec(kernels_dir)
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
+        if res.name == "monthly-review" and period.as_of is not None:
+            # a month the ledger cannot support is refused in one line before the notebook runs
+            from .load import load_ledger
+            from .review.monthly import check_as_of
+
+            check_as_of(load_ledger(ledger_path, source=source), period.as_of)
 
         executed = staging / f"{res.stem}.ipynb"
         with open(staging / "kernel.log", "wb") as log:
