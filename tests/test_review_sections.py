@@ -134,11 +134,12 @@ def test_worklist_on_small_ledger():
     # A: 60 days past due, nothing but calls logged → the demand letter (day 60) is due
     assert w.loc["A", "step"] == "demand_letter" and w.loc["A", "letter"] == "demand_letter"
     assert w.loc["A", "past_due_amount"] == 1000.0
-    # B: 15 days past due → call
-    assert w.loc["B", "step"] == "call"
+    # B: its only invoice (15 days past due) is in open dispute since 06-20 → not dunned
+    assert "B" not in w.index
+    assert w.loc["A", "amount_to_demand"] == 1000.0
     risk_a = seg.set_index("customer_id").loc["A", "risk_score"]
     assert w.loc["A", "expected_recovery"] == pytest.approx(round(1000 * (1 - risk_a / 100 * 0.8), 2))
-    assert list(w["priority"]) == [1, 2]
+    assert list(w["priority"]) == [1]
 
 
 def test_worklist_overdue_reminder_after_a_pre_due_reminder():
