@@ -1,5 +1,9 @@
 # arkit: two commands on a fresh clone — `make demo` and `make test`. Both create .venv and install arkit.
-PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+# The first Python >= 3.11 on PATH, probed once (":=") and quietly: a pyenv shim for a version that is not
+# installed prints "command not found" on stderr, so the probe's stderr is dropped. Override with PY=...
+ifeq ($(origin PY),undefined)
+PY := $(shell for p in python3.13 python3.12 python3.11 python3; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $$p && break; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp

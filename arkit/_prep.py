@@ -1,5 +1,12 @@
-"""Numeric arrays behind every figure: dates as day numbers, money as integer cents, payments linked to
-their invoice by position. Built once per ledger and cached on it (treat a Ledger's frames as read-only).
+"""Numeric arrays behind every figure: dates as day numbers, money as integer cents, payments and
+adjustments linked to their invoice by position. Built once per ledger and cached on it (treat a Ledger's
+frames as read-only).
+
+Balance movements: an invoice's open balance at day D is ``amount − Σ payments applied to it dated ≤ D +
+Σ adjustment effects dated ≤ D``, where an adjustment's effect is ``sign(kind) × amount`` (see
+:data:`arkit.model.ADJUSTMENT_KINDS`: a write-off of 400 is −400, a fee of 15 is +15). ``red_*`` holds
+every movement as a *reduction* (payments as they are, adjustments as −effect), so figures that only need
+balances treat both alike; figures about cash (collections) read ``pay_*`` alone.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import cents
+from .model import ADJUSTMENT_KINDS, SETTLING_KINDS, cents
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -33,6 +40,18 @@ class Prepared:
     pay_date: np.ndarray
     pay_cents: np.ndarray
     pay_inv: np.ndarray  # int64 position of the invoice in ledger.invoices, -1 = unapplied cash
+    adj_date: np.ndarray | None = None  # int64 day numbers of adjustments
+    adj_effect: np.ndarray | None = None  # int64 cents: the change to the invoice's balance (write-off < 0)
+    adj_inv: np.ndarray | None = None  # int64 position of the adjusted invoice (always ≥ 0 once validated)
+    adj_kind: np.ndarray | None = None  # object array of kind codes
+    red_date: np.ndarray | None = None  # payments then adjustments: day numbers
+    red_cents: np.ndarray | None = None  # reduction of the balance (payment amount; −adjustment effect)
+    red_inv: np.ndarray | None = None
+
+    @property
+    def adj_settles(self) -> np.ndarray:
+        """Adjustments that settle an invoice like a payment (see :data:`arkit.model.SETTLING_KINDS`)."""
+        return np.isin(self.adj_kind, SETTLING_KINDS)
 
 
 def _arrow_str(s: pd.Series):
@@ -73,20 +92,52 @@ def invoice_positions(invoices: pd.DataFrame, payments: pd.DataFrame) -> np.ndar
     return out
 
 
+def adjustments_of(ledger) -> pd.DataFrame:
+    """The ledger's adjustments table (empty for a ledger built before adjustments existed)."""
+    adj = getattr(ledger, "adjustments", None)
+    if adj is None:
+        from .model import empty_table
+
+        return empty_table("adjustments")
+    return adj
+
+
+def adjustment_effect_cents(adj: pd.DataFrame) -> np.ndarray:
+    """Each adjustment's effect on its invoice's balance in cents: ``sign(kind) × amount`` (an ``other``
+    adjustment of +50 reduces the balance by 50, of −50 increases it)."""
+    sign = adj["kind"].map(ADJUSTMENT_KINDS).fillna(-1).to_numpy(dtype="int64") if len(adj) else np.zeros(0, dtype="int64")
+    return sign * cents(adj["amount"])
+
+
 def prepared(ledger) -> Prepared:
     """The cached :class:`Prepared` arrays of ``ledger``."""
     inv, pay = ledger.invoices, ledger.payments
-    key = (id(inv), len(inv), id(pay), len(pay))
+    adj = adjustments_of(ledger)
+    key = (id(inv), len(inv), id(pay), len(pay), id(adj), len(adj))
     cached = ledger.__dict__.get("_prepared")
     if cached is not None and cached[0] == key:
         return cached[1]
+    pay_date, pay_cents, pay_inv = days(pay["payment_date"]), cents(pay["amount"]), invoice_positions(inv, pay)
+    if len(adj):
+        adj_date, adj_effect, adj_inv = days(adj["date"]), adjustment_effect_cents(adj), invoice_positions(inv, adj)
+        adj_kind = adj["kind"].astype("object").to_numpy()
+    else:
+        adj_date = adj_effect = adj_inv = np.zeros(0, dtype="int64")
+        adj_kind = np.zeros(0, dtype=object)
     p = Prepared(
         inv_date=days(inv["invoice_date"]),
         inv_due=days(inv["due_date"]),
         inv_cents=cents(inv["amount"]),
-        pay_date=days(pay["payment_date"]),
-        pay_cents=cents(pay["amount"]),
-        pay_inv=invoice_positions(inv, pay),
+        pay_date=pay_date,
+        pay_cents=pay_cents,
+        pay_inv=pay_inv,
+        adj_date=adj_date,
+        adj_effect=adj_effect,
+        adj_inv=adj_inv,
+        adj_kind=adj_kind,
+        red_date=np.concatenate([pay_date, adj_date]),
+        red_cents=np.concatenate([pay_cents, -adj_effect]),
+        red_inv=np.concatenate([pay_inv, adj_inv]),
     )
     object.__setattr__(ledger, "_prepared", (key, p))
     return p

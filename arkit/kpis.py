@@ -53,18 +53,23 @@ def countback_dso(ar: float, monthly_sales, monthly_days) -> float:
     return float("nan")
 
 
-def cei(prev_ar: float, sales: float, ar: float, current_ar: float) -> float:
+def cei(prev_ar: float, sales: float, ar: float, current_ar: float, adjustments: float = 0.0) -> float:
     """Collection Effectiveness Index, in percent.
 
-    ``(prev_ar + sales − ar) ÷ (prev_ar + sales − current_ar) × 100``: what was collected in the month
-    over what was collectible (everything but the part of the closing AR not yet due). NaN when the
-    denominator is 0. Example: prev AR 100,000, sales 50,000, AR 90,000, current AR 40,000 → 60,000 ÷
-    110,000 × 100 = 54.55 %.
+    ``(prev_ar + sales + adjustments − ar) ÷ (prev_ar + sales + adjustments − current_ar) × 100``: what
+    was collected in the month over what was collectible (everything but the part of the closing AR not
+    yet due). ``adjustments`` is the month's net effect of the adjustments table on AR (write-offs,
+    discounts and small balances negative, fees and interest positive): a write-off leaves both the
+    collectible base and the closing AR, so it is never counted as collected, and a fee adds to what was
+    collectible. NaN when the denominator is 0.
+    Example: prev AR 100,000, sales 50,000, AR 90,000, current AR 40,000 → 60,000 ÷ 110,000 × 100 =
+    54.55 %. With a 10,000 write-off in the month (adjustments −10,000) and AR 80,000: 60,000 ÷ 100,000
+    = 60.0 % (not 70,000 ÷ 110,000 = 63.6 %, which would count the write-off as cash).
     """
-    denom = prev_ar + sales - current_ar
+    denom = prev_ar + sales + adjustments - current_ar
     if denom == 0 or pd.isna(denom):
         return float("nan")
-    return (prev_ar + sales - ar) / denom * 100.0
+    return (prev_ar + sales + adjustments - ar) / denom * 100.0
 
 
 # --------------------------------------------------------------------------------------------- ledger
@@ -103,6 +108,14 @@ def monthly_collections(ledger: Ledger, months: pd.PeriodIndex) -> pd.Series:
     return _monthly_sum(p.pay_date, p.pay_cents, months)
 
 
+def monthly_adjustments(ledger: Ledger, months: pd.PeriodIndex, *, kinds=None) -> pd.Series:
+    """Σ effects on AR of the adjustments dated in each month (see :data:`arkit.model.ADJUSTMENT_KINDS`:
+    write-offs negative, fees positive), optionally only those of ``kinds``, in currency units."""
+    p = prepared(ledger)
+    sel = np.ones(len(p.adj_date), dtype=bool) if kinds is None else np.isin(p.adj_kind, list(kinds))
+    return _monthly_sum(p.adj_date[sel], p.adj_effect[sel], months)
+
+
 def cum_amount_le(keys: np.ndarray, amounts_c: np.ndarray, days_: np.ndarray) -> np.ndarray:
     """Σ amounts (int cents) whose key (a day number) is ≤ D, for every D in ``days_``, exactly.
 
@@ -132,17 +145,19 @@ def _monthly_sum(day_numbers: np.ndarray, amounts_c: np.ndarray, months: pd.Peri
 def open_and_current_cents(ledger: Ledger, days_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Open AR and its not-yet-due part at each day number, in cents.
 
-    open(D) = Σ invoices dated ≤ D − Σ payments dated ≤ D.
-    current(D) = Σ over invoices dated ≤ D with due_date ≥ D of (amount − payments to it dated ≤ D),
-    minus payments dated exactly D that are not applied to an invoice issued by D (unapplied cash is aged
-    from its payment date, so it is current only on that day) — the same items :func:`arkit.aging` puts in
-    ``current``.
+    open(D) = Σ invoices dated ≤ D − Σ payments dated ≤ D + Σ adjustment effects dated ≤ D.
+    current(D) = Σ over invoices dated ≤ D with due_date ≥ D of (amount − payments to it dated ≤ D +
+    effects of its adjustments dated ≤ D), minus payments dated exactly D that are not applied to an
+    invoice issued by D (unapplied cash is aged from its payment date, so it is current only on that day)
+    — the same items :func:`arkit.aging` puts in ``current``. Payments and adjustments are read together
+    as reductions of balances (``Prepared.red_*``).
     """
     p = prepared(ledger)
+    pay_date, pay_cents, pay_inv = p.red_date, p.red_cents, p.red_inv
     days_ = np.asarray(days_, dtype="int64")
     big = np.iinfo("int64").max // 4
-    has_inv = p.pay_inv >= 0
-    pinv = np.maximum(p.pay_inv, 0)
+    has_inv = pay_inv >= 0
+    pinv = np.maximum(pay_inv, 0)
     n_inv = len(p.inv_date)
     # the dates of the invoice each payment is applied to (never, for unapplied cash)
     p_inv_date = np.where(has_inv, p.inv_date[pinv] if n_inv else big, big)
@@ -156,15 +171,15 @@ def open_and_current_cents(ledger: Ledger, days_: np.ndarray) -> tuple[np.ndarra
         return cum_amount_le(keys, amounts, days_)
 
     inv_le = cum_le(p.inv_date, p.inv_cents)
-    pay_le = cum_le(p.pay_date, p.pay_cents)
+    pay_le = cum_le(pay_date, pay_cents)
     opened = inv_le - pay_le
     # Σ over invoice_date ≤ D ≤ due: (invoice_date ≤ D) minus (due < D), since due < D implies date < D
     inv_cur = inv_le - cum_le(inv_due + 1, p.inv_cents)
     # payments dated ≤ D to such invoices: max(payment_date, invoice_date) ≤ D, minus those with due < D
-    pay_cur = cum_le(np.maximum(p.pay_date, p_inv_date), p.pay_cents) - cum_le(np.maximum(p.pay_date, np.where(has_inv, p_inv_due + 1, big)), p.pay_cents)
+    pay_cur = cum_le(np.maximum(pay_date, p_inv_date), pay_cents) - cum_le(np.maximum(pay_date, np.where(has_inv, p_inv_due + 1, big)), pay_cents)
     # cash received on D itself that is not applied to an invoice issued by D is current that day
-    on_day = np.isin(p.pay_date, days_) & (p_inv_date > p.pay_date)
-    loose = pd.Series(p.pay_cents[on_day]).groupby(p.pay_date[on_day]).sum()
+    on_day = np.isin(pay_date, days_) & (p_inv_date > pay_date)
+    loose = pd.Series(pay_cents[on_day]).groupby(pay_date[on_day]).sum()
     loose_today = loose.reindex(days_, fill_value=0).to_numpy(dtype="int64")
     current = inv_cur - pay_cur - loose_today
     return opened.astype("int64"), current.astype("int64")
@@ -175,8 +190,12 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
 
     Columns (money in currency units, days in calendar days, percentages 0–100):
     - ``sales``: Σ invoices dated in the month, credit notes netted;
-    - ``collections``: Σ payments dated in the month;
-    - ``open_ar``: invoices − payments dated ≤ month end (= :func:`arkit.aging_summary` total);
+    - ``collections``: Σ payments dated in the month (cash only: a write-off is not a collection);
+    - ``write_offs``: Σ write-off adjustments dated in the month (positive amounts);
+    - ``adjustments``: the month's net effect of all adjustments on AR (write-offs, discounts taken,
+      small balances negative; fees, interest, bad-debt recoveries positive);
+    - ``open_ar``: invoices − payments + adjustment effects dated ≤ month end (= :func:`arkit.aging_summary`
+      total): a written-off invoice leaves open AR on the write-off's date;
     - ``current_ar``: the part of open_ar not past due (aging bucket ``current``); ``past_due_ar`` the rest;
     - ``dso``: :func:`period_dso` of open_ar over the sales and calendar days of the last ``dso_window``
       months (this month included) — but no month before the ledger's first invoice: a ledger with one
@@ -184,10 +203,15 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     - ``dso_countback``: :func:`countback_dso` of open_ar against monthly sales going back;
     - ``bpdso``: best possible DSO, :func:`period_dso` of current_ar over the same window;
     - ``add``: average days delinquent, dso − bpdso;
-    - ``cei``: :func:`cei` with the previous month-end open_ar taken from the ledger (also before start);
+    - ``cei``: :func:`cei` with the previous month-end open_ar taken from the ledger (also before start)
+      and the month's ``adjustments`` (a write-off is neither collected nor collectible);
     - ``pct_current``: current_ar ÷ open_ar × 100.
     Countback and CEI take the ledger's history as it is (months before the first invoice have zero
-    sales). Index: ``period_end``.
+    sales). DSO, countback and BPDSO divide open AR *after* write-offs by sales (invoices and credit notes
+    only; adjustments are not sales), so writing off an old balance lowers DSO from its date — read it
+    beside ``write_offs``. On a ledger loaded from an open-item export (``ledger.is_open_item_export``)
+    countback and CEI are NaN and ``attrs["not_computable"]`` maps dso_countback, cei and days_to_pay to
+    :data:`OPEN_ITEM_REASON`. Index: ``period_end``.
     """
     if not isinstance(dso_window, (int, np.integer)) or dso_window < 1:
         raise ValueError(f"dso_window must be a whole number of months ≥ 1, not {dso_window!r}")
@@ -201,6 +225,8 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     months = _month_range(first_day, ends[-1])
     sales = monthly_sales(ledger, months)
     colls = monthly_collections(ledger, months)
+    adjs = monthly_adjustments(ledger, months).to_numpy()
+    wos = -monthly_adjustments(ledger, months, kinds=("write_off",)).to_numpy()
     mdays = pd.Series([m.days_in_month for m in months], index=months, dtype="int64")
 
     eval_days = np.array([day_number(e) for e in ends], dtype="int64")
@@ -226,6 +252,8 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
                 "period_end": e,
                 "sales": round(s_arr[i], 2),
                 "collections": round(colls.iloc[i], 2),
+                "write_offs": round(wos[i], 2) + 0.0,
+                "adjustments": round(adjs[i], 2) + 0.0,
                 "open_ar": round(ar, 2),
                 "current_ar": round(cur, 2),
                 "past_due_ar": round((open_c[k] - cur_c[k]) / 100.0, 2),
@@ -233,8 +261,19 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
                 "dso_countback": countback_dso(ar, s_arr[i::-1], d_arr[i::-1]),
                 "bpdso": bp,
                 "add": dso - bp,
-                "cei": cei(prev, s_arr[i], ar, cur),
+                "cei": cei(prev, s_arr[i], ar, cur, adjs[i]),
                 "pct_current": cur / ar * 100.0 if ar else float("nan"),
             }
         )
-    return pd.DataFrame(rows).set_index("period_end")
+    out = pd.DataFrame(rows).set_index("period_end")
+    if ledger.is_open_item_export:
+        # an open-item export holds what is open at one date, no payment history: the sales of past months
+        # and what was collected from them are not in it
+        out["dso_countback"] = np.nan
+        out["cei"] = np.nan
+        out.attrs["not_computable"] = {c: OPEN_ITEM_REASON for c in ("dso_countback", "cei", "days_to_pay")}
+    return out
+
+
+#: why history-based figures are NaN on a ledger loaded from an open-item export (``kpis(...).attrs``)
+OPEN_ITEM_REASON = "not computable from an open-item export (it has the open balance per invoice at one date, no payment history)"

@@ -20,6 +20,7 @@ workbook made on the Mac 1904 system count from 1904-01-01.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -39,6 +40,11 @@ _WIDE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{2,3})\d")
 _ANY_WIDE = re.compile(rb"r=\"[A-Z][A-Z]")
 _NARROW = re.compile(rb"\br=\"([A-Z])[0-9]")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"", re.I)
+
+
+#: The limits of the load in progress (``load_ledger(limits=...)``), for readers that do not get the mapping
+#: (source detection reading a workbook's head).
+active_limits: contextvars.ContextVar[dict | None] = contextvars.ContextVar("arkit_limits", default=None)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def check_workbook(path, *, limits: dict | None = None) -> WorkbookInfo:
     """
     p = Path(path)
     st = p.stat()
-    lim = limits_with(limits)
+    lim = limits_with(limits if limits is not None else active_limits.get())
     return _check(str(p), st.st_mtime_ns, st.st_size, tuple(sorted(lim.items())))
 
 

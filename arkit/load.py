@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import os
 import re
@@ -19,12 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import parse
+from . import _layout, _textread, parse
 from .errors import LedgerError
-from .limits import check_workbook, limits_with
+from .limits import active_limits, check_workbook, limits_with
 from .mapping import load_mapping
 from .model import (
     ACTIONS,
+    ADJUSTMENT_KINDS,
     NULLABLE_REQUIRED,
     QUARANTINE_COLUMNS,
     TABLE_NAMES,
@@ -37,11 +39,17 @@ from .model import (
 )
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-TABLE_SUFFIXES = {".csv", ".txt", ".parquet", ".pq", *EXCEL_SUFFIXES}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
+TABLE_SUFFIXES = {*TEXT_SUFFIXES, ".parquet", ".pq", *EXCEL_SUFFIXES}
 
 #: Keys that identify one row: rows sharing a key but differing in content are quarantined. One remittance
 #: (payment_id) may be applied to several invoices, so a payment line is keyed by payment_id + invoice_id.
-KEYS = {"invoices": ["customer_id", "invoice_id"], "customers": ["customer_id"], "payments": ["payment_id", "invoice_id"]}
+KEYS = {
+    "invoices": ["customer_id", "invoice_id"],
+    "customers": ["customer_id"],
+    "payments": ["payment_id", "invoice_id"],
+    "adjustments": ["adjustment_id", "invoice_id"],
+}
 
 
 @dataclass
@@ -52,12 +60,25 @@ class RawTable:
     rows: pd.Series  # 1-based row number as a spreadsheet shows it, aligned with frame
     file: str
     sheet: str | None = None
+    title: list | None = None  # non-empty lines above the header row, as text
+    meta: dict | None = None  # how it was read: encoding, delimiter, header line
     date1904: bool = False  # a workbook on the 1904 date system: serial day numbers count from 1904-01-01
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
 def norm_name(name) -> str:
-    """Column-name key: lower case, runs of non-alphanumerics as one underscore ("Invoice Date" → invoice_date)."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+    """Column-name key: camel case split, lower case, runs of non-alphanumerics as one underscore
+    ("Invoice Date", "invoice_date", "InvoiceDate" and "invoiceDate" → invoice_date; "CustomerID" → customer_id)."""
+    return _norm_text(str(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(name: str) -> str:
+    # cached: detection scores every preset against every header cell (a 10,000-column export: 500k calls)
+    text = _CAMEL.sub("_", name.strip())
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -73,7 +94,15 @@ def _known_headers(mapping: dict) -> set[str]:
 def _find_header(grid: list[list], mapping: dict, where: str) -> int:
     """0-based index of the header row in the first rows of a grid (``header_row: auto``)."""
     if mapping["header_row"] != "auto":
-        return mapping["header_row"] - 1
+        h = mapping["header_row"] - 1
+        if h >= len(grid) or not any(c is not None and str(c).strip() for c in grid[h]):
+            n = len(grid)
+            raise LedgerError(
+                f"{where}: header_row: {mapping['header_row']} of the mapping is "
+                + (f"past the rows arkit looks at for a header (the first {n})" if h >= n else "an empty row")
+                + "; set header_row to the row of the column names, or header_row: auto."
+            )
+        return h
     known = _known_headers(mapping)
     skip = mapping["skip_rows"]
     best, best_hits = None, 0
@@ -94,56 +123,76 @@ def _find_header(grid: list[list], mapping: dict, where: str) -> int:
     return best
 
 
+def _title_lines(grid: list[list], h: int) -> list[str]:
+    """Non-empty lines above the header row, cells joined by a space."""
+    out = []
+    for row in grid[:h]:
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        if cells:
+            out.append(" ".join(cells))
+    return out
+
+
+_TEXT_CACHE: dict = {}
+
+
+def _file_key(path: Path, *extra):
+    st = path.stat()
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, *extra)
+
+
+def _prepared_text(path: Path, encoding, delimiter) -> tuple[str, str, str]:
+    """Decoded, newline-normalised text with its encoding and delimiter; the last file is kept so that
+    detection and the read that follows decode it once."""
+    key = _file_key(path, encoding, delimiter)
+    hit = _TEXT_CACHE.get("key") == key
+    if not hit:
+        _TEXT_CACHE.clear()
+        _TEXT_CACHE["value"] = _textread.prepare(path, encoding=encoding, delimiter=delimiter)
+        _TEXT_CACHE["key"] = key
+    return _TEXT_CACHE["value"]
+
+
 def _read_csv(path: Path, mapping: dict) -> RawTable:
     where = str(path)
-    try:
-        with open(path, "r", encoding="utf-8-sig", newline="") as fh:
-            head = fh.read(65536)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-        with open(path, "r", encoding=encoding, newline="") as fh:
-            head = fh.read(65536)
+    enc_pin, sep_pin = mapping.get("encoding"), mapping.get("delimiter")
+    if _TEXT_CACHE.get("key", (None,))[:3] == _file_key(path)[:3] and (enc_pin, sep_pin) == (None, None):
+        text, enc, sep = _prepared_text(path, None, None)
     else:
-        encoding = "utf-8-sig"
-    if not head.strip():
-        raise LedgerError(f"{where} is empty.")
-    try:
-        dialect = csv.Sniffer().sniff(head.split("\n", 1)[0] if "\n" in head else head, delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    grid = list(csv.reader(io.StringIO(head), delimiter=sep))[:60]
+        text, enc, sep = _textread.prepare(path, encoding=enc_pin, delimiter=sep_pin)
+    _TEXT_CACHE.clear()
+    grid = _textread.head_grid(text, sep, 60)
     h = _find_header(grid, mapping, where)
-    # physical line numbers of each grid row (rows never span lines in the exports we read)
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            skiprows=h,
-            header=0,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            encoding=encoding,
-        )
-    except pd.errors.ParserError as exc:
-        msg = str(exc).split("\n")[0]
-        m = re.search(r"line (\d+)", msg)
-        line = f" at row {int(m.group(1)) + h}" if m else ""
-        raise LedgerError(f"{where} could not be read as CSV{line}: {msg}.") from None
-    except pd.errors.EmptyDataError:
-        raise LedgerError(f"{where} is empty.") from None
-    rows = pd.Series(np.arange(len(frame)) + h + 2, index=frame.index)
-    return RawTable(frame, rows, where)
+    frame, lines = _textread.read_body(text, sep, h, where)
+    rows = pd.Series(lines, index=frame.index)
+    meta = {"encoding": enc, "delimiter": _textread.delimiter_name(sep), "header_row": int(lines[0] - 1) if len(lines) else h + 1}
+    return RawTable(frame, rows, where, title=_title_lines(grid, h), meta=meta)
 
 
-def _excel_grid(path: Path, sheet) -> list[list]:
+_GRID_CACHE: dict = {}
+
+
+def _excel_head(path: Path, sheet, n: int = 60) -> list[list]:
+    """The first ``n`` rows of a sheet; the whole grid is kept for the read that follows (detection)."""
+    grid = _excel_grid(path, sheet)
+    _GRID_CACHE.clear()
+    _GRID_CACHE.update(key=_file_key(path, sheet), value=grid)
+    return grid[:n]
+
+
+def _excel_grid(path: Path, sheet, limits: dict | None = None) -> list[list]:
     """All cells of one sheet as rows of Python values, from A1 (so list positions are spreadsheet rows).
 
     python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
-    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open.
+    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open. The
+    workbook is checked against the resource limits first (:func:`arkit.limits.check_workbook`).
     """
+    key = _file_key(path, sheet)
+    if _GRID_CACHE.get("key") == key:
+        grid = _GRID_CACHE.pop("value")
+        _GRID_CACHE.clear()
+        return grid
+    check_workbook(path, limits=limits)  # before calamine builds any grid
     try:
         from python_calamine import CalamineWorkbook
 
@@ -163,7 +212,7 @@ def _excel_grid(path: Path, sheet) -> list[list]:
 def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     where = str(path)
     info = check_workbook(path, limits=mapping.get("limits"))  # before calamine builds any grid
-    grid = _excel_grid(path, sheet)
+    grid = _excel_grid(path, sheet, mapping.get("limits"))
     if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
     top = [[None if c == "" else c for c in row] for row in grid[:60]]
@@ -173,7 +222,22 @@ def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     body = pd.DataFrame(grid[h + 1 :], columns=_dedupe(header))
     body = body.replace("", np.nan)  # calamine's empty cell
     rows = pd.Series(np.arange(len(body)) + h + 2, index=body.index)
-    return RawTable(body, rows, where, str(sheet), date1904=info.date1904)
+    meta = {"header_row": h + 1}
+    hidden = _hidden_sheets(path)
+    name = sheet if isinstance(sheet, str) else (_sheet_names(path)[sheet] if isinstance(sheet, int) else str(sheet))
+    if name in hidden:
+        meta["hidden_sheet"] = name
+    return RawTable(body, rows, where, str(sheet), title=_title_lines(top, h), meta=meta, date1904=info.date1904)
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    """Names of the workbook's hidden (or very hidden) sheets."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        return {m.name for m in CalamineWorkbook.from_path(str(path)).sheets_metadata if not str(m.visible).endswith(".Visible")}
+    except Exception:  # noqa: BLE001
+        return set()
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -257,7 +321,9 @@ def read_raw_tables(path, mapping: dict) -> dict[str, RawTable]:
         lower = {n.strip().lower(): n for n in names}
         found = {t: lower[str(s).lower()] for t, s in wanted.items() if str(s).lower() in lower}
         if not found:
-            found = {"invoices": names[0]}
+            hidden = _hidden_sheets(path)
+            visible = [n for n in names if n not in hidden]
+            found = {"invoices": (visible or names)[0]}  # the first sheet a person sees
         if "invoices" not in found:
             raise LedgerError(f"{path} has no sheet named 'invoices' (sheets: {', '.join(names)}).")
         if len(found) == 1:
@@ -288,23 +354,46 @@ def _apply_columns(raw: RawTable, table: str, mapping: dict) -> tuple[pd.DataFra
         if target and target not in taken:
             ren[col] = target
             taken.add(target)
+    where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
+    by_target: dict[str, list] = {}
     for col in raw.frame.columns:
         if col in ren:
             continue
-        target = canon_norm.get(norm_name(col))
-        if target and target not in taken:
-            ren[col] = target
-            taken.add(target)
+        target = canon_norm.get(norm_name(_undupe(col, raw.frame.columns)))
+        if target:
+            by_target.setdefault(target, []).append(col)
+    for target, cols in by_target.items():
+        if target in taken:
+            # an explicit mapping names another column for this one: the export's own column of that name is
+            # kept under its name plus " (not mapped)", never read as the canonical column
+            for col in cols:
+                ren[col] = f"{col} (not mapped)"
+            continue
+        if len(cols) > 1 and target in TABLES[table]["required"]:
+            raise LedgerError(
+                f"{where}: columns {', '.join(repr(_undupe(c, raw.frame.columns)) for c in cols)} all read as {table} column '{target}'; "
+                f"name the one to use in the mapping (tables: {{{table}: {{columns: {{<name>: {target}}}}}}}) or rename the others in the export."
+            )
+        ren[cols[0]] = target
+        taken.add(target)
     frame = raw.frame.rename(columns=ren)
     extras = [c for c in frame.columns if c not in canon]
     return frame, extras
 
 
+def _undupe(col, cols) -> str:
+    """An export header without the ``.1`` pandas adds to the second of two equal names."""
+    m = re.fullmatch(r"(.*)\.(\d+)", str(col))
+    return m.group(1) if m and m.group(1) in {str(c) for c in cols} else str(col)
+
+
 def _missing_required(table: str, frame: pd.DataFrame, raw: RawTable, mapping: dict) -> None:
     spec = mapping["tables"].get(table, {})
     consts = spec.get("constants", {})
+    gh = (mapping.get("layout") or {}).get("group_header") or {}
+    from_groups = set(gh.get("column") if isinstance(gh.get("column"), list) else [gh["column"]]) if gh else set()
     for col in TABLES[table]["required"]:
-        if col in frame.columns or col in consts:
+        if col in frame.columns or col in consts or (table == "invoices" and col in from_groups):
             continue
         if (table, col) in NULLABLE_REQUIRED:
             continue
@@ -438,21 +527,28 @@ def _rule_checks(table: str, t: pd.DataFrame, rows: pd.Series) -> list[pd.DataFr
         act = t["action"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
         bad = act.notna() & ~act.isin(ACTIONS)
         probs.append(_problems(bad, rows, "action", t["action"], lambda v: "unknown action '" + v + "' (expected one of: " + ", ".join(ACTIONS) + ")"))
+    if table == "adjustments":
+        knd = _norm_code(t["kind"])
+        bad = knd.notna() & ~knd.isin(list(ADJUSTMENT_KINDS))
+        probs.append(_problems(bad, rows, "kind", t["kind"], lambda v: "unknown adjustment kind '" + v + "' (expected one of: " + ", ".join(ADJUSTMENT_KINDS) + "; map yours under tables.adjustments.values.kind)"))
+        signed = knd.notna() & knd.isin(list(ADJUSTMENT_KINDS)) & (knd != "other") & (t["amount"] <= 0)
+        probs.append(_problems(signed.fillna(False), rows, "amount", t["amount"], lambda v: "adjustment amount " + v + " must be positive: the kind sets the direction (use kind 'other' for a signed amount)"))
     return probs
 
 
-#: Past this many columns a table is checked as one block of cells, not column by column: the per-column
-#: overhead (~1 ms a column) would otherwise make a 10,000-column export take many seconds.
-_WIDE = 64
+def _norm_code(s: pd.Series) -> pd.Series:
+    """An action or adjustment kind as a code: lower case, spaces and dashes as ``_`` (``Write-off`` → write_off)."""
+    return s.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+
+
+#: Past this many columns a table is handled as one block of cells, not column by column (see _layout._WIDE).
+_WIDE = _layout._WIDE
 
 
 def _blank_rows(frame: pd.DataFrame) -> pd.Series:
-    """True for rows whose every cell is blank (:func:`parse.blank_mask`). Linear in cells, wide or long."""
-    if frame.shape[1] <= _WIDE:
-        return pd.concat([parse.blank_mask(frame.iloc[:, j]) for j in range(frame.shape[1])], axis=1).all(axis=1)
-    cells = pd.Series(frame.to_numpy(dtype=object).ravel())
-    blank = parse.blank_mask(cells).to_numpy().reshape(frame.shape)
-    return pd.Series(blank.all(axis=1), index=frame.index)
+    """True for rows whose every cell is blank (:func:`_layout.empty_cells`: a null marker is a value).
+    Linear in cells, wide or long."""
+    return _layout.empty_frame(frame).all(axis=1)
 
 
 def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -510,23 +606,30 @@ def _finish_problems(parts: list[pd.DataFrame], table: str, file: str, sheet) ->
 def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[str]):
     """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank."""
     frame, extras = _apply_columns(raw, table, mapping)
+    where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
+    if table == "invoices":
+        frame = _layout.apply_debit_credit(frame, mapping, where)
+        if "amount" not in frame.columns and "open_amount" in frame.columns:
+            frame = frame.assign(amount=frame["open_amount"])  # an open-item list with the open balance alone
+    extras = [c for c in frame.columns if c not in columns(table)]
     _missing_required(table, frame, raw, mapping)
     if frame.shape[1] > _WIDE:  # one block of cells: row selections then cost one copy, not one per column
         frame = pd.DataFrame(frame.to_numpy(dtype=object), index=frame.index, columns=frame.columns, dtype=object)
     rows = raw.rows
-    # fully blank rows are layout, not data
+    # fully empty rows are spacing, not data (a row of null markers such as NA or "-" is data: quarantined)
     if len(frame.columns):
         blank_row = _blank_rows(frame)
     else:
         blank_row = pd.Series(True, index=frame.index)
-    skipped = pd.Series(False, index=frame.index)
-    if drop_patterns and len(frame):
-        first = frame.bfill(axis=1).iloc[:, 0].astype("str").str.strip()
-        pat = "|".join(f"(?:{p})" for p in drop_patterns)
-        skipped = first.str.contains(pat, regex=True, na=False)
+    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns)
+    skipped = lay.skipped & ~blank_row
     keep = ~(blank_row | skipped)
+    credit = _layout.credit_mask(frame, mapping, where) if table == "invoices" else None
     frame, rows_k = frame[keep], rows[keep]
     typed, probs = _parse_table(table, frame, rows_k, mapping, date1904=raw.date1904)
+    if credit is not None:
+        typed = _layout.apply_sign(typed, credit[keep])
+    raw.meta = {**(raw.meta or {}), "layout": lay.reasons, "totals": lay.totals}
     probs += _rule_checks(table, typed, rows_k)
     ok = pd.Series(True, index=typed.index)
     ok.loc[_bad_index(probs)] = False
@@ -615,6 +718,11 @@ _MAX_TOTAL = 2**62 / 100
 def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: bool = False) -> Ledger:
     """Validate raw tables into a :class:`Ledger` (see :func:`load_ledger`)."""
     drop = mapping["drop_rows_matching"]
+    as_of, as_of_line = None, None
+    if "invoices" in raw_tables:
+        as_of, as_of_line = report_as_of(raw_tables["invoices"].title or [], mapping)
+    if mapping.get("export_date") is None and as_of is not None:
+        mapping = {**mapping, "export_date": as_of}
     typed, probs, dups, rows, okm, skipped = {}, {}, {}, {}, {}, {}
     for t in TABLE_NAMES:
         if t not in raw_tables:
@@ -639,6 +747,9 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
                 label = pay["invoice_id"] + " of customer " + pay["customer_id"]
                 probs["payments"].append(_problems(unknown, rows["payments"], "invoice_id", label, lambda v: "payment names invoice " + v + ", which is not an accepted invoice"))
                 okm["payments"] &= ~unknown
+    # adjustments must name a known invoice of the same customer, on or after its date
+    if "adjustments" in typed:
+        _check_adjustments(typed, okm, rows, probs)
 
     frames, qparts, summary = {}, [], []
     sources = {}
@@ -647,7 +758,7 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
             frames[t] = empty_table(t)
             continue
         rt = raw_tables[t]
-        sources[t] = {"file": rt.file, "sheet": rt.sheet}
+        sources[t] = {"file": rt.file, "sheet": rt.sheet, **(rt.meta or {})}
         q = _finish_problems(probs[t], t, rt.file, rt.sheet)
         qparts.append(q)
         tf = typed[t]
@@ -659,7 +770,7 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
         summary.append(
             {
                 "table": t,
-                "rows_read": int(len(tf)),
+                "rows_read": int(len(tf) + skipped[t][0].sum()),
                 "rows_accepted": int(okm[t].sum()),
                 "rows_quarantined": int(quarantined.sum()),
                 "duplicates_dropped": int(dups[t].sum()),
@@ -683,6 +794,19 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
         if len(frames["payments"]):
             sources["payments"] = {"derived_from": "invoices.paid_date / invoices.open_amount"}
     frames["activities"] = _normalise_actions(frames["activities"])
+    if len(frames["adjustments"]):
+        frames["adjustments"] = frames["adjustments"].assign(kind=_norm_code(frames["adjustments"]["kind"]))
+    inv_cols = set(typed["invoices"].columns[typed["invoices"].notna().any()]) if "invoices" in typed else set()
+    kind = mapping.get("kind") or ("open_items" if ("payments" not in raw_tables and "open_amount" in inv_cols and "paid_date" not in inv_cols) else "ledger")
+    sources["kind"] = kind
+    sources["source"] = mapping.get("name")
+    if mapping.get("_detection"):
+        sources["detection"] = mapping["_detection"]
+    if as_of is not None:
+        sources["as_of"] = as_of
+        sources["as_of_text"] = as_of_line
+    elif mapping.get("export_date") is not None:
+        sources["as_of"] = mapping["export_date"]
     report = LoadReport(summary=pd.DataFrame(summary).set_index("table"), quarantine=quarantine, sources=sources)
     if strict and len(quarantine):
         first = quarantine.iloc[0]
@@ -691,7 +815,26 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
             f"column {first['column']}: {first['problem']}.",
             problems=quarantine,
         )
-    return Ledger(frames["invoices"], frames["payments"], frames["customers"], frames["activities"], report)
+    return Ledger(frames["invoices"], frames["payments"], frames["customers"], frames["activities"], report, adjustments=frames["adjustments"])
+
+
+def _check_adjustments(typed: dict, okm: dict, rows: dict, probs: dict) -> None:
+    """Quarantine adjustments naming no accepted invoice of the same customer, or dated before it."""
+    adj, inv = typed["adjustments"], typed["invoices"][okm["invoices"]]
+    named = adj["invoice_id"].notna() & okm["adjustments"]
+    if not named.any():
+        return
+    dates = inv.drop_duplicates(["customer_id", "invoice_id"]).set_index(["customer_id", "invoice_id"])["invoice_date"]
+    keys = pd.MultiIndex.from_frame(adj.loc[named, ["customer_id", "invoice_id"]])
+    inv_date = pd.Series(dates.reindex(keys).to_numpy(), index=adj.index[named])
+    unknown = inv_date.isna().reindex(adj.index, fill_value=False)
+    if unknown.any():
+        label = adj["invoice_id"] + " of customer " + adj["customer_id"]
+        probs["adjustments"].append(_problems(unknown, rows["adjustments"], "invoice_id", label, lambda v: "adjustment names invoice " + v + ", which is not an accepted invoice"))
+    early = (adj.loc[named, "date"] < inv_date).reindex(adj.index, fill_value=False).fillna(False).astype(bool)
+    if early.any():
+        probs["adjustments"].append(_problems(early, rows["adjustments"], "date", adj["date"].dt.strftime("%Y-%m-%d"), lambda v: "adjustment dated " + v + ", before its invoice's date"))
+    okm["adjustments"] &= ~(unknown | early)
 
 
 def _normalise_actions(act: pd.DataFrame) -> pd.DataFrame:
@@ -729,19 +872,46 @@ def derive_payments(invoices: pd.DataFrame, *, export_date=None) -> pd.DataFrame
     return pd.DataFrame({c: out[c] if c in out else pd.Series(index=out.index, dtype=pays[c].dtype) for c in pays.columns})
 
 
-def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
-    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
-    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+def _read_at_the_edge(path, read):
+    """``read()`` (source detection, :func:`read_raw_tables`), with any failure a reader did not anticipate
+    (a decoder, csv, pyarrow or calamine error) turned into one sentence naming the file: a user's file never
+    causes a traceback. A file-system error (an ``OSError`` with an errno: permissions, a vanished file)
+    stays what it is."""
     try:
-        return read_raw_tables(path, mapping)
+        return read()
     except (LedgerError, MemoryError, KeyboardInterrupt):
         raise
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
     except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
         text = str(exc).strip().splitlines()
         raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
 
 
-def load_ledger(path, *, source: str = "generic", strict: bool = False, limits: dict | None = None) -> Ledger:
+def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, str | None]:
+    """The as-of date a report prints above its header ("As of Oct 31, 2026", "as at 31 October 2026",
+    "Stichtag: 31.10.2026"): the first title line matching ``as_of.pattern`` whose date parses with one of
+    ``as_of.formats``. ``(None, None)`` when the title has none."""
+    cfg = mapping.get("as_of") or {}
+    pat = cfg.get("pattern")
+    if not pat:
+        return None, None
+    rx = re.compile(pat)
+    for line in title:
+        for m in rx.finditer(line):
+            text = " ".join(m.group("date").replace(",", ", ").split()).replace(" ,", ",").replace(",,", ",")
+            text = re.sub(r"(?<=[A-Za-z])\.", "", text)
+            for fmt in cfg.get("formats", []):
+                ts = pd.to_datetime(text, format=fmt, errors="coerce")
+                if pd.notna(ts):
+                    return pd.Timestamp(ts).normalize(), line
+    return None, None
+
+
+def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
     A folder or workbook holds tables named invoices, payments, customers, activities (files with those
@@ -756,18 +926,39 @@ def load_ledger(path, *, source: str = "generic", strict: bool = False, limits: 
     ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
     in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
-    mapping = load_mapping(source)
-    if limits is not None:
-        mapping = {**mapping, "limits": limits_with(limits)}
-    raw = _read_at_the_edge(path, mapping)
+    token = active_limits.set(limits_with(limits) if limits is not None else None)
+    try:
+        mapping = _read_at_the_edge(path, lambda: resolve_source(path, source))
+        if limits is not None:
+            mapping = {**mapping, "limits": limits_with(limits)}
+        raw = _read_at_the_edge(path, lambda: read_raw_tables(path, mapping))
+    finally:
+        active_limits.reset(token)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 
-def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, strict=True, source="generic") -> Ledger:
+def resolve_source(path, source) -> dict:
+    """The mapping for ``source``; ``"auto"`` scores the file against every preset (:mod:`arkit.detect`)."""
+    if isinstance(source, str) and source == "auto":
+        from .detect import detect_source
+
+        det = detect_source(path)
+        if det.kind == "snapshot":
+            raise LedgerError(
+                f"{path}: {det.reason}, an aging summary (balances per customer and bucket, no invoices); "
+                "read it with arkit.load_snapshot, or 'arkit validate' to check its totals."
+            )
+        return det.mapping
+    if isinstance(source, dict) and "_file" in source:  # already resolved and validated
+        return source
+    return load_mapping(source)
+
+
+def ledger_from_frames(*, invoices, payments=None, customers=None, activities=None, adjustments=None, strict=True, source="generic") -> Ledger:
     """Validate in-memory frames (canonical column names) into a :class:`Ledger`."""
     mapping = load_mapping(source)
     raw = {}
-    for name, df in (("invoices", invoices), ("payments", payments), ("customers", customers), ("activities", activities)):
+    for name, df in (("invoices", invoices), ("payments", payments), ("customers", customers), ("activities", activities), ("adjustments", adjustments)):
         if df is None:
             continue
         df = df.reset_index(drop=True)

@@ -55,9 +55,12 @@ def parse_amounts(
     """Parse money cells to float64 rounded to the cent.
 
     Accepted forms (with the default separators): ``1234.5``, ``1,234.56``, ``$1,234.56``, ``-$1,234.56``,
-    ``$-1,234.56``, ``(1,234.56)`` (accounting negative), ``-1,234.56``, ``1,234.56 USD``, ``1234.56 CR``
-    (credit, negative); with ``decimal=","`` and ``thousands="."``: ``1.234,56``; with
-    ``trailing_minus=True`` also ``1.234,56-`` (SAP style). Numbers already numeric pass through.
+    ``$-1,234.56``, ``(1,234.56)`` (accounting negative), ``$(1,234.56)``, ``($1,234.56)``, ``-1,234.56``,
+    ``1,234.56 USD``, ``USD 1,234.56``, ``(USD 1,234.56)``, ``1234.56 CR`` (credit, negative), ``100.00 Dr``,
+    ``1,234.56-`` (trailing minus, SAP and DATEV style, always accepted; ``trailing_minus`` is kept for
+    old mappings); with ``decimal=","`` and ``thousands="."``: ``1.234,56``, ``1 234,56 €``,
+    ``1.234,56-``. A currency symbol or three-letter code may stand before or after the number and inside
+    or outside the parentheses. Numbers already numeric pass through.
     """
     out = pd.Series(np.nan, index=raw.index, dtype="float64")
     blank = blank_mask(raw)
@@ -66,7 +69,7 @@ def parse_amounts(
         return round_cents(vals), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
-    if decimal == "." and not isinstance(raw.dtype, pd.StringDtype):
+    if decimal == ".":
         # object columns from Excel readers mix floats and strings: plain numbers pass straight through
         numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
         is_num = numeric.notna()
@@ -76,22 +79,29 @@ def parse_amounts(
     if todo.any():
         s = raw[todo].astype("str").str.strip()
         neg = pd.Series(False, index=s.index)
-        paren = s.str.match(r"^\(.*\)$")
-        neg |= paren
-        s = s.where(~paren, s.str.slice(1, -1))
-        cr = s.str.contains(r"(?i)\s*CR$", regex=True)
+        # a credit/debit marker at the end: "1,234.56 CR", "1.234,56 Cr", "100.00 Dr"
+        cr = s.str.contains(r"(?i)\s*CR\.?$", regex=True)
         neg |= cr
-        s = s.str.replace(r"(?i)\s*(CR|DR)$", "", regex=True)
-        # currency symbols and codes, spaces (incl. non-breaking) used as thousands separators
-        s = s.str.replace(r"[$€£¥\s\u00a0\u202f']|[A-Z]{3}$|^[A-Z]{3}", "", regex=True)
-        lead = s.str.startswith("-")
-        s = s.where(~lead, s.str.slice(1))
-        neg ^= lead
-        if trailing_minus:
-            trail = s.str.endswith("-")
-            s = s.where(~trail, s.str.slice(0, -1))
-            neg ^= trail
-        s = s.str.replace(r"^\$", "", regex=True)  # "-$1.00"
+        s = s.str.replace(r"(?i)\s*(CR|DR)\.?$", "", regex=True)
+        # currency symbols and ISO codes at either end or inside the parentheses, in any order with the sign:
+        # "$(1,234.56)", "($1,234.56)", "USD 1,234.56", "(USD 1,234.56)", "1 234,56 €", "-US$1.00", "EUR -5,00"
+        cur = r"(?:[A-Z]{3}|US\$|[ACNH]\$|R\$|[$€£¥₹₩₽¢]|kr|Fr\.?)"
+        for _ in range(2):
+            s = s.str.replace(rf"^{cur}\s*|\s*{cur}$", "", regex=True).str.strip()
+            paren = s.str.match(r"^\(.*\)$")
+            neg ^= paren
+            s = s.where(~paren, s.str.slice(1, -1)).str.strip()
+            lead = s.str.match(r"^[-\u2212]")
+            s = s.where(~lead, s.str.slice(1)).str.strip()
+            neg ^= lead
+            plus = s.str.startswith("+")
+            s = s.where(~plus, s.str.slice(1))
+        # spaces (incl. non-breaking) and apostrophes used as thousands separators
+        s = s.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+        # a trailing minus ("1.234,56-", SAP and DATEV) is never anything else
+        trail = s.str.endswith("-")
+        s = s.where(~trail, s.str.slice(0, -1))
+        neg ^= trail
         if thousands:
             # a thousands separator only between digit groups of three
             s = s.str.replace(re.escape(thousands) + r"(?=\d{3}(?:\D|$))", "", regex=True)
@@ -132,7 +142,7 @@ def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | No
     else:
         return none
     txt = txt.str.strip()
-    if txt.str.contains(r"\.\d{1,2}(?!\d)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
+    if txt.str.contains(r"\.\d{1,2}(?:\D|$)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
         return none
     hit = txt.str.fullmatch(r"\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?").fillna(False).astype(bool)
     return hit.reindex(raw.index, fill_value=False)
@@ -168,7 +178,13 @@ def parse_dates(
     todo = ~blank
     if todo.any():
         vals = raw[todo]
-        num = pd.to_numeric(vals, errors="coerce")
+        if isinstance(vals.dtype, pd.StringDtype):  # only text that looks like a number can be a serial
+            looks = vals.str.fullmatch(r"\s*[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?\s*").fillna(False).astype(bool)
+            num = pd.Series(np.nan, index=vals.index)
+            if looks.any():
+                num[looks] = pd.to_numeric(vals[looks], errors="coerce")
+        else:
+            num = pd.to_numeric(vals, errors="coerce")
         epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
         top = (MAX_DATE - epoch).days
         serial = num.notna() & (num >= MIN_SERIAL) & (num <= top + 0.999999) & excel_serial
@@ -284,7 +300,9 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     blank = blank_mask(raw)
     s = raw.astype("str").str.strip()
-    s = s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    f = s.str.endswith(".0").fillna(False).astype(bool)
+    if f.any():
+        s = s.where(~f, s.str.replace(r"^(\d+)\.0$", r"\1", regex=True))
     s = s.where(~blank, None).astype("str")
     return s, pd.Series(False, index=raw.index)
 

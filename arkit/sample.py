@@ -1,7 +1,7 @@
 """A deterministic, realistic sample receivables ledger for demos, tests and benchmarks.
 
-``make_sample_ledger()`` builds the four canonical tables (invoices, payments, customers, activities, see
-:mod:`arkit.model`) for a fictitious mid-market US distributor: by default about 20,000 invoices to about
+``make_sample_ledger()`` builds the canonical tables (invoices, payments, customers, activities,
+adjustments, see :mod:`arkit.model`) for a fictitious mid-market US distributor: by default about 20,000 invoices to about
 150 customers over the 24 months ending at ``as_of`` (the last month end before today unless given).
 ``write_sample()`` saves them as an Excel workbook (one sheet per table) or as a folder of CSV files.
 The same ``seed`` and ``as_of`` always give exactly the same ledger.
@@ -123,8 +123,10 @@ dunning pauses while a dispute is open. Payment plans get one ``payment_plan`` r
 the day the plan was agreed, with ``promised_date`` = instalment due date, ``promised_amount`` = the
 instalment, outcome ``installment k/n`` and note ``Payment plan: n monthly installments of X``; dunning
 on the covered invoices pauses while the plan runs. ``invoice_id`` is empty on customer-level rows
-(``payment_plan``, ``credit_release``). A ``write_off`` row records the decision only: the ledger has no
-adjustments table, so a written-off invoice is still open in invoices/payments.
+(``payment_plan``, ``credit_release``). A ``write_off`` row records the decision; the **adjustments**
+table books it: one row per written-off invoice (kind ``write_off``, ``adjustment_id`` ``ADJ-…``, dated the
+day of the write_off activity, amount = the invoice's balance open that day), so the invoice leaves open
+AR on that day. No payment arrives on a written-off invoice afterwards.
 
 Nothing that happened is dated after ``as_of``: invoice, payment, activity, promised and ``since``
 dates are all on or before it (promises and plan instalments are only recorded when they fall due by
@@ -212,6 +214,45 @@ _CORES = tuple(
 )
 _SUFFIXES = ("Inc.", "LLC", "Corp.", "Co.", "Ltd.", "Group", "Holdings, Inc.", "& Sons", "Partners LP", "")
 _SUFFIX_P = (0.24, 0.26, 0.1, 0.08, 0.03, 0.06, 0.05, 0.04, 0.03, 0.11)
+_FIRST = ("Maria", "James", "Aisha", "Chen", "Olivia", "Rahul", "Sofia", "Daniel", "Grace", "Tomás", "Hannah", "Kwame", "Elena", "Marcus", "Priya", "Liam")
+_LAST = ("Garcia", "Smith", "Khan", "Wang", "Johnson", "Patel", "Rossi", "Brown", "Okafor", "Müller", "Nguyen", "O'Neill", "Silva", "Cohen", "Kowalski", "Lee")
+_STREETS = ("Market Street", "Oak Avenue", "Industrial Park Road", "Harbour View", "Station Road", "Elm Drive", "Commerce Boulevard", "Mill Lane")
+_CITIES = (("Springfield", "IL", "627"), ("Riverton", "WY", "825"), ("Fairview", "OR", "970"), ("Madison", "WI", "537"), ("Franklin", "TN", "370"), ("Georgetown", "TX", "786"), ("Salem", "MA", "019"), ("Clinton", "IA", "527"))
+
+
+def _contacts(n: int, seed: int) -> dict[str, pd.Series]:
+    """Contact name, phone and postal address per customer, from their own stream (``[seed, 2]``) so the
+    rest of the ledger is unchanged. About 85 % have a contact name, 90 % a phone, 80 % a postal address
+    (address line 2 for a quarter of those); the others are left empty, as in real customer masters."""
+    rng = np.random.Generator(np.random.PCG64([seed, 2]))
+    first = np.array(_FIRST)[rng.integers(0, len(_FIRST), n)]
+    last = np.array(_LAST)[rng.integers(0, len(_LAST), n)]
+    has_name, has_phone, has_addr, has_line2 = (rng.random(n) < p for p in (0.85, 0.90, 0.80, 0.25))
+    city = rng.integers(0, len(_CITIES), n)
+    num = rng.integers(1, 2000, n)
+    street = np.array(_STREETS)[rng.integers(0, len(_STREETS), n)]
+    suite = rng.integers(100, 900, n)
+    zip_tail = rng.integers(0, 100, n)
+    phone = rng.integers(200, 999, n), rng.integers(1000, 9999, n)
+
+    def opt(values, keep) -> pd.Series:
+        return _str(np.where(keep, np.asarray(values, dtype=object), None))
+
+    cities = np.array([c[0] for c in _CITIES], dtype=object)[city]
+    regions = np.array([c[1] for c in _CITIES], dtype=object)[city]
+    zips = pd.Series(np.array([c[2] for c in _CITIES], dtype=object)[city]) + pd.Series(zip_tail).astype("str").str.zfill(2)
+    return {
+        "contact_name": opt(pd.Series(first) + " " + pd.Series(last), has_name),
+        "phone": opt("+1 555 " + pd.Series(phone[0]).astype("str") + " " + pd.Series(phone[1]).astype("str"), has_phone),
+        "address_line1": opt(pd.Series(num).astype("str") + " " + pd.Series(street), has_addr),
+        "address_line2": opt("Suite " + pd.Series(suite).astype("str"), has_addr & has_line2),
+        "city": opt(cities, has_addr),
+        "region": opt(regions, has_addr),
+        "postcode": opt(zips, has_addr),
+        "country": opt(np.full(n, "United States", dtype=object), has_addr),
+    }
+
+
 _MAILBOXES = ("ap", "accounts.payable", "billing", "invoices", "finance", "payables")
 _TLDS = (".com", ".com", ".com", ".net", ".us", ".co")
 
@@ -350,6 +391,7 @@ class _Builder:
         # a second stream for the billing-day, check-float, early-pay and recent-plan behaviour, so that
         # adding them left the draws of the first stream as they were
         self.rng2 = np.random.Generator(np.random.PCG64([seed, 1]))
+        self.seed = seed  # contact details come from a third stream (see _contacts)
         # document number ranges, drawn first so they do not depend on the rest of the model
         lo, hi = [1_000, 100, 10_000], [9_000, 900, 90_000]
         self.inv_base, self.cn_base, self.pmt_base = (int(x) for x in self.rng.integers(lo, hi))
@@ -1013,6 +1055,7 @@ class _Builder:
         # write-offs
         wi = np.flatnonzero(wo < _NEVER)
         block(wo[wi], c[wi], "write_off", wi, "written_off", pick_notes("write_off", len(wi)))
+        self.wo_inv, self.wo_day = wi, wo[wi]
 
         # payment plans: one row per instalment
         if self.plan_rows:
@@ -1091,6 +1134,7 @@ class _Builder:
                 "segment": _str(np.array(SEGMENTS, dtype=object)[self.seg]),
                 "email": _str(self.email),
                 "since": _dates(self.since),
+                **_contacts(len(self.cust_id), self.seed),
             }
         )
 
@@ -1109,7 +1153,29 @@ class _Builder:
                 "note": _str(ac["note"]),
             }
         )
-        out = {"invoices": invoices, "payments": payments, "customers": customers, "activities": activities}
+        # write-offs: the balance open on the write-off day leaves AR (adjustments, kind write_off)
+        wi, wd = self.wo_inv, self.wo_day
+        paid_before = np.zeros(len(wi), dtype="int64")
+        if len(wi):
+            sel = np.isin(pl["inv"], wi)
+            li, ld, lc = pl["inv"][sel], pl["day"][sel], pl["cents"][sel]
+            k = np.searchsorted(wi, li)  # wi is sorted (np.flatnonzero)
+            early = ld <= wd[k]
+            paid_before = np.bincount(k[early], weights=lc[early], minlength=len(wi)).astype("int64")
+        wo_cents = self.r_amt[wi] - paid_before
+        keep = wo_cents > 0
+        adjustments = pd.DataFrame(
+            {
+                "customer_id": _str(self.cust_id[self.r_cust[wi[keep]]]),
+                "invoice_id": _str(ids_of[wi[keep]]),
+                "date": _dates(wd[keep]),
+                "amount": _money(wo_cents[keep]),
+                "kind": _str(np.full(int(keep.sum()), "write_off", dtype=object)),
+                "note": _str(np.full(int(keep.sum()), "Bad debt written off", dtype=object)),
+                "adjustment_id": _str(_ids("ADJ-", np.arange(1, int(keep.sum()) + 1), 6).to_numpy()),
+            }
+        )
+        out = {"invoices": invoices, "payments": payments, "customers": customers, "activities": activities, "adjustments": adjustments}
         return {t: out[t][columns(t)].reset_index(drop=True) for t in TABLE_NAMES}
 
     def build(self) -> dict[str, pd.DataFrame]:

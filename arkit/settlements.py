@@ -15,7 +15,10 @@ def settlements(ledger: Ledger) -> pd.DataFrame:
     """One row per invoice (amount > 0) paid in full by the payments applied to it.
 
     - ``settled_date``: the first payment date on which the cumulative payments applied to the invoice
-      reach its amount (to the cent); payments on one day count together.
+      reach its amount (to the cent); payments on one day count together. A discount taken, a small
+      balance let go or an ``other`` credit in the adjustments table counts like a payment on its date
+      (:data:`arkit.model.SETTLING_KINDS`); a write-off never settles an invoice (it is not paid), and
+      fees and interest are not part of the amount the invoice is judged on.
     - ``days_to_pay`` = settled_date − invoice_date, in days.
     - ``days_late`` = settled_date − due_date, in days, signed: negative = paid early, 0 = on the due date.
       ``max(0, days_late)`` is the "days late" most ledgers print.
@@ -25,14 +28,18 @@ def settlements(ledger: Ledger) -> pd.DataFrame:
     p = prepared(ledger)
     inv = ledger.invoices
     cols = ["customer_id", "invoice_id", "invoice_date", "due_date", "amount"]
-    applied = p.pay_inv >= 0
+    settles = p.adj_settles
+    all_inv = np.concatenate([p.pay_inv, p.adj_inv[settles]])
+    all_date = np.concatenate([p.pay_date, p.adj_date[settles]])
+    all_cents = np.concatenate([p.pay_cents, -p.adj_effect[settles]])
+    applied = all_inv >= 0
     if not applied.any():
         out = inv.loc[[], cols].copy()
         out["settled_date"] = pd.Series(dtype="datetime64[ns]")
         out["days_to_pay"] = pd.Series(dtype="int64")
         out["days_late"] = pd.Series(dtype="int64")
         return out
-    pi, pd_, pc = p.pay_inv[applied], p.pay_date[applied], p.pay_cents[applied]
+    pi, pd_, pc = all_inv[applied], all_date[applied], all_cents[applied]
     order = np.lexsort((pd_, pi))
     pi, pd_, pc = pi[order], pd_[order], pc[order]
     # cumulative sum within each invoice

@@ -39,3 +39,18 @@ def test_explore_ledger_runs_on_a_small_sample(tmp_path):
     assert not errors and not stderr, (errors, stderr)
     images = [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_on_the_arkit_kernel(path):
+    """JupyterLab picks the kernel from the notebook's kernelspec: it must be the one `make` installs
+    (``ipykernel install --name arkit --display-name "arkit (.venv)"``), not whatever "python3" is."""
+    spec = json.loads(path.read_text(encoding="utf-8"))["metadata"]["kernelspec"]
+    assert spec["name"] == "arkit" and spec["display_name"] == "arkit (.venv)", spec
+
+
+def test_monthly_review_keeps_warnings_in_the_audit_trail():
+    """The executed notebook is the audit trail: a warning must be recorded there (the HTML drops stderr)."""
+    nb = json.loads((NOTEBOOKS[0].parent / "monthly_review.ipynb").read_text(encoding="utf-8"))
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "filterwarnings" not in code

