@@ -19,7 +19,7 @@ from ..aging import aging, aging_summary, bucket_labels
 from ..errors import LedgerError
 from ..model import Ledger
 from . import charts
-from .display import ReportBook, esc, load_report_parts, table
+from .display import ReportBook, by_unit, esc, load_report_parts, table
 from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
@@ -90,17 +90,20 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
 
 def section_headline(r: MonthlyReview) -> list:
     """Headline figures with change on last month and gap to target, and the plain-language summary."""
-    bullets = "\n".join(f"- {esc(s)}" for s in summary_sentences(r.headline, r.drivers))
     h = r.headline.copy()
     h["status"] = h["on_target"].map({True: "on target", False: "off target"}).fillna("")
     shown = h[["label", "unit", "value", "previous", "change", "target", "gap", "status"]].rename(
         columns={"label": "Figure", "unit": "Unit", "value": "This month", "previous": "Last month", "change": "Change", "target": "Target", "gap": "Gap to target", "status": "Status"}
     )
+    # one figure per row: each value in its row's unit (money, %, days); the unit named as the reader knows it
+    for col, signed in (("This month", False), ("Last month", False), ("Change", True), ("Target", False), ("Gap to target", True)):
+        shown[col] = by_unit(shown[col], shown["Unit"], signed=signed)
+    shown["Unit"] = shown["Unit"].replace({"currency": r.currency or "ledger currency"})
     r.book.add("headline", h[["figure", "label", "unit", "value", "previous", "change", "target", "gap", "on_target"]])
     r.book.add("monthly figures", r.figures.reset_index())
+    # the change sentences are in the summary at the top ("At a glance"), not repeated here
     return [
-        Markdown(bullets),
-        table(shown, money=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %"),
+        table(shown, right=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %; changes of shares in percentage points (pts)"),
     ]
 
 
