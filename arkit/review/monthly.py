@@ -234,8 +234,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
     shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "past_due_amount", "expected_recovery", "reason"]].rename(columns={"priority": "#", "customer_id": "Customer", "customer_name": "Name", "segment": "Segment", "step": "Next step", "owner": "Owner", "oldest_days_past_due": "Oldest (days)", "past_due_amount": "Past due", "expected_recovery": "Expected recovery", "reason": "Why"})
     return [
-        table(by_step.rename(columns={"step": "Step", "customers": "Customers", "past_due": "Past due"}), money=["Past due"]),
-        table(shown, money=["Past due", "Expected recovery"], max_rows=50),
+        table(by_step.rename(columns={"step": "Step", "customers": "Customers", "past_due": "Past due"}), money=["Past due"], policy=r.policy),
+        table(shown, money=["Past due", "Expected recovery"], max_rows=50, policy=r.policy),
     ]
 
 
@@ -259,7 +259,8 @@ def section_data(r: MonthlyReview) -> list:
 
 
 def save_book(r: MonthlyReview, output_dir, name: str = "monthly-review.xlsx"):
-    """Write the Excel appendix of every table shown."""
+    """Write the Excel appendix of every table shown (steps and owners by the policy's labels)."""
+    r.book.policy = r.policy
     return r.book.save(Path(output_dir) / name)
 
 
