@@ -253,9 +253,19 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
+#: Columns of the review's tables whose meaning the figure definitions (in the notebook) do not give;
+#: their definitions come from the dictionary of columns (:func:`arkit.columns.describe`).
+TABLE_TERMS = ("segment", "risk_score", "days_late_trend", "utilisation", "expected_recovery", "days_to_pay")
+
+
 def section_data(r: MonthlyReview) -> list:
-    """What was loaded (rows read, accepted, quarantined) and the definitions of the figures."""
-    return load_report_parts(r.ledger, r.book)
+    """What was loaded (rows read, accepted, quarantined) and the definitions of the table columns
+    (from the dictionary of columns, so the page, the workbook and the appendix say the same)."""
+    from ..columns import describe
+
+    terms = describe(TABLE_TERMS)
+    r.book.add("definitions", terms)
+    return [table(terms, max_rows=len(terms), caption="Columns of the tables above"), *load_report_parts(r.ledger, r.book)]
 
 
 def save_book(r: MonthlyReview, output_dir, name: str = "monthly-review.xlsx"):
