@@ -263,7 +263,8 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
 
     Files go to ``<out_dir>/letters/`` named ``<step>_<customer_id>_<customer name>`` with every part
     reduced to ``[A-Za-z0-9._-]`` (:func:`safe_filename_part`), made unique. Returns one row per letter
-    written: customer_id, customer_name, step, letter, amount_owed (Σ open amounts of the invoices listed),
+    written: customer_id, customer_name, step, letter, amount_owed (what the letter asks the customer to
+    pay: Σ open amounts of the invoices listed + the credits on account, the worklist's amount_to_demand),
     invoices (how many), deadline (as_of + worklist.deadline_days), html_path and eml_path (relative to
     ``out_dir``, with ``/``).
 
@@ -416,7 +417,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
                 "customer_name": name,
                 "step": step,
                 "letter": letter,
-                "amount_owed": owed_c / 100.0,
+                "amount_owed": balance_c / 100.0,
                 "invoices": n,
                 "deadline": deadline,
                 "html_path": html_path.relative_to(out_dir).as_posix(),

@@ -791,7 +791,7 @@ def render_report(
     as_of=None,
     quarter=None,
     out_dir="reports",
-    source: str = "generic",
+    source: str = "auto",
     policy=None,
     params: dict | None = None,
     timeout: float = 900,

@@ -135,7 +135,8 @@ def test_files_written_where_expected_and_nowhere_else(drafted):
 
 def test_amounts_invoices_and_deadline(drafted):
     out, result, _ = drafted
-    assert result["amount_owed"].to_dict() == {"C1": 1234.56, "C2": 7500.50, "C3": 1010.00, "C4": 75.25}
+    # what each letter asks for: overdue less credits on account (C2 7,500.50 − 300.00, C3 1,010.00 − 100.00)
+    assert result["amount_owed"].to_dict() == {"C1": 1234.56, "C2": 7200.50, "C3": 910.00, "C4": 75.25}
     assert result["invoices"].to_dict() == {"C1": 2, "C2": 2, "C3": 2, "C4": 1}
     assert (result["deadline"] == pd.Timestamp("2026-12-04")).all()
     assert result.loc["C3", "letter"] == "demand_letter" and result.loc["C2", "step"] == "formal_letter"
