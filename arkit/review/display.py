@@ -96,6 +96,9 @@ def table(
     for c in [right] if isinstance(right, str) else right:
         overrides[str(c)] = "figure"
     people, kinds = coldict.for_people(shown, policy=policy, kinds=overrides)
+    for c, k in list(kinds.items()):  # numbers a section already wrote as text ("0.232", "60.0 %"): shown as numbers
+        if k == "text" and _numeric_text(people[c]):
+            kinds[c] = "figure"
     if fit and columns is None:
         keep = fit_columns(people, kinds)
         if len(keep) < people.shape[1]:
@@ -149,6 +152,18 @@ def fit_columns(people: pd.DataFrame, kinds: dict[str, str], *, width_px: float 
         keep.append(c)
         used += w
     return keep
+
+
+_NUMERIC_TEXT = re.compile(r"^\s*[<>≤≥]?\s?[−+-]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|pts|days|d)?\s*$|^\s*[–-]\s*$")
+
+
+def _numeric_text(s: pd.Series) -> bool:
+    """Every value of a text column is a number written as text (or a dash for none), at least one a number."""
+    vals = s.dropna().astype("str")
+    if vals.empty:
+        return False
+    ok = vals.str.match(_NUMERIC_TEXT)
+    return bool(ok.all()) and bool(vals.str.contains(r"\d").any())
 
 
 def by_unit(values: pd.Series, units: pd.Series, *, signed: bool = False) -> pd.Series:
