@@ -16,6 +16,7 @@ from .kpis import cei, countback_dso, kpis, period_dso
 from .load import load_ledger
 from .model import Ledger, LoadReport
 from .position import Position, position
+from .predict import backtest_predictions, forecast_collections, predict_payments
 from .review.plans import payment_plan
 from .settlements import settlements
 
@@ -37,11 +38,13 @@ __all__ = [
     "Position",
     "aging",
     "aging_summary",
+    "backtest_predictions",
     "bucket_labels",
     "cei",
     "compare_programs",
     "countback_dso",
     "discount_cost",
+    "forecast_collections",
     "kpis",
     "load_ledger",
     "load_programs",
@@ -50,5 +53,6 @@ __all__ = [
     "period_dso",
     "pilot_evaluation",
     "position",
+    "predict_payments",
     "settlements",
 ]

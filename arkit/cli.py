@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
     r.add_argument("--programs", type=Path, help="incentives: programs YAML (default: config/programs.yaml)")
     r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
+    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
     d.add_argument("--out", type=Path, default=Path("reports/demo"), help="output folder (default: reports/demo)")
@@ -398,7 +399,7 @@ def cmd_run(args) -> int:
         params = {"programs_path": str(args.programs.expanduser().resolve())}
     result = render_report(
         args.report, ledger=args.ledger, as_of=as_of, quarter=args.quarter, out_dir=args.out,
-        source=args.source, policy=args.policy, params=params, timeout=args.timeout,
+        source=args.source, policy=args.policy, params=params, timeout=args.timeout, pdf=args.pdf,
     )
     print(f"{result['report']} {result['period']} rendered in {result['seconds']:.1f} s:")
     for path in [*result["files"], result["index"]]:

@@ -90,7 +90,7 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
     how = "; raise it with load_ledger(..., limits={...}) if the file is genuine"
 
     def refuse(what: str) -> LedgerError:
-        return LedgerError(f"{path} {what}{how}.")
+        return LedgerError(f"{path}{'' if what.startswith(',') else ' '}{what}{how}.")
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -124,7 +124,7 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
     """Stream one XML entry: count its real unpacked bytes and, for a worksheet, the grid it spans."""
     sheet = info.filename.startswith("xl/worksheets/")
     label = os.path.basename(info.filename)
-    max_row = max_col = counted = 0
+    max_row = max_col = counted = cells = 0
     tail = b""
     first = True
     with zf.open(info) as fh:
@@ -145,7 +145,7 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
                     rows = int(m.group(4)) - int(m.group(2) or 1) + 1
                     cols = _col_number(m.group(3)) - _col_number(m.group(1) or b"A") + 1
                     if rows * cols > lim["max_cells"]:
-                        raise refuse(f", sheet {label}, declares {rows:,} rows × {cols:,} columns = {rows * cols:,} cells, over the limit of {lim['max_cells']:,} (max_cells)".replace(" , sheet", ", sheet"))
+                        raise refuse(f", sheet {label}, declares {rows:,} rows × {cols:,} columns = {rows * cols:,} cells, over the limit of {lim['max_cells']:,} (max_cells)")
             # rows come in order: the last row tag of the chunk holds its highest number
             at = buf.rfind(b"<row")
             m = _ROW.match(buf, at) if at >= 0 else None
@@ -169,7 +169,10 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
                     max_col = max(max_col, max(_col_number(c) for c in narrow))
             elif max_col < 26 and max_row:
                 max_col = max(max_col, 1)
-            if max_row * max(max_col, 1) > lim["max_cells"]:
-                raise refuse(f", sheet {label}, spans {max_row:,} rows × {max_col:,} columns = {max_row * max_col:,} cells, over the limit of {lim['max_cells']:,} (max_cells)".replace(" , sheet", ", sheet"))
+            cells += chunk.count(b"<c>") + chunk.count(b"<c ")  # cells without r="…" count by position too
+            grid = max_row * max(max_col, 1)
+            if max(grid, cells) > lim["max_cells"]:
+                size = f"spans {max_row:,} rows × {max_col:,} columns = {grid:,} cells" if grid >= cells else f"holds {cells:,} cells in {max_row:,} rows"
+                raise refuse(f", sheet {label}, {size}, over the limit of {lim['max_cells']:,} (max_cells)")
             tail = buf[-256:]
     return total

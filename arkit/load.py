@@ -170,20 +170,23 @@ def _read_csv(path: Path, mapping: dict) -> RawTable:
 _GRID_CACHE: dict = {}
 
 
-def _excel_head(path: Path, sheet, n: int = 60) -> list[list]:
+def _excel_head(path: Path, sheet, n: int = 60, *, limits: dict | None = None) -> list[list]:
     """The first ``n`` rows of a sheet; the whole grid is kept for the read that follows (detection)."""
-    grid = _excel_grid(path, sheet)
+    grid = _excel_grid(path, sheet, limits=limits)
     _GRID_CACHE.clear()
     _GRID_CACHE.update(key=_file_key(path, sheet), value=grid)
     return grid[:n]
 
 
-def _excel_grid(path: Path, sheet) -> list[list]:
+def _excel_grid(path: Path, sheet, *, limits: dict | None = None) -> list[list]:
     """All cells of one sheet as rows of Python values, from A1 (so list positions are spreadsheet rows).
 
     python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
-    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open.
+    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open. Every
+    read passes :func:`arkit.limits.check_workbook` first (a cached scan), so no grid is ever built for a
+    workbook past the limits — detection's first look included.
     """
+    check_workbook(path, limits=limits)
     key = _file_key(path, sheet)
     if _GRID_CACHE.get("key") == key:
         grid = _GRID_CACHE.pop("value")
@@ -208,7 +211,7 @@ def _excel_grid(path: Path, sheet) -> list[list]:
 def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     where = str(path)
     info = check_workbook(path, limits=mapping.get("limits"))  # before calamine builds any grid
-    grid = _excel_grid(path, sheet)
+    grid = _excel_grid(path, sheet, limits=mapping.get("limits"))
     if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
     top = [[None if c == "" else c for c in row] for row in grid[:60]]
@@ -888,6 +891,20 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
     return None, None
 
 
+
+
+def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
+    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
+    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+    try:
+        return read_raw_tables(path, mapping)
+    except (LedgerError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
+        raise
+    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+
+
 def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
@@ -906,7 +923,7 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     mapping = resolve_source(path, source)
     if limits is not None:
         mapping = {**mapping, "limits": limits_with(limits)}
-    raw = read_raw_tables(path, mapping)
+    raw = _read_at_the_edge(path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 

@@ -154,7 +154,7 @@ def test_outputs_exist(report):
     xl = pd.ExcelFile(d / "incentives.xlsx", engine="calamine")
     assert {"programs", "take-up curves", "sensitivity", "by segment", "pilot", "recommendation", "assumptions", "customers"} <= set(xl.sheet_names)
     progs = pd.read_excel(d / "incentives.xlsx", sheet_name="programs", engine="calamine")
-    assert "<b>VIP</b> perk" in set(progs["program"]) and len(progs) == 7
+    assert "<b>VIP</b> perk" in set(progs["Program"]) and len(progs) == 7  # human headers (arkit.columns)
     nb = json.loads((d / "incentives.ipynb").read_text(encoding="utf-8"))
     assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error" or o.get("name") == "stderr"]
 
@@ -186,3 +186,17 @@ def test_opens_offline_in_headless_chromium(report, tmp_path):
     assert console_errors(seen) == [] and external_requests(seen) == []
     assert seen["title"].startswith("Incentive-program comparison") and seen["broken_images"] == 0
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_readable_for_people(report, tmp_path):
+    """Issue 10's must-hold: labelled, formatted, nothing cut off at 1280 px, amounts whole in the PDF,
+    workbooks with human headers and no number in General format."""
+    from tests.readable import browser_problems, text_problems, workbook_problems
+
+    html_path = report["out"] / "incentives.html"
+    assert text_problems(html_path.read_text(encoding="utf-8")) == []
+    assert browser_problems(html_path, tmp_path) == []
+    books = sorted(report["out"].glob("*.xlsx"))
+    assert books
+    for book in books:
+        assert workbook_problems(book) == [], book.name

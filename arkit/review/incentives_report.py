@@ -174,13 +174,14 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
             plan_fee_only = set()
             if calibration is not None:
                 plan_fee_only = {row["program"] for _, row in pays.iterrows() if row["type"] == "payment_plan" and calibration.recovery_rates(by_name[row["program"]])["extra"] <= 0}
-            named = [f"{row['program']} ({_money(row['net_measured'], currency)} a year{', through its fee only' if row['program'] in plan_fee_only else ''})" for _, row in pays.iterrows()]
-            rest = [row["program"] for _, row in meas.iterrows() if row["net_measured"] <= 0]
+            named = [f"{row['program']} ({_money(row['net_measured'], currency)} a year)" for _, row in pays.iterrows() if row["program"] not in plan_fee_only]
+            rest = [row["program"] for _, row in meas.iterrows() if row["net_measured"] <= 0 or row["program"] in plan_fee_only]
             out.append(
                 "Under the figures measured on this ledger: "
                 + (("these pay — " + "; ".join(named)) if named else "none of the programs priced on measured figures pays")
                 + (f"; these do not — {', '.join(rest)}" if rest and named else (f" ({', '.join(rest)})" if rest else ""))
                 + "."
+                + "".join(f" {name} recovers nothing more than balances recover without a plan; it brings only its fee." for name in sorted(plan_fee_only))
             )
         if len(ass):
             out.append("Resting on the assumptions of the programs file only (nothing on the ledger measures them): " + "; ".join(f"{row['program']} {row['break_even']} ({_money(row['net_benefit'], currency)} a year at the base take-up)" for _, row in ass.iterrows()) + ".")
@@ -239,7 +240,7 @@ def assumption_lines(c: IncentiveComparison, *, currency: str = "") -> list[str]
             )
             if c.calibration is not None:
                 rr = c.calibration.recovery_rates(p)
-                lines.append(f"{p['name']}, measured: {rr['recovery_without_plan_source']}; {rr['recovery_with_plan_source']}.")
+                lines.append(f"{p['name']} on the ledger — {rr['recovery_without_plan_source']}; {rr['recovery_with_plan_source']}.")
     cal = c.calibration
     if cal is not None and np.isfinite(cal.take_up_share):
         k = int((cal.offered["status"] == "takes it").sum()) if len(cal.offered) else 0
@@ -382,8 +383,17 @@ def section_programs(r: IncentiveReport) -> list:
             "Net (high)": s["net_high"],
             "Break-even take-up": s["break_even_take_up"] * 100,
             "Break-even": s["break_even"],
-            "Net (measured)": s["net_measured"],
-            "Basis of the measured net": s["basis_measured"].map({"measured": "measured on the ledger", "assumed": "assumed (nothing to measure)"}),
+        }
+    )
+    third = pd.DataFrame(
+        {
+            "Program": s["program"],
+            "Figures": s["basis_measured"].map({"measured": "measured on the ledger", "assumed": "assumed only (nothing to measure)"}),
+            "Take-up": s["take_up_measured"] * 100,
+            "Fees": s["revenue_measured"],
+            "Bad debt change": s["bad_debt_change_measured"],
+            "Net benefit": s["net_measured"],
+            "Net benefit (assumed, base)": s["net_benefit"],
         }
     )
     text = (
@@ -396,10 +406,16 @@ def section_programs(r: IncentiveReport) -> list:
         table(first, pct=["Annualised cost", "Cost of capital", "Take-up low", "Take-up base", "Take-up high", "From payers already early"], caption="What each program costs and who would take it"),
         table(
             second,
-            money=["Cost", "Fees", "AR freed (average)", "Value of cash sooner", "Bad debt change", "Net benefit (base)", "Net (low)", "Net (high)", "Net (measured)"],
+            money=["Cost", "Fees", "AR freed (average)", "Value of cash sooner", "Bad debt change", "Net benefit (base)", "Net (low)", "Net (high)"],
             days=["DSO change (days)"],
             pct=["Break-even take-up"],
             caption=f"What each program brings per year at the base take-up ({r.money_unit}); bad debt change: negative = less lost",
+        ),
+        table(
+            third,
+            money=["Fees", "Bad debt change", "Net benefit", "Net benefit (assumed, base)"],
+            pct=["Take-up"],
+            caption=f"Measured on the ledger where it can be ({r.money_unit} a year): early-pay discounts at the take-up of the ledger's own early-pay terms, payment plans at the recovery measured with and without a plan; the rest as assumed (see What the ledger measures)",
         ),
     ]
 

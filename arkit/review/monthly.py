@@ -236,9 +236,9 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     w = r.worklist
     r.book.add("worklist", w)
     if output_dir is not None and len(w):
-        wb = ReportBook()
-        wb.add("worklist", w)
-        wb.save(Path(output_dir) / "worklist.xlsx")
+        from .collector import collector_sheet, write_worklist
+
+        write_worklist(Path(output_dir) / "worklist.xlsx", collector_sheet(w, r.ledger, r.as_of), policy=r.policy)
     if w.empty:
         return [Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
@@ -259,10 +259,10 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     it = r.items
     items = it[it["dunnable"] | (it["line"] != "debit")]  # never an invoice in dispute or written off
     items = items.assign(currency=r.currency) if r.currency else items
-    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir)
+    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
     r.book.add("letters", r.letters)
     shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
-    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"])]
+    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
 def section_data(r: MonthlyReview) -> list:

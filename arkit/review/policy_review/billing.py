@@ -260,7 +260,12 @@ def section_billing(r: PolicyReview) -> list:
         ren = {"invoices": "Invoices", "amount": "Amount", "avg_days_late": "Avg days late", "weighted_days_late": "Amount-weighted days late", "pct_late": "Paid late (%)", "avg_days_to_pay": "Avg days to pay"}
         fmt = {"money": ["Amount"], "days": ["Avg days late", "Amount-weighted days late", "Avg days to pay"], "pct": ["Paid late (%)"]}
         eom, mid = band.set_index("band")["avg_days_late"].get(BILLING_BANDS[-1][2], np.nan), band.set_index("band")["avg_days_late"].get(BILLING_BANDS[1][2], np.nan)
-        out.append(Markdown(f"Invoices billed at month end (the 21st or later) were paid **{eom:.1f} days late** on average, against **{mid:.1f}** for mid-month billing ({len(s):,} invoices paid in full from {r.year_start:%d %b %Y} to {r.end:%d %b %Y})."))
+        within = ""
+        be = r.band_effects.set_index("level") if r.band_effects is not None and len(r.band_effects) else None
+        if be is not None and BILLING_BANDS[-1][2] in be.index and np.isfinite(be.loc[BILLING_BANDS[-1][2], "effect"]):
+            e = be.loc[BILLING_BANDS[-1][2]]
+            within = f" Within the same customers the gap is **{e['effect']:+.1f} days** (95 % CI {e['ci_low']:+.1f} to {e['ci_high']:+.1f}, {int(e['switchers'])} customers billed on both)."
+        out.append(Markdown(f"Invoices billed at month end (the 21st or later) were paid **{eom:.1f} days late** on average, against **{mid:.1f}** for mid-month billing ({len(s):,} invoices paid in full from {r.year_start:%d %b %Y} to {r.end:%d %b %Y}).{within}"))
         out.append(chart_billing_day(day))
         out.append(table(band.rename(columns={"band": "Billing day", **ren}), **fmt, caption="By the invoice's day of the month"))
         out.append(table(method.rename(columns={"method": "Payment method", **ren}), **fmt, caption="By the method of the payment that settled the invoice"))
