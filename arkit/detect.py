@@ -86,7 +86,10 @@ def _head(path: Path) -> tuple[list[list], str]:
     if suf in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 
-        return [list(pq.read_schema(path).names)], str(path)
+        try:
+            return [list(pq.read_schema(path).names)], str(path)
+        except Exception:  # noqa: BLE001 - not a readable Parquet file: the reader says so in one sentence
+            return None, str(path)
     from . import _textread
 
     text, _enc, sep = load._prepared_text(path, None, None)

@@ -69,14 +69,7 @@ def parse_amounts(
         return round_cents(vals), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
-    if decimal == "." and isinstance(raw.dtype, pd.StringDtype):
-        # text columns: plain decimals ("1234.56", "-5") pass straight through; anything else (1e20, inf,
-        # "$1,234.56") takes the text path below
-        plain = raw.str.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*").fillna(False).astype(bool) & ~blank
-        if plain.any():
-            out[plain] = pd.to_numeric(raw[plain], errors="coerce").astype("float64")
-            is_num = plain & out.notna()
-    elif decimal == ".":
+    if decimal == ".":
         # object columns from Excel readers mix floats and strings: plain numbers pass straight through
         numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
         is_num = numeric.notna()
