@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import _layout, _textread, parse
-from .errors import LedgerError
+from .errors import ConfigError, LedgerError
 from .limits import check_workbook, limits_with
 from .mapping import load_mapping
 from .model import (
@@ -893,12 +893,13 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
 
 
 
-def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
-    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
-    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+def _at_the_edge(path, read, *args):
+    """``read(*args)`` — detection or reading of the user's file — with any failure a reader did not
+    anticipate (a decoder, csv, pyarrow or calamine error) turned into one sentence naming the file: a
+    user's file never causes a traceback."""
     try:
-        return read_raw_tables(path, mapping)
-    except (LedgerError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
+        return read(*args)
+    except (LedgerError, ConfigError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
         raise
     except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
         text = str(exc).strip().splitlines()
@@ -920,10 +921,10 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
     in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
-    mapping = resolve_source(path, source)
+    mapping = _at_the_edge(path, resolve_source, path, source)
     if limits is not None:
         mapping = {**mapping, "limits": limits_with(limits)}
-    raw = _read_at_the_edge(path, mapping)
+    raw = _at_the_edge(path, read_raw_tables, path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 
