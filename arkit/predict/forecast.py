@@ -53,7 +53,7 @@ def _cdf_days(cdf, t):
     return cdf_at(cdf, t)
 
 
-def forecast_collections(ledger, as_of, *, weeks: int = 13) -> pd.DataFrame:
+def forecast_collections(ledger, as_of, *, weeks: int = 13, light: bool = False) -> pd.DataFrame:
     """Expected weekly collections of the invoices open (positive balance) at ``as_of``.
 
     One row per week k = 1 … ``weeks`` after as_of: week_start = as_of + 7(k − 1) + 1 day, week_end = as_of
@@ -67,12 +67,12 @@ def forecast_collections(ledger, as_of, *, weeks: int = 13) -> pd.DataFrame:
     What is not expected within the horizon is in ``attrs``: ``open_total`` (the open amount forecast),
     ``later`` (expected after the horizon but within a year), ``not_within_year`` (expected later than a
     year, or never), ``method`` and ``reason`` (as in predict_payments). Σ expected + later +
-    not_within_year = open_total.
+    not_within_year = open_total. ``light``: see :func:`~arkit.predict.model.run` (quick backtests).
     """
     weeks = int(weeks)
     if not 1 <= weeks <= 13:
         raise ValueError(f"weeks must be between 1 and 13 (the model's weekly horizon), not {weeks}")
-    r = run(ledger, as_of)
+    r = run(ledger, as_of, light=light)
     amount = r.frame["open_amount"].to_numpy()
     P = weekly_probabilities(r.cdf, weeks)
     expected = (P * amount[:, None]).sum(axis=0) if len(amount) else np.zeros(weeks)

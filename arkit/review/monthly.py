@@ -229,7 +229,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     if w.empty:
         return [Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
-    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "past_due_amount", "expected_recovery", "reason"]].rename(columns={"priority": "#", "customer_id": "Customer", "customer_name": "Name", "segment": "Segment", "step": "Next step", "owner": "Owner", "oldest_days_past_due": "Oldest (days)", "past_due_amount": "Past due", "expected_recovery": "Expected recovery", "reason": "Why"})
+    paydate = ["expected_pay_date"] if "expected_pay_date" in w else []  # joined in by arkit.review.outlook
+    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "past_due_amount", "expected_recovery", *paydate, "reason"]].rename(columns={"priority": "#", "customer_id": "Customer", "customer_name": "Name", "segment": "Segment", "step": "Next step", "owner": "Owner", "oldest_days_past_due": "Oldest (days)", "past_due_amount": "Past due", "expected_recovery": "Expected recovery", "expected_pay_date": "Expected payment", "reason": "Why"})
     return [
         table(by_step.rename(columns={"step": "Step", "customers": "Customers", "past_due": "Past due"}), money=["Past due"]),
         table(shown, money=["Past due", "Expected recovery"], max_rows=50),
