@@ -40,6 +40,8 @@ SEED = 0
 MAX_CLF_EXAMPLES = 16_000
 MAX_HAZARD_EXAMPLES = 6_000
 P_FLOOR = 0.005
+#: Share of the training-example caps a light run (a quick backtest inside a report) uses.
+LIGHT_SCALE = 0.5
 #: Fewer labelled snapshots than this (or no late and no on-time example): the baseline is used instead.
 MIN_EXAMPLES = 150
 
@@ -367,7 +369,7 @@ def training_cutoffs(ctx, n_open: int, *, lookback_days: int = 730, target_rows:
 def run(ledger, as_of, *, light: bool = False) -> Run:
     """Train on the past of ``as_of`` and predict the invoices open at it (cached on the ledger).
 
-    ``light`` (for quick backtests inside a report): half the training examples and no drivers.
+    ``light`` (for quick backtests inside a report): :data:`LIGHT_SCALE` of the training examples, no drivers.
 
     Model fitting runs on one OpenMP thread: on a shared 2-core machine gradient boosting's threads
     otherwise wait on each other far longer than the work takes."""
@@ -400,7 +402,7 @@ def _run(ledger, as_of, light: bool) -> Run:
     elif len(cuts) == 0:
         fitted = Fitted("baseline", reason="the ledger holds less than about 2 months of history before this date")
     else:
-        fitted = fit(train, day, scale=0.5 if light else 1.0)
+        fitted = fit(train, day, scale=LIGHT_SCALE if light else 1.0)
     cdf = settle_cdf(fitted, X)
     p = p_late(fitted, X)
     base_day = baseline_day(X)
