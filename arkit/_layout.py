@@ -16,6 +16,9 @@ options live under ``layout:`` in a mapping (docs/mappings.md, "Report layouts")
   difference is one :class:`~arkit.errors.LedgerError` naming the file, the row, the column and both
   figures. Rows with an unparseable amount are left out of a check (they are quarantined anyway) and the
   check says so only if it then fails.
+- ``exclude: {column: Type, values: [DZ]}``: rows whose column holds one of the values are not items (SAP
+  payment documents in an open-and-cleared list, whose invoices carry the clearing date); skipped, but still
+  part of the report's printed totals.
 - ``debit_credit: {debit: Debit, credit: Credit}``: the amount is debit − credit (empty = 0), computed before
   anything else; ``into`` names the column to fill (``amount`` by default, or ``open_amount``).
 - ``sign: {column: S/H, credit: [H, C, Cr], debit: [S, D, Dr]}``: an unsigned amount takes its sign from an
@@ -50,14 +53,20 @@ def _norm(name) -> str:
     return re.sub(r"[^0-9a-z]+", "", str(name).lower())
 
 
-def find_column(frame: pd.DataFrame, name: str) -> str | None:
-    """The frame column called ``name``, matched exactly, then ignoring case, spaces and punctuation."""
+def find_column(frame: pd.DataFrame, name: str, mapping: dict | None = None) -> str | None:
+    """The frame column called ``name`` (an export header, or the canonical name the mapping gave it),
+    matched exactly, then ignoring case, spaces and punctuation."""
     if name in frame.columns:
         return name
     key = _norm(name)
     for c in frame.columns:
         if _norm(c) == key:
             return c
+    if mapping:
+        cols = mapping["tables"].get("invoices", {}).get("columns", {})
+        for src, dst in cols.items():
+            if (src == name or _norm(src) == key) and dst in frame.columns:
+                return dst
     return None
 
 
@@ -73,6 +82,20 @@ def empty_cells(col: pd.Series) -> pd.Series:
     return isna
 
 
+#: Past this many columns the cells are checked as one block, not column by column: the per-column overhead
+#: (~1 ms a column) would otherwise make a 10,000-column export take many seconds.
+_WIDE = 64
+
+
+def empty_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`empty_cells` of every cell of ``frame`` (columns by position). Linear in cells, wide or long."""
+    if frame.shape[1] <= _WIDE:
+        return pd.DataFrame({j: empty_cells(frame.iloc[:, j]) for j in range(frame.shape[1])}, index=frame.index)
+    cells = pd.Series(frame.to_numpy(dtype=object).ravel())
+    block = empty_cells(cells).to_numpy().reshape(frame.shape)
+    return pd.DataFrame(block, index=frame.index, columns=range(frame.shape[1]))
+
+
 def _where(raw_file: str, sheet) -> str:
     return raw_file + (f", sheet '{sheet}'" if sheet else "")
 
@@ -84,7 +107,7 @@ def apply_debit_credit(frame: pd.DataFrame, mapping: dict, where: str) -> pd.Dat
     nums = mapping["numbers"]
     cols = {}
     for side in ("debit", "credit"):
-        c = find_column(frame, dc[side])
+        c = find_column(frame, dc[side], mapping)
         if c is None:
             raise LedgerError(f"{where}: layout.debit_credit names the {side} column {dc[side]!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
         cols[side] = c
@@ -110,7 +133,7 @@ def credit_mask(frame: pd.DataFrame, mapping: dict, where: str) -> pd.Series | N
     sg = mapping["layout"]["sign"]
     if not sg:
         return None
-    c = find_column(frame, sg["column"])
+    c = find_column(frame, sg["column"], mapping)
     if c is None:
         raise LedgerError(f"{where}: layout.sign names the indicator column {sg['column']!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
     key = frame[c].astype("str").str.strip().str.lower()
@@ -134,9 +157,12 @@ def _first_cells(frame: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.Series, p
     """Text of each row's first non-empty cell and the number of non-empty cells."""
     filled = ~empty.to_numpy()
     count = filled.sum(axis=1)
-    first_pos = filled.argmax(axis=1)
-    vals = frame.to_numpy(dtype=object)[np.arange(len(frame)), first_pos] if len(frame) else np.array([], dtype=object)
-    first = pd.Series(vals, index=frame.index).astype("str").str.strip()
+    first = frame.iloc[:, 0].astype("str").str.strip() if frame.shape[1] else pd.Series("", index=frame.index, dtype="str")
+    later = ~filled[:, 0] & (count > 0) if frame.shape[1] else np.zeros(len(frame), dtype=bool)
+    if later.any():  # rows whose first cell is empty: the first non-empty cell further right
+        pos = filled[later].argmax(axis=1)
+        cols = frame.to_numpy(dtype=object)[later]
+        first.iloc[np.flatnonzero(later)] = pd.Series(cols[np.arange(len(pos)), pos]).astype("str").str.strip().to_numpy()
     first = first.where(count > 0, "")
     return first, pd.Series(count, index=frame.index)
 
@@ -152,14 +178,20 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     needs = bool(drop_patterns) or lay["group_header"] or lay["subtotal_rows"] or lay["total_rows"] or lay["separator_rows"]
     if not needs:
         return frame, info
-    empty = pd.DataFrame({j: empty_cells(frame.iloc[:, j]) for j in range(frame.shape[1])}, index=frame.index)
+    empty = empty_frame(frame)
     first, count = _first_cells(frame, empty)
     live = ~blank
 
+    # layout rows are few: one pass of every pattern together, then each pattern on the rows that matched any
+    pats = [p for p in (lay["separator_rows"], lay["total_rows"], lay["subtotal_rows"], *drop_patterns) if p]
+    anyhit = first.str.contains("|".join(f"(?:{p})" for p in pats), regex=True, na=False) & live if pats else pd.Series(False, index=frame.index)
+    cand = first[anyhit]
+
     def match(pat):
-        if not pat:
-            return pd.Series(False, index=frame.index)
-        return first.str.contains(pat, regex=True, na=False) & live
+        out = pd.Series(False, index=frame.index)
+        if pat and len(cand):
+            out.loc[cand.index] = cand.str.contains(pat, regex=True, na=False).to_numpy()
+        return out
 
     sep = match(lay["separator_rows"])
     dropped = match("|".join(f"(?:{p})" for p in drop_patterns)) if drop_patterns else pd.Series(False, index=frame.index)
@@ -173,9 +205,16 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
         group &= ~first.str.fullmatch(r"[-+$€£(]*[\d.,\s]+\)?[-A-Z]*").fillna(False).astype(bool)
         if gh.get("pattern"):
             group &= first.str.contains(gh["pattern"], regex=True, na=False)
-    layout_rows = sep | dropped | grand | sub | group
+    excluded = pd.Series(False, index=frame.index)
+    if lay.get("exclude"):
+        ec = find_column(frame, lay["exclude"]["column"], mapping)
+        if ec is None:
+            raise LedgerError(f"{where}: layout.exclude names the column {lay['exclude']['column']!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
+        vals = {v.strip().lower() for v in lay["exclude"]["values"]}
+        excluded = frame[ec].astype("str").str.strip().str.lower().isin(vals) & frame[ec].notna() & live & ~(sep | dropped | grand | sub | group)
+    layout_rows = sep | dropped | grand | sub | group | excluded
     data = live & ~layout_rows
-    info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}
+    info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("excluded", excluded), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}
     frame = frame.copy()
     if gh:
         label = first.where(group)
@@ -189,7 +228,7 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
                 frame[target] = filled.where(data)
     info.skipped = layout_rows
     if mapping["layout"]["check_totals"] and (grand.any() or sub.any()):
-        info.totals = _check_totals(frame, rows, data, sub, grand, group if gh else None, first, mapping, where)
+        info.totals = _check_totals(frame, rows, data | excluded, sub, grand, group if gh else None, first, mapping, where)
     return frame, info
 
 

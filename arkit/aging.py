@@ -76,6 +76,12 @@ def open_cents_at(ledger: Ledger, as_of) -> tuple[np.ndarray, np.ndarray]:
 
 
 def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, basis: str = "due") -> pd.DataFrame:
+    """One row per item open at ``as_of``, with its age and bucket (see :func:`open_items`, of which this
+    is every column but ``line``)."""
+    return open_items(ledger, as_of, buckets=buckets, basis=basis).drop(columns="line")
+
+
+def open_items(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, basis: str = "due") -> pd.DataFrame:
     """One row per item open at ``as_of``, with its age and bucket.
 
     Open items:
@@ -89,7 +95,8 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
     days_past_due = as_of − due_date (``basis="due"``) or as_of − invoice_date (``basis="invoice"``), in days.
     bucket: ``current`` when days_past_due ≤ 0, then by the edges ``buckets`` (see :func:`bucket_labels`).
     Columns: customer_id, customer_name, invoice_id, invoice_date, due_date, amount, open_amount,
-    days_past_due, bucket. Money is rounded to the cent; Σ open_amount = invoices − payments + adjustment
+    days_past_due, bucket, line (``debit`` = an invoice with a positive balance, ``credit`` = a credit note
+    or overpaid invoice, ``unapplied`` = cash not applied to an invoice issued by as_of). Money is rounded to the cent; Σ open_amount = invoices − payments + adjustment
     effects dated ≤ as_of.
     """
     if basis not in ("due", "invoice"):
@@ -102,6 +109,7 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
     keep = issued & (open_c != 0)
     items = inv.loc[keep, ["customer_id", "invoice_id", "invoice_date", "due_date", "amount"]].copy()
     items["open_amount"] = open_c[keep] / 100.0
+    items["line"] = np.where(open_c[keep] > 0, "debit", "credit")
     age_from = p.inv_due[keep] if basis == "due" else p.inv_date[keep]
     items["days_past_due"] = day - age_from
     # cash not applied to an invoice issued by as_of
@@ -117,6 +125,7 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
                 "amount": -lp["amount"],
                 "open_amount": -p.pay_cents[loose] / 100.0,
                 "days_past_due": day - p.pay_date[loose],
+                "line": "unapplied",
             }
         )
         items = pd.concat([items, cash], ignore_index=True)
@@ -126,8 +135,8 @@ def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, ba
     items["bucket"] = assign_buckets(items["days_past_due"].to_numpy(), buckets)
     items.insert(1, "customer_name", customer_names(ledger, items["customer_id"]))
     return items[
-        ["customer_id", "customer_name", "invoice_id", "invoice_date", "due_date", "amount", "open_amount", "days_past_due", "bucket"]
-    ]
+        ["customer_id", "customer_name", "invoice_id", "invoice_date", "due_date", "amount", "open_amount", "days_past_due", "bucket", "line"]
+    ].astype({"line": "str"})
 
 
 def _applied_to_issued(pay_inv: np.ndarray, issued: np.ndarray) -> np.ndarray:
@@ -158,28 +167,51 @@ def aging_summary(
     by: str = "customer_id",
     buckets: Sequence[int] = DEFAULT_BUCKETS,
     basis: str = "due",
+    credits: str = "column",
 ) -> pd.DataFrame:
     """Open balance at ``as_of`` per ``by`` (default customer) and bucket, with a ``total`` column.
 
-    One row per value of ``by`` with a non-zero item; a column per bucket label in order, then ``total``.
-    Sums are taken in integer cents, so every row's buckets sum exactly to its total, and Σ total =
-    Σ invoices dated ≤ as_of − Σ payments dated ≤ as_of + Σ adjustment effects dated ≤ as_of. With ``by="customer_id"`` the customer_name is kept.
+    One row per value of ``by`` with a non-zero item; a column per bucket label in order, then (with
+    ``credits="column"``, the default) ``credits``, then ``total``.
+    - ``credits="column"``: the buckets hold the *debit items* only (invoices with a positive open
+      balance, by age); credit notes, overpaid invoices and unapplied cash (the negative items) are summed
+      in ``credits`` (≤ 0), so a credit never hides a past-due balance and no bucket is negative;
+      Σ buckets + credits = total.
+    - ``credits="net"``: every item in its age bucket, credits included (buckets may be negative).
+    Sums are taken in integer cents, so every row adds up exactly to its total, and Σ total =
+    Σ invoices dated ≤ as_of − Σ payments dated ≤ as_of + Σ adjustment effects dated ≤ as_of. With
+    ``by="customer_id"`` the customer_name is kept. This is the customer table of :func:`arkit.position`.
     """
+    if credits not in ("column", "net"):
+        raise ValueError(f"credits must be 'column' or 'net', not {credits!r}")
     items = aging(ledger, as_of, buckets=buckets, basis=basis)
-    labels = bucket_labels(buckets)
     if by not in items.columns:
         raise ValueError(f"by must be one of {', '.join(items.columns)}, not {by!r}")
+    out = bucket_grid(items, by=by, labels=bucket_labels(buckets), credits=credits)
+    if by == "customer_id":
+        out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
+    return out
+
+
+def bucket_grid(items: pd.DataFrame, *, by: str, labels: list[str], credits: str = "column") -> pd.DataFrame:
+    """Items of :func:`aging` summed per ``by`` and bucket in integer cents (see :func:`aging_summary`).
+
+    ``credits="column"``: negative items go to a ``credits`` column instead of their bucket. Columns:
+    ``by``, the bucket labels, [``credits``], ``total``; one row per value of ``by``, sorted."""
     c = np.rint(items["open_amount"].to_numpy() * 100).astype("int64")
     keys = items[by].astype("str") if by != "bucket" else items[by]
     codes, uniques = pd.factorize(keys, sort=True)
     n = len(uniques)
     k = len(labels)
-    flat = codes.astype("int64") * k + items["bucket"].cat.codes.to_numpy().astype("int64")
-    grid = np.rint(np.bincount(flat, weights=c, minlength=n * k)).astype("int64").reshape(n, k)
-    out = pd.DataFrame(grid / 100.0, columns=labels)
+    bcodes = items["bucket"].cat.codes.to_numpy().astype("int64")
+    width = k + 1 if credits == "column" else k
+    if credits == "column":
+        bcodes = np.where(c < 0, k, bcodes)
+    flat = codes.astype("int64") * width + bcodes
+    grid = np.rint(np.bincount(flat, weights=c, minlength=n * width)).astype("int64").reshape(n, width)
+    cols = [*labels, "credits"] if credits == "column" else list(labels)
+    out = pd.DataFrame(grid / 100.0, columns=cols)
     out.insert(0, by, pd.Index(uniques).astype("str") if by != "bucket" else uniques)
     out["total"] = grid.sum(axis=1) / 100.0
-    if by == "customer_id":
-        out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
     out.columns.name = None
     return out

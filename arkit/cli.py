@@ -145,54 +145,64 @@ def last_month_end(today: pd.Timestamp | None = None) -> pd.Timestamp:
     return (today - pd.offsets.MonthEnd(1)) if not today.is_month_end else today - pd.offsets.MonthEnd(1)
 
 
+SOURCE_HELP = (
+    "import preset name (see 'arkit sources') or path to a mapping YAML; default: auto, the preset that "
+    "fits the file best (it is named in the output)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="arkit", description="Receivables operations: load, validate, age and measure AR ledgers.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="load a ledger and report what was accepted and quarantined")
-    v.add_argument("ledger", type=Path)
-    v.add_argument("--source", default="generic", help="mapping preset name or YAML path (default: generic)")
-    v.add_argument("--quarantine", type=Path, help="write the quarantined problems to this CSV/XLSX")
+    v = sub.add_parser("validate", help="load a ledger (or an aging summary) and report what was accepted and quarantined")
+    v.add_argument("ledger", type=Path, help="the export: a CSV/TSV/TXT, XLSX or Parquet file, or a folder of them")
+    v.add_argument("--source", default="auto", help=SOURCE_HELP)
+    v.add_argument("--quarantine", type=Path, help="write the quarantined problems to this file (.csv or .xlsx; default: not written)")
 
     a = sub.add_parser("aging", help="aging at a date, per customer or per open item")
-    a.add_argument("ledger", type=Path)
-    a.add_argument("--as-of", type=_date, required=True)
-    a.add_argument("--source", default="generic")
-    a.add_argument("--by", choices=["customer", "invoice"], default="customer")
-    a.add_argument("--buckets", type=_buckets, default=(30, 60, 90), help="day edges, e.g. 30,60,90")
-    a.add_argument("--basis", choices=["due", "invoice"], default="due")
-    a.add_argument("--out", type=Path, help=".csv, .xlsx or .parquet (default: print)")
+    a.add_argument("ledger", type=Path, help="the export: a CSV/TSV/TXT, XLSX or Parquet file, or a folder of them")
+    a.add_argument("--as-of", type=_date, required=True, help="the date to age at, YYYY-MM-DD (required)")
+    a.add_argument("--source", default="auto", help=SOURCE_HELP)
+    a.add_argument("--by", choices=["customer", "invoice"], default="customer", help="one row per customer or per open item (default: customer)")
+    a.add_argument("--buckets", type=_buckets, default=(30, 60, 90), help="bucket edges in days past due, comma-separated increasing whole days (default: 30,60,90)")
+    a.add_argument("--basis", choices=["due", "invoice"], default="due", help="age from the due date or the invoice date (default: due)")
+    a.add_argument("--out", type=Path, help="write the table to a .csv, .xlsx or .parquet file (default: print it)")
 
     k = sub.add_parser("kpis", help="monthly DSO, countback DSO, BPDSO, ADD, CEI")
-    k.add_argument("ledger", type=Path)
-    k.add_argument("--start", type=_month, required=True)
-    k.add_argument("--end", type=_month, required=True)
-    k.add_argument("--source", default="generic")
-    k.add_argument("--dso-window", type=_months_window, default=3, help=f"months of sales in the DSO (1 to {MAX_DSO_WINDOW}, default 3)")
-    k.add_argument("--out", type=Path)
+    k.add_argument("ledger", type=Path, help="the export: a CSV/TSV/TXT, XLSX or Parquet file, or a folder of them")
+    k.add_argument("--start", type=_month, required=True, help="first month, YYYY-MM (required)")
+    k.add_argument("--end", type=_month, required=True, help="last month, YYYY-MM (required)")
+    k.add_argument("--source", default="auto", help=SOURCE_HELP)
+    k.add_argument("--dso-window", type=_months_window, default=3, help=f"months of sales in the DSO denominator, a whole number from 1 to {MAX_DSO_WINDOW} (default: 3)")
+    k.add_argument("--out", type=Path, help="write the table to a .csv, .xlsx or .parquet file (default: print it)")
+
+    src = sub.add_parser("sources", help="list the import presets (systems and reports arkit recognises)")
+    src.add_argument("file", nargs="?", type=Path, help="an export to score against every preset (optional; default: list only)")
 
     s = sub.add_parser("sample", help="write a realistic sample ledger workbook")
-    s.add_argument("out", type=Path)
-    s.add_argument("--invoices", type=int, default=20000)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--as-of", type=_date, default=None)
+    s.add_argument("out", type=Path, help="the workbook to write (.xlsx)")
+    s.add_argument("--invoices", type=int, default=20000, help="number of invoices, a whole number >= 1 (default: 20000)")
+    s.add_argument("--seed", type=int, default=0, help="random seed, a whole number (default: 0)")
+    s.add_argument("--as-of", type=_date, default=None, help="the sample's last day, YYYY-MM-DD (default: last month end)")
 
     r = sub.add_parser("run", help="execute a report notebook and write its HTML report, workbook and audit notebook")
     r.add_argument("report", help="monthly-review, incentives, policy-review (or a path to an .ipynb)")
-    r.add_argument("--ledger", type=Path, required=True, help="the ledger export (file or folder)")
-    r.add_argument("--source", default="generic", help="mapping preset name or YAML path (default: generic)")
+    r.add_argument("--ledger", type=Path, required=True, help="the ledger export, a file or folder (required)")
+    r.add_argument("--source", default="auto", help=SOURCE_HELP)
     when = r.add_mutually_exclusive_group()
-    when.add_argument("--as-of", type=_date, help="monthly reports: the as-of date, e.g. 2026-06-30")
-    when.add_argument("--quarter", type=_quarter, help="quarterly reports: the quarter, e.g. 2026Q3")
+    when.add_argument("--as-of", type=_date, help="monthly reports: the as-of date, YYYY-MM-DD, e.g. 2026-06-30 (default: last month end)")
+    when.add_argument("--quarter", type=_quarter, help="quarterly reports: the quarter, YYYYQn, e.g. 2026Q3 (default: last full quarter)")
     r.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
     r.add_argument("--programs", type=Path, help="incentives: programs YAML (default: config/programs.yaml)")
     r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
+    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
-    d.add_argument("--out", type=Path, default=Path("reports/demo"))
-    d.add_argument("--invoices", type=int, default=20000)
-    d.add_argument("--as-of", type=_date, default=None)
+    d.add_argument("--out", type=Path, default=Path("reports/demo"), help="output folder (default: reports/demo)")
+    d.add_argument("--invoices", type=int, default=20000, help="number of sample invoices, a whole number >= 1 (default: 20000)")
+    d.add_argument("--as-of", type=_date, default=None, help="the sample's last day, YYYY-MM-DD (default: last month end)")
     return p
 
 
@@ -213,12 +223,89 @@ def _emit(df: pd.DataFrame, out: Path | None, *, title: str) -> None:
     print(f"{title}: {len(df):,} rows written to {out}")
 
 
-def cmd_validate(args) -> int:
-    refuse_overwrite(args.quarantine, _inputs(args), option="--quarantine")
-    led = _load(args)
-    rep = led.load_report
+def money(x) -> str:
+    """A figure as money for the terminal: 310,041,859.34 (never 3.100419e+08); '-' for none."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "-"
+    if x != x:
+        return "-"
+    return f"{x:,.2f}"
+
+
+def _summary_text(summary: pd.DataFrame) -> str:
     cols = ["rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped", "rows_skipped", "amount_accepted", "amount_quarantined"]
-    print(_terminal_frame(rep.summary[cols]).to_string())
+    df = summary[cols].copy()
+    for c in cols:
+        df[c] = df[c].map(money) if c.startswith("amount") else df[c].map(lambda v: f"{int(v):,}")
+    df.columns = ["rows read", "accepted", "quarantined", "duplicates", "skipped (layout)", "amount accepted", "amount quarantined"]
+    return _terminal_frame(df).to_string()
+
+
+def _validate_snapshot(args, name: str, reason: str) -> int:
+    from .snapshot import load_snapshot
+
+    snap = load_snapshot(args.ledger, source=name)
+    print(f"{args.ledger}: {reason}")
+    a = snap.attrs
+    as_of = snap["as_of"].iloc[0].date() if len(snap) else None
+    print(f"aging summary (no invoices): {snap['customer'].nunique():,} customers, as of {as_of}" + (f", {a['company']}" if a.get("company") else ""))
+    if a.get("totals_by_as_of"):
+        for d, t in a["totals_by_as_of"].items():
+            print(f"  {pd.Timestamp(d).date()}: {money(t)}")
+        return 0
+    print("every row total, subtotal and the grand total reconcile to the cent:")
+    for b, v in a["bucket_totals"].items():
+        print(f"  {b:>8}: {money(v)}")
+    print(f"  {'total':>8}: {money(a['report_total'])} (the report's own total row)")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .load import load_ledger, resolve_source
+
+    refuse_overwrite(args.quarantine, _inputs(args), option="--quarantine")
+    if args.source == "auto":
+        from .detect import detect_source
+
+        det = detect_source(args.ledger)
+        if det.kind == "snapshot":
+            return _validate_snapshot(args, det.name, det.reason)
+        mapping = det.mapping
+    else:
+        mapping = resolve_source(args.ledger, args.source)
+    led = load_ledger(args.ledger, source=mapping)
+    rep = led.load_report
+    src = rep.sources
+    if "detection" in src:
+        print(f"{args.ledger}: {src['detection']['reason']}")
+    else:
+        print(f"{args.ledger}: read with {src.get('source') or args.source}")
+    inv = src.get("invoices", {})
+    how = [f"{k} {inv[k]}" for k in ("encoding", "delimiter") if inv.get(k)]
+    if inv.get("header_row"):
+        how.append(f"header row {inv['header_row']}")
+    if inv.get("sheet"):
+        how.append(f"sheet '{terminal_text(inv['sheet'])}'")
+    if how:
+        print("read as " + ", ".join(how))
+    if inv.get("hidden_sheet"):
+        print(f"note: sheet '{terminal_text(inv['hidden_sheet'])}' is hidden in the workbook; it was read because it is the table's sheet")
+    kind = "open-item export (balance per open invoice, no payment history)" if src.get("kind") == "open_items" else "ledger with history"
+    as_of = f", as of {pd.Timestamp(src['as_of']).date()}" + (f" ('{terminal_text(src['as_of_text'])}')" if src.get("as_of_text") else "") if src.get("as_of") is not None else ""
+    print(f"kind: {kind}{as_of}")
+    print(_summary_text(rep.summary))
+    checked = inv.get("totals", [])
+    grand = {}
+    for t in checked:
+        if t["kind"] == "total":
+            grand.setdefault((t["row"], terminal_text(t["label"])), []).append(f"{money(t['printed'])} ({t['column']})")
+    for (row, label), figs in grand.items():
+        print(f"the export's own total row {row} ({label!r}): {', '.join(figs)}; the rows it totals sum to the same, to the cent")
+    subs = {t["row"] for t in checked if t["kind"] == "subtotal"}
+    if subs:
+        print(f"{len(subs):,} subtotal row(s) of the export checked to the cent")
     if len(rep.quarantine):
         print(f"\n{len(rep.quarantine):,} problem(s); first ones:")
         print(_terminal_frame(rep.quarantine.head(10)[["table", "row", "column", "problem"]]).to_string(index=False))
@@ -239,7 +326,13 @@ def cmd_aging(args) -> int:
         df = aging_summary(led, args.as_of, buckets=args.buckets, basis=args.basis)
     else:
         df = aging(led, args.as_of, buckets=args.buckets, basis=args.basis)
+    if args.out is None and "detection" in led.load_report.sources:
+        print(f"{args.ledger}: {led.load_report.sources['detection']['reason']}")
     _emit(df, args.out, title=f"aging at {args.as_of.date()}")
+    items = df if args.by == "invoice" else None
+    total = float(df["total"].sum()) if args.by == "customer" else float(df["open_amount"].sum())
+    n_items = len(items) if items is not None else len(aging(led, args.as_of, buckets=args.buckets, basis=args.basis))
+    print(f"{n_items:,} open items, {len(df) if args.by == 'customer' else df['customer_id'].nunique():,} customers, total open {money(total)} at {args.as_of.date()}")
     return 0
 
 
@@ -248,8 +341,32 @@ def cmd_kpis(args) -> int:
 
     refuse_overwrite(args.out, _inputs(args), option="--out")
     led = _load(args)
-    df = kpis(led, args.start, args.end, dso_window=args.dso_window).round(2).reset_index()
+    res = kpis(led, args.start, args.end, dso_window=args.dso_window)
+    df = res.round(2).reset_index()
     _emit(df, args.out, title="kpis")
+    for col, why in res.attrs.get("not_computable", {}).items():
+        if col in res.columns:
+            print(f"{col}: {why}")
+    return 0
+
+
+def cmd_sources(args) -> int:
+    from .detect import detect_source, preset_kinds
+    from .mapping import SOURCES_DIR, read_yaml_mapping
+
+    kinds = preset_kinds()
+    if args.file is not None:
+        det = detect_source(args.file)
+        print(f"{args.file}: {det.reason}")
+        rows = sorted(det.scores.values(), key=lambda r: -r["score"])
+        for r in rows[:8]:
+            state = "fits" if r["candidate"] else "missing " + ", ".join(r["missing"])
+            print(f"  {r['name']:<44} score {r['score']:>6.2f}  {state}")
+        return 0
+    for name, kind in kinds.items():
+        desc = read_yaml_mapping(SOURCES_DIR / f"{name}.yaml", "Mapping file").get("description") or ""
+        print(f"{name:<44} {'aging summary' if kind == 'snapshot' else 'ledger':<14} {desc}")
+    print(f"{len(kinds)} presets in {SOURCES_DIR}; --source auto (the default) picks the one that fits a file best.")
     return 0
 
 
@@ -282,7 +399,7 @@ def cmd_run(args) -> int:
         params = {"programs_path": str(args.programs.expanduser().resolve())}
     result = render_report(
         args.report, ledger=args.ledger, as_of=as_of, quarter=args.quarter, out_dir=args.out,
-        source=args.source, policy=args.policy, params=params, timeout=args.timeout,
+        source=args.source, policy=args.policy, params=params, timeout=args.timeout, pdf=args.pdf,
     )
     print(f"{result['report']} {result['period']} rendered in {result['seconds']:.1f} s:")
     for path in [*result["files"], result["index"]]:
@@ -297,7 +414,7 @@ def cmd_demo(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "aging": cmd_aging, "kpis": cmd_kpis, "sample": cmd_sample, "run": cmd_run, "demo": cmd_demo}
+COMMANDS = {"validate": cmd_validate, "aging": cmd_aging, "kpis": cmd_kpis, "sources": cmd_sources, "sample": cmd_sample, "run": cmd_run, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:

@@ -112,7 +112,9 @@ def _score_ledger(name: str, m: dict, grid: list[list], suffix: str) -> dict:
         k = norm_name(c)
         if k in own:
             targets.add(own[k])
-            if norm_name(own[k]) != k:  # a name of the system's own, not arkit's
+            if k in canon and canon[k] != own[k]:
+                pass  # the header is arkit's name of another column: no evidence for this preset
+            elif norm_name(own[k]) != k:  # a name of the system's own, not arkit's
                 own_hits += 1
             else:
                 canon_hits += 1
@@ -168,13 +170,13 @@ def _score_snapshot(name: str, grid: list[list], suffix: str) -> dict:
         if not cells or _norm_label(cells[0]) != label:
             continue
         hits = sum(1 for c in cells[1:] if _norm_label(c) in cfg["bucket_labels"])
-        if hits < 2:
+        if hits < 1:
             continue
         title = _title_text(grid, i)
         t_hit = bool(cfg.get("detect_title") and re.search(cfg["detect_title"], title))
         tot = cfg["total_column"] is not None and any(_norm_label(c) == _norm_label(cfg["total_column"]) for c in cells)
         score = hits + 1 + tot + 3 * t_hit
-        unknown = [c for c in cells[1:] if _norm_label(c) not in cfg["bucket_labels"] and not (cfg["total_column"] and _norm_label(c) == _norm_label(cfg["total_column"]))]
+        unknown = [c for c in cells[1:] if _norm_label(c) not in cfg["bucket_labels"] and _norm_label(c) not in cfg["other_labels"] and not (cfg["total_column"] and _norm_label(c) == _norm_label(cfg["total_column"]))]
         score -= 2 * len(unknown)
         res.update(score=score, own=hits, missing=[f"unknown column {u!r}" for u in unknown], candidate=not unknown, title=t_hit, header_row=i + 1)
         break
@@ -190,7 +192,7 @@ def detect_source(path) -> Detection:
     grid, where = _head(path)
     if grid is None:
         m = load_mapping("generic")
-        return Detection("generic", "ledger", "nothing to recognise (read with the generic mapping)", m, {})
+        return Detection("generic", "unknown", "nothing to recognise (read with the generic mapping)", m, {})
     suffix = Path(where).suffix.lower()
     kinds = preset_kinds()
     scores = {}
@@ -198,14 +200,11 @@ def detect_source(path) -> Detection:
         if kind == "snapshot":
             scores[name] = _score_snapshot(name, grid, suffix)
         else:
-            try:
-                m = load_mapping(name)
-            except ConfigError:
-                continue
-            scores[name] = _score_ledger(name, m, grid, suffix)
+            scores[name] = _score_ledger(name, load_mapping(name), grid, suffix)
     cands = [r for r in scores.values() if r["candidate"]]
     if not cands:
-        near = sorted(scores.values(), key=lambda r: (-len(set(REQUIRED) - set(r["missing"])), -r["score"]))[:3]
+        ledgers = [r for r in scores.values() if r["kind"] == "ledger"]
+        near = sorted(ledgers, key=lambda r: (-len(set(REQUIRED) - set(r["missing"])), -r["score"]))[:3]
         parts = [f"{r['name']} (not mapped: {', '.join(r['missing'])})" for r in near]
         header = next((r.get("header") for r in near if r.get("header")), [])
         hints = []

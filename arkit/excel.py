@@ -20,6 +20,10 @@ Conventions
   (:data:`NOT_MONEY_WORDS`: days, pct, rate, ratio, count, dso, …). Money is shown ``#,##0.00`` with
   negatives in red.
 - Percent columns (``0.0%``) only when named in ``percent_columns``; values are fractions (0.355 -> 35.5%).
+- ``kinds`` (sheet -> column -> kind, the kinds of :mod:`arkit.columns`) states a column's format: money,
+  percent/fraction (``0.0%``, values fractions), days (``#,##0.0``), count (``#,##0``), number
+  (``#,##0.00``), score (``0.0``), date, text. Any other numeric column still gets a number format, never
+  General: a float column ``#,##0.00`` (``#,##0`` when every value is whole), an integer column ``#,##0``.
 - Date columns are shown ``yyyy-mm-dd`` (``yyyy-mm-dd hh:mm`` when some value has a time of day); time
   zones are dropped (wall-clock time kept).
 """
@@ -59,6 +63,7 @@ MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+NUMBER_FORMATS = {"days": "#,##0.0", "count": "#,##0", "number": "#,##0.00", "score": "0.0", "whole": "#,##0"}
 MAX_WIDTH = 50
 
 _XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -178,9 +183,35 @@ def _column_kinds(df: pd.DataFrame, wanted: set[str] | None, percent: set[str]) 
             kinds.append("money")
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             kinds.append("datetime" if _has_time(df.iloc[:, j]) else "date")
+        elif numeric and pd.api.types.is_integer_dtype(dtype):
+            kinds.append("count")
+        elif numeric:  # never General: whole numbers with separators, anything else two decimals
+            vals = df.iloc[:, j].dropna().to_numpy(dtype=float)
+            vals = vals[np.isfinite(vals)]
+            kinds.append("whole" if len(vals) == 0 or np.all(vals == np.round(vals)) else "number")
         else:
             kinds.append("")
     return kinds
+
+
+_KIND_ALIASES = {"pct": "percent", "fraction": "percent", "money": "money", "days": "days", "count": "count", "number": "number", "score": "score", "date": "date"}
+
+
+def _stated_kinds(df: pd.DataFrame, auto: list[str], stated: Mapping[str, str] | None) -> list[str]:
+    """``auto`` with the kinds a caller stated (by column name) for numeric and date columns."""
+    if not stated:
+        return auto
+    out = list(auto)
+    for j, col in enumerate(df.columns):
+        k = _KIND_ALIASES.get(stated.get(col, ""))
+        dtype = df.iloc[:, j].dtype
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if k and k != "date" and numeric:
+            whole = k == "days" and pd.api.types.is_integer_dtype(dtype)
+            out[j] = "count" if whole else k  # whole days (days past due) without a decimal
+        elif k == "date" and pd.api.types.is_datetime64_any_dtype(dtype):
+            out[j] = "datetime" if _has_time(df.iloc[:, j]) else "date"
+    return out
 
 
 def _sheet_names(names: Iterable) -> list[str]:
@@ -225,6 +256,9 @@ def _column_width(name: str, s: pd.Series, kind: str) -> float:
         body = len(f"{float(vals.abs().max()):.1%}") + 1
     elif kind in ("date", "datetime"):
         body = 10 if kind == "date" else 16
+    elif kind in NUMBER_FORMATS:
+        big = float(pd.to_numeric(vals, errors="coerce").abs().max())
+        body = len(f"{big:,.{2 if kind == 'number' else 1 if kind in ('days', 'score') else 0}f}") + 1
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         body = max(len(str(vals.max())), len(str(vals.min())))
     else:
@@ -248,6 +282,7 @@ def write_excel(
     money_columns: Iterable[str] | None = None,
     percent_columns: Iterable[str] | None = None,
     title: str | None = None,
+    kinds: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write ``sheets`` (sheet name -> frame) to one formatted ``.xlsx`` workbook, atomically.
 
@@ -266,6 +301,7 @@ def write_excel(
     pct_wanted = _name_set(percent_columns) or set()
     money_wanted = _name_set(money_columns)
     frames = [_prepare(df) for df in sheets.values()]
+    stated = [(kinds or {}).get(k) for k in sheets.keys()]
     names = _sheet_names(sheets.keys())
 
     def write(tmp: Path) -> None:
@@ -288,16 +324,17 @@ def write_excel(
                 "percent": book.add_format({"num_format": PERCENT_FORMAT}),
                 "date": book.add_format({"num_format": DATE_FORMAT}),
                 "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
+                **{k: book.add_format({"num_format": f}) for k, f in NUMBER_FORMATS.items()},
             }
             hdr = 1 if title else 0
-            for name, df in zip(names, frames):
-                kinds = _column_kinds(df, money_wanted, pct_wanted)
+            for name, df, told in zip(names, frames, stated):
+                col_kinds = _stated_kinds(df, _column_kinds(df, money_wanted, pct_wanted), told)
                 df, cut = _cut_long_text(df)
                 df.to_excel(writer, sheet_name=name, index=False, header=False, startrow=hdr + 1)
                 ws = writer.sheets[name]
                 if title:
                     ws.write_string(0, 0, str(title), title_fmt)
-                for j, (col, kind) in enumerate(zip(df.columns, kinds)):
+                for j, (col, kind) in enumerate(zip(df.columns, col_kinds)):
                     s = df.iloc[:, j]
                     ws.write_string(hdr, j, col, header_fmt)
                     ws.set_column(j, j, _column_width(col, s, kind), formats.get(kind))

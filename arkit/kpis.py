@@ -209,7 +209,9 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
     Countback and CEI take the ledger's history as it is (months before the first invoice have zero
     sales). DSO, countback and BPDSO divide open AR *after* write-offs by sales (invoices and credit notes
     only; adjustments are not sales), so writing off an old balance lowers DSO from its date — read it
-    beside ``write_offs``. Index: ``period_end``.
+    beside ``write_offs``. On a ledger loaded from an open-item export (``ledger.is_open_item_export``)
+    countback and CEI are NaN and ``attrs["not_computable"]`` maps dso_countback, cei and days_to_pay to
+    :data:`OPEN_ITEM_REASON`. Index: ``period_end``.
     """
     if not isinstance(dso_window, (int, np.integer)) or dso_window < 1:
         raise ValueError(f"dso_window must be a whole number of months ≥ 1, not {dso_window!r}")
@@ -263,4 +265,15 @@ def kpis(ledger: Ledger, start, end, *, dso_window: int = 3) -> pd.DataFrame:
                 "pct_current": cur / ar * 100.0 if ar else float("nan"),
             }
         )
-    return pd.DataFrame(rows).set_index("period_end")
+    out = pd.DataFrame(rows).set_index("period_end")
+    if ledger.is_open_item_export:
+        # an open-item export holds what is open at one date, no payment history: the sales of past months
+        # and what was collected from them are not in it
+        out["dso_countback"] = np.nan
+        out["cei"] = np.nan
+        out.attrs["not_computable"] = {c: OPEN_ITEM_REASON for c in ("dso_countback", "cei", "days_to_pay")}
+    return out
+
+
+#: why history-based figures are NaN on a ledger loaded from an open-item export (``kpis(...).attrs``)
+OPEN_ITEM_REASON = "not computable from an open-item export (it has the open balance per invoice at one date, no payment history)"

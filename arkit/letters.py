@@ -253,7 +253,7 @@ def _prepare_items(items: pd.DataFrame, customers) -> tuple[dict, pd.DataFrame, 
 # --------------------------------------------------------------------------------------------- main
 
 
-def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, as_of, out_dir) -> pd.DataFrame:
+def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, as_of, out_dir, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Write a draft letter (``.html``) and email (``.eml``) for every worklist row that names a letter.
 
     ``worklist``: one row per customer, with at least customer_id, step and letter (a template name in
@@ -263,9 +263,18 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
 
     Files go to ``<out_dir>/letters/`` named ``<step>_<customer_id>_<customer name>`` with every part
     reduced to ``[A-Za-z0-9._-]`` (:func:`safe_filename_part`), made unique. Returns one row per letter
-    written: customer_id, customer_name, step, letter, amount_owed (Σ open amounts of the invoices listed),
+    written: customer_id, customer_name, step, letter, amount_owed (what the letter asks the customer to
+    pay: Σ open amounts of the invoices listed + the credits on account, the worklist's amount_to_demand),
     invoices (how many), deadline (as_of + worklist.deadline_days), html_path and eml_path (relative to
     ``out_dir``, with ``/``).
+
+    ``customers`` (the ledger's customers table, optional): the contact name and postal address
+    (``contact_name``, ``address_line1``/``2``, ``city``, ``region``, ``postcode``, ``country``) of each
+    customer, used for the address block and the greeting ("Dear Ann Lee,"; "Dear Sir or Madam," without
+    a contact name — never the account number). A step sent by post (a ``channel`` other than email,
+    such as certified mail) says so only when the customer has a postal address; without one a warning
+    says the address is missing. While the company details are the shipped examples
+    (:func:`arkit.company.placeholder_fields`) every letter carries a visible DRAFT mark.
     """
     as_of = _as_of(as_of)
     for col in ("customer_id", "step", "letter"):
@@ -289,6 +298,10 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
     rate = float(lf.get("rate_per_month", 0) or 0)
     late_fee = {"applies": rate > 0, "rate": f"{rate * 100:.4g}%", "grace_days": int(lf.get("grace_days", 0) or 0)}
     from_addrs = _recipients(company["email"])
+    from .company import placeholder_fields
+
+    draft_fields = placeholder_fields(co)
+    contacts = _contacts(customers)
 
     wl = worklist.loc[worklist["letter"].map(lambda v: _text(v) != "")]
     wl_ids = [_text(v) for v in wl["customer_id"]]
@@ -329,13 +342,20 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
         credits = g[g["_kind"] == "credit"]
         channel = _text(rec.get("channel"))
         n = len(listed)
+        contact, address = contacts.get(cid, ("", []))
+        contact = _text(rec.get("contact_name")) or contact
+        by_post = bool(channel) and channel.lower() != "email"
+        if by_post and not address:
+            warnings.warn(f"customer {cid!r}: the {letter} should go by {channel} but the customers table has no postal address for it; add address_line1, city, postcode", stacklevel=2)
         ctx = {
             "company": company,
-            "customer": {"id": cid, "name": name, "email": ", ".join(_recipients(rec.get("email")))},
+            "customer": {"id": cid, "name": name, "email": ", ".join(_recipients(rec.get("email"))), "contact": contact, "address": address},
+            "salutation": f"Dear {contact}," if contact else "Dear Sir or Madam,",
+            "draft": draft_fields,
             "step": step,
             "letter": letter,
             "channel": channel,
-            "sent_by": f"Sent by {channel}" if channel and channel.lower() != "email" else "",
+            "sent_by": f"Sent by {channel}" if by_post and address else "",
             "letter_date": format_date(as_of),
             "deadline": format_date(deadline),
             "upcoming": upcoming,
@@ -351,7 +371,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             ],
             "currency": cur,
             "total_owed": format_money(owed_c, cur),
-            "total_credits": format_money(credit_c, cur),
+            "total_credits": format_money(abs(credit_c), cur),  # "Less credits on account 400.00"
             "balance_after_credits": format_money(balance_c, cur),
             "amount_to_pay": format_money(balance_c, cur),
             "late_fee": late_fee,
@@ -397,7 +417,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
                 "customer_name": name,
                 "step": step,
                 "letter": letter,
-                "amount_owed": owed_c / 100.0,
+                "amount_owed": balance_c / 100.0,
                 "invoices": n,
                 "deadline": deadline,
                 "html_path": html_path.relative_to(out_dir).as_posix(),
@@ -409,6 +429,25 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
         {"customer_id": "str", "customer_name": "str", "step": "str", "letter": "str", "amount_owed": "float64",
          "invoices": "int64", "deadline": "datetime64[ns]", "html_path": "str", "eml_path": "str"}
     )  # fmt: skip
+
+
+_ADDRESS = ("address_line1", "address_line2", "city", "region", "postcode", "country")
+
+
+def _contacts(customers: pd.DataFrame | None) -> dict[str, tuple[str, list[str]]]:
+    """customer_id → (contact name, postal address lines) from the customers table; the address is the
+    street lines, then "city region postcode", then the country; empty when there is no street or city."""
+    if customers is None or customers.empty or "customer_id" not in customers.columns:
+        return {}
+    c = customers.drop_duplicates("customer_id").set_index(customers.drop_duplicates("customer_id")["customer_id"].astype("str").str.strip())
+    col = lambda k: c[k].astype("object").where(c[k].notna(), "").astype("str").str.strip() if k in c.columns else pd.Series("", index=c.index)  # noqa: E731
+    parts = {k: col(k) for k in ("contact_name", *_ADDRESS)}
+    town = (parts["city"] + " " + parts["region"]).str.strip() + " " + parts["postcode"]
+    out = {}
+    for cid, contact, l1, l2, t, country in zip(c.index, parts["contact_name"], parts["address_line1"], parts["address_line2"], town.str.strip(), parts["country"]):
+        lines = [x for x in (l1, l2, t, country) if x] if (l1 or t) else []
+        out[cid] = (contact, lines)
+    return out
 
 
 def _text_tables(ctx: dict, upcoming: bool) -> dict:

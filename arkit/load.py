@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import _layout, _textread, parse
 from .errors import LedgerError
+from .limits import check_workbook, limits_with
 from .mapping import load_mapping
 from .model import (
     ACTIONS,
@@ -60,6 +61,7 @@ class RawTable:
     sheet: str | None = None
     title: list | None = None  # non-empty lines above the header row, as text
     meta: dict | None = None  # how it was read: encoding, delimiter, header line
+    date1904: bool = False  # a workbook on the 1904 date system: serial day numbers count from 1904-01-01
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -163,20 +165,23 @@ def _read_csv(path: Path, mapping: dict) -> RawTable:
 _GRID_CACHE: dict = {}
 
 
-def _excel_head(path: Path, sheet, n: int = 60) -> list[list]:
+def _excel_head(path: Path, sheet, n: int = 60, *, limits: dict | None = None) -> list[list]:
     """The first ``n`` rows of a sheet; the whole grid is kept for the read that follows (detection)."""
-    grid = _excel_grid(path, sheet)
+    grid = _excel_grid(path, sheet, limits=limits)
     _GRID_CACHE.clear()
     _GRID_CACHE.update(key=_file_key(path, sheet), value=grid)
     return grid[:n]
 
 
-def _excel_grid(path: Path, sheet) -> list[list]:
+def _excel_grid(path: Path, sheet, *, limits: dict | None = None) -> list[list]:
     """All cells of one sheet as rows of Python values, from A1 (so list positions are spreadsheet rows).
 
     python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
-    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open.
+    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open. Every
+    read passes :func:`arkit.limits.check_workbook` first (a cached scan), so no grid is ever built for a
+    workbook past the limits — detection's first look included.
     """
+    check_workbook(path, limits=limits)
     key = _file_key(path, sheet)
     if _GRID_CACHE.get("key") == key:
         grid = _GRID_CACHE.pop("value")
@@ -200,7 +205,8 @@ def _excel_grid(path: Path, sheet) -> list[list]:
 
 def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     where = str(path)
-    grid = _excel_grid(path, sheet)
+    info = check_workbook(path, limits=mapping.get("limits"))  # before calamine builds any grid
+    grid = _excel_grid(path, sheet, limits=mapping.get("limits"))
     if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
     top = [[None if c == "" else c for c in row] for row in grid[:60]]
@@ -215,7 +221,7 @@ def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     name = sheet if isinstance(sheet, str) else (_sheet_names(path)[sheet] if isinstance(sheet, int) else str(sheet))
     if name in hidden:
         meta["hidden_sheet"] = name
-    return RawTable(body, rows, where, str(sheet), title=_title_lines(top, h), meta=meta)
+    return RawTable(body, rows, where, str(sheet), title=_title_lines(top, h), meta=meta, date1904=info.date1904)
 
 
 def _hidden_sheets(path: Path) -> set[str]:
@@ -304,6 +310,7 @@ def read_raw_tables(path, mapping: dict) -> dict[str, RawTable]:
     if path.stat().st_size == 0:
         raise LedgerError(f"{path} is empty.")
     if suf in EXCEL_SUFFIXES:
+        check_workbook(path, limits=mapping.get("limits"))
         names = _sheet_names(path)
         lower = {n.strip().lower(): n for n in names}
         found = {t: lower[str(s).lower()] for t, s in wanted.items() if str(s).lower() in lower}
@@ -418,6 +425,25 @@ def _problems(mask: pd.Series, rows: pd.Series, column: str, values: pd.Series |
     return pd.DataFrame({"row": rows.loc[idx].astype("Int64"), "column": column, "value": vals.fillna(""), "problem": prob, "_idx": idx}, index=idx)
 
 
+def _bad_index_mask(probs: list[pd.DataFrame], index: pd.Index, column: str) -> pd.Series:
+    """Rows already quarantined for ``column`` (so an emptied value is not reported a second time as empty)."""
+    hit = [p["_idx"] for p in probs if len(p) and (p["column"] == column).any()]
+    if not hit:
+        return pd.Series(False, index=index)
+    return pd.Series(index.isin(np.concatenate([h.to_numpy() for h in hit])), index=index)
+
+
+def _amount_range(val: pd.Series, bad: pd.Series, rows: pd.Series, col: str, raw_col: pd.Series):
+    """Amounts beyond ±parse.MAX_AMOUNT or not finite are quarantined with their reason (never summed)."""
+    oor = parse.amount_out_of_range(val)
+    if not oor.any():
+        return val, bad, []
+    shown = val[oor]
+    reasons = np.where(np.isfinite(shown.to_numpy()), "is outside ±" + f"{parse.MAX_AMOUNT:,.0f}" + " (not a real amount)", "is not a finite number")
+    prob = _problems(oor, rows, col, raw_col, lambda v, r=reasons: "amount '" + v + "' " + pd.Series(r, index=v.index))
+    return val.where(~oor), bad & ~oor, [prob]
+
+
 def _map_values(raw_col: pd.Series, mp: dict) -> pd.Series:
     if not mp:
         return raw_col
@@ -427,7 +453,7 @@ def _map_values(raw_col: pd.Series, mp: dict) -> pd.Series:
     return mapped.where(mapped.notna(), raw_col).astype(object) if raw_col.dtype == object or pd.api.types.is_string_dtype(raw_col.dtype) else mapped.where(mapped.notna(), raw_col)
 
 
-def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict, *, date1904: bool = False) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Parse the canonical columns of one table; returns the typed frame and quarantine entries."""
     spec = mapping["tables"].get(table, {})
     consts, vmaps = spec.get("constants", {}), spec.get("values", {})
@@ -456,16 +482,23 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
                 val = val.where(~amb)
                 bad = bad & ~amb
                 probs.append(_problems(amb, rows, col, raw_col, lambda v: "ambiguous amount '" + v + "': a thousands separator or three decimals? Set numbers.decimal and numbers.thousands in the mapping (docs/mappings.md)"))
+            val, bad, range_probs = _amount_range(val, bad, rows, col, raw_col)
+            probs += range_probs
         elif kind == "date":
-            val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"])
+            val, bad = parse.parse_dates(raw_col, date_format=dates["format"], dayfirst=dates["dayfirst"], excel_serial=dates["excel_serial"], date1904=date1904)
+            if bad.any():  # each bad date with its reason (out of range, a year, text after it...)
+                probs.append(_problems(bad, rows, col, raw_col, lambda v, raw=raw_col[bad]: [parse.date_problem(x, excel_serial=dates["excel_serial"], date1904=date1904) for x in raw]))
+                bad = pd.Series(False, index=bad.index)
         else:
             val, bad = parse.PARSERS[kind](raw_col)
+            if col == "currency":
+                val = val.str.upper()  # usd and USD are one currency
         out[col] = val
         if bad.any():
             label = {"money": "amount", "date": "date", "bool": "yes/no value", "int": "whole number"}.get(kind, kind)
             probs.append(_problems(bad, rows, col, raw_col, lambda v, label=label: "unparseable " + label + " '" + v + "'"))
         if col in TABLES[table]["required"] and (table, col) not in NULLABLE_REQUIRED:
-            empty = val.isna() & ~bad & ~amb
+            empty = val.isna() & ~bad & ~amb & ~_bad_index_mask(probs, val.index, col)
             if empty.any():
                 probs.append(_problems(empty, rows, col, None, f"empty {col}"))
     typed = empty_table(table)
@@ -502,8 +535,27 @@ def _norm_code(s: pd.Series) -> pd.Series:
     return s.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
 
 
+#: Past this many columns a table is handled as one block of cells, not column by column (see _layout._WIDE).
+_WIDE = _layout._WIDE
+
+
+def _blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for rows whose every cell is blank (:func:`_layout.empty_cells`: a null marker is a value).
+    Linear in cells, wide or long."""
+    return _layout.empty_frame(frame).all(axis=1)
+
+
 def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
-    return pd.util.hash_pandas_object(t[cols], index=False)
+    """One 64-bit hash of each row's content (equal rows, equal hashes). Wide tables hash as one block."""
+    if len(cols) <= _WIDE:
+        return pd.util.hash_pandas_object(t[cols], index=False)
+    arr = t[cols].to_numpy(dtype=object)
+    # a cell's text plus its type, so 1 and "1" differ as hash_pandas_object keeps them apart
+    cells = pd.Series(arr.ravel()).map(lambda v: "\x00" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else f"{type(v).__name__}:{v}")
+    h = pd.util.hash_array(cells.to_numpy(dtype=object)).reshape(arr.shape)
+    weights = pd.util.hash_array(np.arange(arr.shape[1], dtype="int64")) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        return pd.Series((h * weights).sum(axis=1, dtype="uint64"), index=t.index)
 
 
 def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
@@ -521,7 +573,7 @@ def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> 
     dup.loc[exact[exact].index] = True
     probs = [_problems(dup, rows, ",".join(key), first_row.reindex(t.index), lambda v: "exact duplicate of row " + v + " (one copy kept)")]
     rest = sub.loc[~exact]
-    keydup = rest.duplicated(key, keep=False)
+    keydup = rest[key].duplicated(keep=False)  # only the key columns (a wide table has thousands)
     if keydup.any():
         conflict_rows = rows.loc[rest.index[keydup]]
         groups = conflict_rows.groupby([rest.loc[keydup, k] for k in key]).transform(lambda s: ", ".join(map(str, s)))
@@ -555,10 +607,12 @@ def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[s
             frame = frame.assign(amount=frame["open_amount"])  # an open-item list with the open balance alone
     extras = [c for c in frame.columns if c not in columns(table)]
     _missing_required(table, frame, raw, mapping)
+    if frame.shape[1] > _WIDE:  # one block of cells: row selections then cost one copy, not one per column
+        frame = pd.DataFrame(frame.to_numpy(dtype=object), index=frame.index, columns=frame.columns, dtype=object)
     rows = raw.rows
     # fully empty rows are spacing, not data (a row of null markers such as NA or "-" is data: quarantined)
     if len(frame.columns):
-        blank_row = pd.concat([_layout.empty_cells(frame.iloc[:, j]) for j in range(frame.shape[1])], axis=1).all(axis=1)
+        blank_row = _blank_rows(frame)
     else:
         blank_row = pd.Series(True, index=frame.index)
     frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns)
@@ -566,17 +620,18 @@ def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[s
     keep = ~(blank_row | skipped)
     credit = _layout.credit_mask(frame, mapping, where) if table == "invoices" else None
     frame, rows_k = frame[keep], rows[keep]
-    typed, probs = _parse_table(table, frame, rows_k, mapping)
+    typed, probs = _parse_table(table, frame, rows_k, mapping, date1904=raw.date1904)
     if credit is not None:
         typed = _layout.apply_sign(typed, credit[keep])
     raw.meta = {**(raw.meta or {}), "layout": lay.reasons, "totals": lay.totals}
     probs += _rule_checks(table, typed, rows_k)
     ok = pd.Series(True, index=typed.index)
     ok.loc[_bad_index(probs)] = False
+    if extras:  # extra columns are kept, so they are part of a row: rows differing there are not copies
+        # one concat, not one insert per column (each insert copies the column index: quadratic when wide)
+        typed = pd.concat([typed, frame[extras]], axis=1)
     dup, dprobs = _duplicates(table, typed, rows_k, ok)
     probs += dprobs
-    for c in extras:
-        typed[c] = frame[c]
     return typed, probs, dup, rows_k, skipped, blank_row
 
 
@@ -587,8 +642,7 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
     payments in any other currency are converted (a rate is given) or quarantined (none is)."""
     inv = typed["invoices"]
     cur = inv["currency"]
-    base = mapping["currency"]["base"]
-    rates = mapping["currency"]["rates"]
+    base, rates = _currency_settings(mapping)
     present = cur[masks["invoices"]].dropna()
     if "payments" in typed:
         paid_in = typed["payments"]["currency"][masks["payments"]].dropna()
@@ -612,7 +666,11 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
         if convertible.any():
             for col in ("amount", "open_amount"):
                 if col in df:
-                    df.loc[convertible, col] = (df.loc[convertible, col] * rate[convertible]).round(2)
+                    df.loc[convertible, col] = parse.round_cents(df.loc[convertible, col] * rate[convertible])
+            big = convertible & parse.amount_out_of_range(df["amount"])
+            if big.any():
+                problems[t].append(_problems(big, rows[t], "amount", df["amount"], lambda v: "amount " + v + f" in {base} after conversion is outside ±{parse.MAX_AMOUNT:,.0f}"))
+                masks[t] &= ~big
             df.loc[convertible, "currency_original"] = c[convertible]
             df.loc[convertible, "currency"] = base
         lost = foreign & rate.isna()
@@ -621,6 +679,34 @@ def _currency(typed: dict[str, pd.DataFrame], masks: dict, rows: dict, mapping: 
                 _problems(lost, rows[t], "currency", c, lambda v: "currency " + v + f" differs from the base currency {base} and no rate is given (mapping currency.rates)")
             )
             masks[t] &= ~lost
+
+
+def _currency_settings(mapping: dict) -> tuple[str | None, dict]:
+    """The mapping's base currency and rates, codes in upper case; a rate that is not a finite number
+    above zero is a :class:`ConfigError` naming it."""
+    from .errors import ConfigError
+
+    cur = mapping["currency"]
+    base = cur["base"].strip().upper() if isinstance(cur.get("base"), str) else cur.get("base")
+    rates = {}
+    for code, rate in (cur.get("rates") or {}).items():
+        ok = isinstance(rate, (int, float)) and not isinstance(rate, bool) and np.isfinite(rate) and rate > 0
+        if not ok:
+            raise ConfigError(f"the mapping's currency.rates.{code} is {rate!r}; a rate must be a finite number above 0 (docs/mappings.md)")
+        rates[str(code).strip().upper()] = float(rate)
+    return base, rates
+
+
+def _check_sums(summary: list[dict]) -> None:
+    """Every money total must be exact in int64 cents: with amounts within ±parse.MAX_AMOUNT that holds up
+    to 92,000 rows at the limit; a table whose absolute amounts add up past 2**62 cents is refused."""
+    for row in summary:
+        if abs(row["amount_read"]) > _MAX_TOTAL or row.get("_abs_total", 0) > _MAX_TOTAL:
+            raise LedgerError(f"{row['file']}: the {row['table']} amounts add up to more than {_MAX_TOTAL:,.0f}, beyond what can be summed to the cent; check the amount column")
+
+
+#: The largest absolute total of a table's amounts: 2**62 cents, so sums in int64 cents cannot overflow.
+_MAX_TOTAL = 2**62 / 100
 
 
 def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: bool = False) -> Ledger:
@@ -689,8 +775,12 @@ def ledger_from_raw(raw_tables: dict[str, RawTable], mapping: dict, *, strict: b
                 "amount_duplicates": round(float(amt[dups[t]].sum()), 2),
                 "file": rt.file,
                 "sheet": rt.sheet or "",
+                "_abs_total": float(amt.abs().sum()),
             }
         )
+    _check_sums(summary)
+    for row in summary:
+        row.pop("_abs_total", None)
     quarantine = pd.concat(qparts, ignore_index=True) if qparts else empty_quarantine()
     quarantine = quarantine.drop(columns=["_idx"], errors="ignore")[QUARANTINE_COLUMNS]
     if "payments" not in raw_tables:
@@ -796,7 +886,21 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
     return None, None
 
 
-def load_ledger(path, *, source: str = "auto", strict: bool = False) -> Ledger:
+
+
+def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
+    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
+    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
+    try:
+        return read_raw_tables(path, mapping)
+    except (LedgerError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
+        raise
+    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+
+
+def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
     A folder or workbook holds tables named invoices, payments, customers, activities (files with those
@@ -807,9 +911,14 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False) -> Ledger:
     them. With ``strict=True`` any quarantined row raises :class:`LedgerError`. Unusable input (missing or
     empty file, corrupt workbook, missing required column) always raises :class:`LedgerError` with one
     sentence naming the file.
+
+    ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
+    in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
     mapping = resolve_source(path, source)
-    raw = read_raw_tables(path, mapping)
+    if limits is not None:
+        mapping = {**mapping, "limits": limits_with(limits)}
+    raw = _read_at_the_edge(path, mapping)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 
@@ -818,7 +927,15 @@ def resolve_source(path, source) -> dict:
     if isinstance(source, str) and source == "auto":
         from .detect import detect_source
 
-        return detect_source(path).mapping
+        det = detect_source(path)
+        if det.kind == "snapshot":
+            raise LedgerError(
+                f"{path}: {det.reason}, an aging summary (balances per customer and bucket, no invoices); "
+                "read it with arkit.load_snapshot, or 'arkit validate' to check its totals."
+            )
+        return det.mapping
+    if isinstance(source, dict) and "_file" in source:  # already resolved and validated
+        return source
     return load_mapping(source)
 
 

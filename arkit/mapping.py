@@ -21,6 +21,15 @@ A mapping is a YAML file. Presets live in ``config/sources/<name>.yaml``; a user
         constants: {currency: EUR}                           # canonical column -> fixed value
         values: {disputed: {"J": true, "N": false}}          # canonical column -> raw -> value
         sheet: Offene Posten                                 # workbook sheet or file stem to read
+    delimiter: ";"            # text files: null = detected; encoding likewise (utf-8, cp1252, utf-16)
+    kind: open_items          # or ledger; null = inferred
+    as_of: {pattern: 'Stichtag:? (?P<date>\S+)', formats: ["%d.%m.%Y"]}   # the title's as-of date
+    layout:                   # report layouts: arkit/_layout.py
+      group_header: {column: customer_name}
+      sign: {column: S/H, credit: [H]}
+    detect: {title: "OPOS", headers: [Saldo]}               # how source="auto" recognises the export
+
+Every key, with its default: docs/mappings.md.
 """
 
 from __future__ import annotations
@@ -58,15 +67,15 @@ _TOP_KEYS = {
     "detect",
 }
 _TABLE_KEYS = {"columns", "constants", "values", "sheet", "keep_extra"}
-_LAYOUT_KEYS = {"group_header", "subtotal_rows", "total_rows", "check_totals", "separator_rows", "sign", "debit_credit"}
-_AS_OF_KEYS = {"pattern", "formats", "dayfirst"}
+_LAYOUT_KEYS = {"group_header", "subtotal_rows", "total_rows", "check_totals", "separator_rows", "sign", "debit_credit", "exclude"}
+_AS_OF_KEYS = {"pattern", "formats"}
 _DETECT_KEYS = {"title", "headers", "extension"}
 #: the as-of date in a report's title lines: "As of Oct 31, 2026", "as at 31 October 2026", "Stichtag 31.10.2026"
-AS_OF_PATTERN = r"(?i)\b(?:as\s+(?:of|at)|as\s+on|at|per|stichtag|stand|date\s+du|au)\b[:\s]*(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
+AS_OF_PATTERN = r"(?i)\b(?:as\s+(?:of|at)|as\s+on|key\s+date|stichtag|stand\s+(?:am|per|zum)|stand|per|at|date\s+du|au)\b[:\s]*(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
 AS_OF_FORMATS = ["%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%d.%m.%Y", "%d.%m.%y", "%m/%d/%Y", "%m/%d/%y", "%d/%m/%Y", "%d-%m-%Y"]
 #: the first non-empty cell of a subtotal row ("Total Acme Ltd", "Total for Current", "*") and of a grand-total row
-SUBTOTAL_ROWS = r"^(?:Total\s+for\s+\S.*|Total\s+(?!$)\S.*|Summe\s+\S.*|Subtotal\b.*|\*)$"
-TOTAL_ROWS = r"^(?:TOTAL|Total|Grand\s+Total|Report\s+Total|Gesamtsumme|Summe|Gesamt|\*\*+)$"
+SUBTOTAL_ROWS = r"^(?:Total\s+for\s+\S.*|Total\s+\S.*|Summe\s+\S.*|Subtotal\b.*|\*)$"
+TOTAL_ROWS = r"^(?:TOTAL|Total|Totals?:?|Grand\s+Total|Report\s+Total|Gesamtsumme|Summe(?:\s+gesamt)?|Gesamt(?:summe)?|\*\*+)$"
 SEPARATOR_ROWS = r"^[-=_|+\s]{3,}$"
 _DATE_KEYS = {"format", "dayfirst", "excel_serial"}
 _NUMBER_KEYS = {"decimal", "thousands", "trailing_minus"}
@@ -83,7 +92,7 @@ DEFAULTS = {
     "delimiter": None,
     "encoding": None,
     "kind": None,
-    "as_of": {"pattern": AS_OF_PATTERN, "formats": AS_OF_FORMATS, "dayfirst": False},
+    "as_of": {"pattern": AS_OF_PATTERN, "formats": AS_OF_FORMATS},
     "layout": {
         "group_header": None,
         "subtotal_rows": SUBTOTAL_ROWS,
@@ -92,6 +101,7 @@ DEFAULTS = {
         "separator_rows": SEPARATOR_ROWS,
         "sign": None,
         "debit_credit": None,
+        "exclude": None,
     },
     "detect": {"title": None, "headers": [], "extension": []},
     "tables": {},
@@ -106,7 +116,7 @@ def read_yaml_mapping(path: Path, what: str, shape: str = "a mapping of keys to 
     if not path.exists():
         raise ConfigError(f"{what} {path} does not exist.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _parsed_yaml(path) or {}
     except ValueError as exc:
         raise ConfigError(f"{what} {path} holds a value YAML cannot read ({exc}).") from None
     except yaml.YAMLError as exc:
@@ -115,6 +125,22 @@ def read_yaml_mapping(path: Path, what: str, shape: str = "a mapping of keys to 
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the {what.lower().replace(' file', '')} must be {shape}.")
     return data
+
+
+_YAML_CACHE: dict = {}
+
+
+def _parsed_yaml(path: Path):
+    """The YAML document in ``path`` (libyaml's C loader when installed), parsed once per file version;
+    a deep copy each time, so callers may change what they get."""
+    import copy
+
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _YAML_CACHE:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        _YAML_CACHE[key] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    return copy.deepcopy(_YAML_CACHE[key])
 
 
 def available_sources() -> list[str]:
@@ -282,7 +308,6 @@ def _validate_reading(raw: dict, m: dict, where: str) -> None:
     _expect(isinstance(fm, list) and fm and all(isinstance(f, str) and "%" in f for f in fm), where, "as_of.formats", "must be a list of strftime patterns such as '%d %B %Y'")
     for f in fm:
         _check_strftime(f, where, "as_of.formats")
-    _expect(isinstance(asof["dayfirst"], bool), where, "as_of.dayfirst", "must be true or false")
     m["as_of"] = asof
     lay = raw.get("layout", {}) or {}
     _expect(isinstance(lay, dict), where, "layout", "must be a mapping")
@@ -311,6 +336,10 @@ def _validate_reading(raw: dict, m: dict, where: str) -> None:
         dc = {"into": "amount", **dc}
         _expect(dc["into"] in ("amount", "open_amount"), where, "layout.debit_credit.into", "must be amount or open_amount")
         out["debit_credit"] = dc
+    ex = out["exclude"]
+    if ex is not None:
+        _expect(isinstance(ex, dict) and isinstance(ex.get("column"), str) and isinstance(ex.get("values"), list) and set(ex) <= {"column", "values"}, where, "layout.exclude", "must be {column: <export column>, values: [<value>, ...]} (rows not read as items, still counted in the report's totals)")
+        out["exclude"] = {"column": ex["column"], "values": [str(v) for v in ex["values"]]}
     m["layout"] = out
     det = raw.get("detect", {}) or {}
     _expect(isinstance(det, dict) and set(det) <= _DETECT_KEYS, where, "detect", f"must be a mapping with keys {', '.join(sorted(_DETECT_KEYS))}")

@@ -14,6 +14,18 @@ import numpy as np
 import pandas as pd
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_EPOCH_1904 = pd.Timestamp("1904-01-01")
+
+#: The dates a ledger can hold: anything outside is an ERP placeholder ("no end date" 9999-12-31,
+#: 0001-01-01) or a typo, and is quarantined per row (it would also overflow pandas' nanosecond dates).
+MIN_DATE = pd.Timestamp("1900-01-01")
+MAX_DATE = pd.Timestamp("2200-12-31")
+#: A bare number in a date column is read as an Excel serial only from 10,000 (1927-05-18) on: below it is a
+#: year (``2026``) or a count (``45``), which Excel would otherwise turn into 1905-07-18 or 1900-02-13.
+MIN_SERIAL = 10_000
+#: The largest amount a ledger row may hold, either sign: larger ones (1e20, ``99999999999999999999``) are
+#: not real amounts and would overflow int64 cents when summed; inf/-inf/NaN from a Parquet file neither.
+MAX_AMOUNT = 1e12
 _BLANK = {"", "nan", "nat", "none", "null", "n/a", "na", "-", "—"}
 
 
@@ -57,7 +69,7 @@ def parse_amounts(
         return round_cents(vals), pd.Series(False, index=raw.index)
 
     is_num = pd.Series(False, index=raw.index)
-    if decimal == "." and not isinstance(raw.dtype, pd.StringDtype):
+    if decimal == ".":
         # object columns from Excel readers mix floats and strings: plain numbers pass straight through
         numeric = pd.to_numeric(raw.where(~blank), errors="coerce")
         is_num = numeric.notna()
@@ -130,7 +142,7 @@ def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | No
     else:
         return none
     txt = txt.str.strip()
-    if txt.str.contains(r"\.\d{1,2}(?!\d)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
+    if txt.str.contains(r"\.\d{1,2}(?:\D|$)|\.\d{4,}|\d,\d{3}", regex=True, na=False).any():
         return none
     hit = txt.str.fullmatch(r"\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?").fillna(False).astype(bool)
     return hit.reindex(raw.index, fill_value=False)
@@ -142,29 +154,48 @@ def parse_dates(
     date_format: str | None = None,
     dayfirst: bool = False,
     excel_serial: bool = True,
+    date1904: bool = False,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse date cells to ``datetime64[ns]`` at midnight.
 
     Accepted: datetime values from a workbook; ISO ``2026-06-30`` (always); text in ``date_format`` when
     given (a ``strftime`` pattern such as ``%m/%d/%Y``), else month-first (or day-first with
     ``dayfirst=True``) slash/dot/dash dates; Excel serial day numbers (days since 1899-12-30) when
-    ``excel_serial`` is true. A time of day is dropped.
+    ``excel_serial`` is true (days since 1904-01-01 with ``date1904``, a workbook on the Mac 1904 date
+    system). A time of day is dropped; any other text after a date makes it bad.
+
+    Bad, never an exception: a date outside :data:`MIN_DATE` … :data:`MAX_DATE` (``9999-12-31``,
+    ``0001-01-01``, serial 2958465), a number below :data:`MIN_SERIAL` (``2026``, ``45``), text after the
+    date (``2026-06-30 garbage``). :func:`date_problem` says which.
     """
     blank = blank_mask(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         out = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
-        return out.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=raw.index)
+        out = _in_range(out.dt.normalize())
+        return out, out.isna() & raw.notna()
 
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     todo = ~blank
     if todo.any():
         vals = raw[todo]
-        num = pd.to_numeric(vals, errors="coerce")
-        serial = num.notna() & (num > 0) & (num < 2958466) & excel_serial
+        if isinstance(vals.dtype, pd.StringDtype):  # only text that looks like a number can be a serial
+            looks = vals.str.fullmatch(r"\s*[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?\s*").fillna(False).astype(bool)
+            num = pd.Series(np.nan, index=vals.index)
+            if looks.any():
+                num[looks] = pd.to_numeric(vals[looks], errors="coerce")
+        else:
+            num = pd.to_numeric(vals, errors="coerce")
+        epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
+        top = (MAX_DATE - epoch).days
+        serial = num.notna() & (num >= MIN_SERIAL) & (num <= top + 0.999999) & excel_serial
         if serial.any():
-            out[serial[serial].index] = (_EXCEL_EPOCH + pd.to_timedelta(np.floor(num[serial]), unit="D")).astype(
+            out[serial[serial].index] = (epoch + pd.to_timedelta(np.floor(num[serial]), unit="D")).astype(
                 "datetime64[ns]"
             )
+        if excel_serial:  # other numbers are no dates; kept out of the text parsers (a format such as %Y)
+            vals = vals[~(num.notna() & ~serial)]
+            num = num[vals.index]
+            serial = serial[vals.index]
         rest = vals[~serial]
         if len(rest) and not isinstance(rest.dtype, pd.StringDtype):
             # workbook cells arrive as date/datetime objects: convert those (and ISO text) in one call
@@ -174,7 +205,7 @@ def parse_dates(
                     fast = pd.to_datetime(objs, errors="coerce", format="ISO8601")
                     if getattr(fast.dt, "tz", None) is not None:
                         fast = fast.dt.tz_localize(None)
-                    fast = fast.astype("datetime64[ns]")
+                    fast = _in_range(fast)
                 except (TypeError, ValueError):
                     fast = pd.Series(pd.NaT, index=objs.index, dtype="datetime64[ns]")
                 hit = fast.notna()
@@ -182,25 +213,84 @@ def parse_dates(
                 rest = rest.drop(hit[hit].index)
         txt = rest.astype("str").str.strip()
         if len(txt):
-            iso = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?")
+            iso = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]" + _TIME + ")?")
+            junk = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}\b.+") & ~iso  # text after an ISO date that is no time
+            if junk.any():
+                txt, iso = txt[~junk], iso[~junk]
             parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
             if iso.any():
-                parsed[iso] = pd.to_datetime(txt[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+                parsed[iso] = _in_range(pd.to_datetime(txt[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce"))
             other = txt[~iso]
             if len(other):
                 if date_format:
-                    parsed[other.index] = pd.to_datetime(other, format=date_format, errors="coerce")
+                    parsed[other.index] = _in_range(pd.to_datetime(other, format=date_format, errors="coerce"))
                 else:
                     fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-                    norm = other.str.replace(r"[.\-]", "/", regex=True).str.split(" ").str[0]
-                    p = pd.to_datetime(norm, format=fmt, errors="coerce")
+                    timed = other.str.fullmatch(r"\S+(?:\s+" + _TIME + ")?")  # a date, then at most a time
+                    norm = other.str.replace(r"[.\-]", "/", regex=True).str.split(" ").str[0].where(timed)
+                    p = _in_range(pd.to_datetime(norm, format=fmt, errors="coerce"))
                     two = p.isna()
                     if two.any():
-                        p[two] = pd.to_datetime(norm[two], format=fmt.replace("%Y", "%y"), errors="coerce")
+                        p[two] = _in_range(pd.to_datetime(norm[two], format=fmt.replace("%Y", "%y"), errors="coerce"))
                     parsed[other.index] = p
             out[txt.index] = parsed.dt.normalize()
     bad = ~blank & out.isna()
     return out.astype("datetime64[ns]"), bad
+
+
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?"
+
+
+def _in_range(ts: pd.Series) -> pd.Series:
+    """Datetimes (any resolution) as ``datetime64[ns]``, NaT where outside MIN_DATE … MAX_DATE (before the
+    cast, which would overflow for 9999-12-31)."""
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_localize(None)
+    ok = (ts >= MIN_DATE) & (ts < MAX_DATE + pd.Timedelta(days=1))
+    return ts.where(ok).astype("datetime64[ns]")
+
+
+def date_problem(value, *, excel_serial: bool = True, date1904: bool = False) -> str:
+    """Why one date cell is bad, as the end of a quarantine sentence (called for bad cells only)."""
+    import datetime as _dt
+
+    shown = str(value).strip()
+    num = None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        num = float(value)
+        if np.isfinite(num) and num == int(num):
+            shown = str(int(num))
+    elif re.fullmatch(r"[+-]?\d+(?:\.\d+)?", shown):
+        num = float(shown)
+    if num is not None:
+        if not np.isfinite(num):
+            return f"'{shown}' is not a date"
+        if excel_serial and num >= MIN_SERIAL:
+            epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH
+            try:
+                when = _dt.date(epoch.year, epoch.month, epoch.day) + _dt.timedelta(days=int(num))
+            except OverflowError:
+                when = None
+            return f"date serial {shown}{f' ({when:%Y-%m-%d})' if when else ''} is outside {MIN_DATE:%Y-%m-%d} … {MAX_DATE:%Y-%m-%d}"
+        if num == int(num) and 1000 <= num <= 9999:
+            return f"'{shown}' is a year, not a date"
+        return f"'{shown}' is a number, not a date" + (f" (Excel date serials are read from {MIN_SERIAL:,} on)" if excel_serial else "")
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})(.*)$", shown)
+    try:
+        real = bool(m) and _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) is not None
+    except ValueError:
+        real = False
+    if isinstance(value, (_dt.date, np.datetime64)) or (real and not m.group(4).strip()):
+        return f"date {shown[:10]} is outside {MIN_DATE:%Y-%m-%d} … {MAX_DATE:%Y-%m-%d}"
+    if real and m.group(4).strip():
+        return f"text after the date in '{shown}'"
+    return f"unparseable date '{shown}'"
+
+
+def amount_out_of_range(values: pd.Series) -> pd.Series:
+    """True where a parsed amount is not finite or beyond ±:data:`MAX_AMOUNT`."""
+    v = values.to_numpy(dtype="float64")
+    return pd.Series(~np.isnan(v) & ~(np.abs(v) <= MAX_AMOUNT), index=values.index)
 
 
 def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -210,7 +300,9 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     blank = blank_mask(raw)
     s = raw.astype("str").str.strip()
-    s = s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+    f = s.str.endswith(".0").fillna(False).astype(bool)
+    if f.any():
+        s = s.where(~f, s.str.replace(r"^(\d+)\.0$", r"\1", regex=True))
     s = s.where(~blank, None).astype("str")
     return s, pd.Series(False, index=raw.index)
 

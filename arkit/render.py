@@ -791,18 +791,20 @@ def render_report(
     as_of=None,
     quarter=None,
     out_dir="reports",
-    source: str = "generic",
+    source: str = "auto",
     policy=None,
     params: dict | None = None,
     timeout: float = 900,
     progress: bool | None = None,
+    pdf: bool = False,
 ) -> dict:
     """Execute a report notebook and publish its HTML, executed notebook and side files.
 
     ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports need ``as_of``
     and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones need ``quarter`` (``"2026Q3"``) and go to
     ``<out_dir>/<YYYYQn>/``. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
-    bar (default: only when stderr is a terminal).
+    bar (default: only when stderr is a terminal). ``pdf`` also prints the HTML to ``<stem>.pdf`` beside
+    it with headless Chromium (:func:`arkit.pdf.write_pdf`), staged and published with the other files.
 
     Returns ``{"report", "title", "period", "html", "notebook", "files", "index", "seconds"}`` (paths
     absolute; ``files`` every path written into the period folder). Raises :class:`ReportError` when the
@@ -859,11 +861,18 @@ def render_report(
             "notebook_dir": str(res.notebook.parent),
         }
         html = _export_html(nb, info)
+        from .report_layout import add_contents
+
+        html = add_contents(html)  # the table of contents: same-file links to each section
         problems = check_offline(html)
         if problems:
             raise ReportError(f"report {res.name}: the HTML is not self-contained ({'; '.join(problems[:3])})")
         staged_html = staging / f"{res.stem}.html"
         staged_html.write_text(html, encoding="utf-8")
+        if pdf:  # printed from the staged HTML into the side files, so it is published with them
+            from .pdf import write_pdf
+
+            write_pdf(staged_html, files_dir / f"{res.stem}.pdf")
 
         publish = [item for item in sorted(files_dir.iterdir()) if item.name not in (staged_html.name, executed.name)]
         publish += [executed, staged_html]  # the notebook cannot overwrite the report itself

@@ -64,7 +64,10 @@ _CONFIG_DEFAULTS: dict = {
     "sheet": None,
     "delimiter": ",",
     "numbers": {"decimal": ".", "thousands": ",", "trailing_minus": False},
+    "other_columns": [],
+    "detect_title": None,
 }
+_ROWS_KEYS = ("name", "description", "layout_kind", "id_columns", "customer_column", "bucket_column", "item_column", "period_pattern", "period_month", "period_day", "delimiter", "sheet", "detect_title")
 _CONFIG_REQUIRED = ("customer_label", "as_of_pattern", "buckets", "subtotal_prefix", "grand_total_label")
 _CONFIG_KEYS = (*_CONFIG_REQUIRED, *_CONFIG_DEFAULTS)
 
@@ -109,7 +112,9 @@ def load_source_config(source: str | Path = DEFAULT_SOURCE) -> dict:
     path = _resolve_source(source)
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        from .mapping import _parsed_yaml
+
+        raw = _parsed_yaml(path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({' '.join(str(exc).split())}).") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -117,6 +122,8 @@ def load_source_config(source: str | Path = DEFAULT_SOURCE) -> dict:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: the file must hold a mapping of keys, not {type(raw).__name__}.")
 
+    if raw.get("layout_kind") == "rows":
+        return _rows_config(raw, where)
     unknown = [k for k in raw if k not in _CONFIG_KEYS]
     if unknown:
         raise ConfigError(
@@ -184,13 +191,19 @@ def load_source_config(source: str | Path = DEFAULT_SOURCE) -> dict:
                 f"{', '.join(BUCKETS)}."
             )
         key = _norm_label(label)
-        if label_map.get(key, bucket) != bucket:
+        if label_map.get(key, bucket) != bucket:  # one label, two buckets (two labels may share a bucket)
             raise ConfigError(
                 f"{where}: key 'buckets' maps label {str(label)!r} to both {label_map[key]!r} and {bucket!r}."
             )
         label_map[key] = bucket
     if cfg["total_column"] is not None and _norm_label(cfg["total_column"]) in label_map:
         raise ConfigError(f"{where}: key 'total_column' ({cfg['total_column']!r}) is also a bucket label.")
+    oc = cfg["other_columns"] or []
+    if not isinstance(oc, list) or not all(isinstance(x, str) for x in oc):
+        raise bad("other_columns", "a list of header labels (columns that are neither buckets nor the total)", oc)
+    cfg["other_labels"] = {_norm_label(x) for x in oc}
+    if cfg["detect_title"] is not None and not isinstance(cfg["detect_title"], str):
+        raise bad("detect_title", "a regular expression", cfg["detect_title"])
     cfg["bucket_labels"] = label_map
     cfg["bucket_label_list"] = [str(k) for k in buckets]
 
@@ -260,6 +273,9 @@ def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
 
 def _read_workbook(path: Path, sheet) -> tuple[pd.DataFrame, str]:
     """Cached cell values of one sheet (calamine; openpyxl ``data_only`` if calamine cannot read it)."""
+    from .limits import check_workbook
+
+    check_workbook(path)  # before calamine builds any grid (a far cell or a zip bomb is refused in one line)
     try:
         import python_calamine
 
@@ -320,12 +336,13 @@ def _money(x: float) -> str:
 # the loader
 
 
-def load_snapshot(path: str | Path, *, source: str | Path = DEFAULT_SOURCE) -> pd.DataFrame:
+def load_snapshot(path: str | Path, *, source: str | Path = "auto") -> pd.DataFrame:
     """Read an aging-summary report (customer x bucket) into a tidy, checked frame.
 
     ``path``: a CSV or a workbook (``.xlsx`` read with python-calamine, which returns the cached values of
     formula cells; openpyxl ``data_only=True`` when calamine cannot read the file). ``source``: a preset name
-    from ``config/sources/`` or a path to a source YAML (see :func:`load_source_config`).
+    from ``config/sources/`` or a path to a source YAML (see :func:`load_source_config`), or ``"auto"`` (the
+    default): the aging-summary preset that fits the file best (:func:`arkit.detect.detect_source`).
 
     Returns columns ``as_of``, ``customer``, ``bucket``, ``amount`` (conventions in the module docstring) with
     ``attrs`` ``file``, ``company``, ``report_total``, ``bucket_totals``, ``title``, ``sheet``, ``source``.
@@ -336,8 +353,22 @@ def load_snapshot(path: str | Path, *, source: str | Path = DEFAULT_SOURCE) -> p
     not reconcile to the cent; :class:`~arkit.errors.ConfigError` when the source YAML is wrong. When several
     cells are bad, ``error.problems`` lists them all (quarantine layout).
     """
-    cfg = load_source_config(source)
     path = Path(path)
+    if isinstance(source, str) and source == "auto":
+        from .detect import detect_source
+
+        try:
+            det = detect_source(path) if path.is_file() else None
+        except LedgerError:
+            det = None  # nothing fits: the default preset's reader says what is wrong with the file
+        if det is not None and det.kind == "unknown":
+            det = None
+        if det is not None and det.kind != "snapshot":
+            raise LedgerError(f"{path.name} is {det.reason.replace('recognised as', 'a ledger export:')}; read it with arkit.load_ledger, not load_snapshot.")
+        source = det.name if det is not None else DEFAULT_SOURCE
+    cfg = load_source_config(source)
+    if cfg.get("layout_kind") == "rows":
+        return _load_rows(path, cfg)
     fname = path.name
     grid, sheet = _read_grid(path, cfg)
     text = grid.apply(_text) if grid.shape[1] else grid
@@ -408,16 +439,16 @@ def load_snapshot(path: str | Path, *, source: str | Path = DEFAULT_SOURCE) -> p
             unnamed.append(j)
             continue
         key = _norm_label(label)
+        if key in cfg["other_labels"]:
+            continue
         if cfg["total_column"] is not None and key == _norm_label(cfg["total_column"]):
             if total_col is not None:
                 raise LedgerError(f"{fname}: row {hdr_row}: the total column {label!r} appears twice.")
             total_col = j
         elif key in label_map:
-            if label_map[key] in bucket_cols.values():
-                raise LedgerError(
-                    f"{fname}: row {hdr_row}: column {label!r} is a second column for bucket {label_map[key]!r}."
-                )
-            bucket_cols[j] = label_map[key]
+            if label in [header.iloc[k] for k in bucket_cols]:
+                raise LedgerError(f"{fname}: row {hdr_row}: column {label!r} appears twice.")
+            bucket_cols[j] = label_map[key]  # two columns may feed one bucket ("3 Months" and "Older" -> 91+)
         else:
             raise LedgerError(
                 f"{fname}: row {hdr_row}, column {_col_letter(j)}: unknown bucket column {label!r}; known labels "
@@ -586,7 +617,10 @@ def load_snapshot(path: str | Path, *, source: str | Path = DEFAULT_SOURCE) -> p
     _raise_problems(fname, sheet, problems)
 
     # ---- the tidy frame
-    wide = cents_df.loc[leaves, bcols].rename(columns=bucket_cols)
+    per_bucket = {}
+    for j, b in bucket_cols.items():
+        per_bucket[b] = per_bucket.get(b, 0) + cents_df.loc[leaves, j]
+    wide = pd.DataFrame(per_bucket, index=leaves)
     wide.insert(0, "customer", customer[leaves])
     wide["_row"] = leaves.to_numpy()
     long = wide.melt(id_vars=["_row", "customer"], var_name="bucket", value_name="cents")
@@ -604,7 +638,7 @@ def load_snapshot(path: str | Path, *, source: str | Path = DEFAULT_SOURCE) -> p
 
     bucket_totals = {b: 0.0 for b in BUCKETS}
     for j, b in bucket_cols.items():
-        bucket_totals[b] = float(cents_df.at[grand_row, j]) / 100
+        bucket_totals[b] += float(cents_df.at[grand_row, j]) / 100
     report_total = (
         float(cents_df.at[grand_row, total_col]) / 100
         if total_col is not None
@@ -661,3 +695,82 @@ def _raise_problems(fname: str, sheet: str | None, problems: list[tuple]) -> Non
         columns=QUARANTINE_COLUMNS,
     )
     raise LedgerError(msg, problems=frame)
+
+
+# --------------------------------------------------------------------------------------------------------
+# aging tables with buckets as rows and periods as columns (a publisher's open-data table)
+
+
+def _rows_config(raw: dict, where: str) -> dict:
+    """Config of a rows-layout aging table (``layout_kind: rows``), e.g. the Public Accounts of Canada table:
+    one row per (customer, bucket), one column per period. Keys: ``id_columns`` (header labels that are not
+    periods), ``customer_column``, ``bucket_column``, ``item_column`` (label used as the bucket where the
+    bucket column is empty: items such as "Consolidation adjustment" that are not aged), ``period_pattern``
+    (regex whose last group is the year the period ends in, e.g. ``^(\\d{4})/(\\d{4})$``), ``period_month`` and
+    ``period_day`` (the as-of day in that year, e.g. 3 and 31), ``delimiter``, ``sheet``, ``detect_title``."""
+    unknown = [k for k in raw if k not in _ROWS_KEYS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(_ROWS_KEYS)}.")
+    cfg = {"delimiter": ",", "sheet": None, "item_column": None, "period_month": 12, "period_day": 31, "detect_title": None, **raw}
+    for key in ("customer_column", "bucket_column", "period_pattern"):
+        if not isinstance(cfg.get(key), str) or not cfg[key].strip():
+            raise ConfigError(f"{where}: key {key!r} must be a non-empty string.")
+    ids = cfg.get("id_columns")
+    if not isinstance(ids, list) or not ids or not all(isinstance(x, str) for x in ids):
+        raise ConfigError(f"{where}: key 'id_columns' must be a list of header labels.")
+    try:
+        cfg["period_regex"] = re.compile(cfg["period_pattern"])
+    except re.error as exc:
+        raise ConfigError(f"{where}: key 'period_pattern' is not a valid regular expression ({exc}).") from None
+    try:
+        pd.Timestamp(year=2000, month=int(cfg["period_month"]), day=int(cfg["period_day"]))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: keys 'period_month' and 'period_day' must make a date such as 3 and 31.") from None
+    cfg["path"] = where
+    return cfg
+
+
+def _load_rows(path: Path, cfg: dict) -> pd.DataFrame:
+    """A rows-layout aging table in long form: as_of, customer, bucket (the publisher's labels, in order of
+    first appearance), amount (rounded to the cent; empty cells are no amount, not zero). ``attrs``:
+    ``report_total`` (all periods), ``totals_by_as_of`` {as_of: total}, ``file``, ``source``."""
+    fname = path.name
+    grid, sheet = _read_grid(path, {**cfg, "sheet": cfg["sheet"]})
+    text = grid.apply(_text)
+    header = text.iloc[0]
+    pos = {_norm_label(v): j for j, v in header.items() if v}
+    missing = [c for c in cfg["id_columns"] if _norm_label(c) not in pos]
+    if missing:
+        raise LedgerError(f"{fname}: row {text.index[0]}: no column {missing[0]!r} in the header, so the file is not in the layout of {Path(cfg['path']).name}.")
+    periods = {}
+    for j, v in header.items():
+        m = cfg["period_regex"].match(v)
+        if m:
+            year = int(m.groups()[-1])
+            periods[j] = pd.Timestamp(year=year, month=int(cfg["period_month"]), day=int(cfg["period_day"]))
+        elif v and _norm_label(v) not in {_norm_label(c) for c in cfg["id_columns"]} and not v.endswith(("_fra", "_niv1_fra", "_niv2_fra")):
+            raise LedgerError(f"{fname}: row {text.index[0]}: column {v!r} is neither a label column nor a period matching {cfg['period_pattern']!r}.")
+    body = text.iloc[1:]
+    body = body[body.ne("").any(axis=1)]
+    cust = body[pos[_norm_label(cfg["customer_column"])]]
+    bucket = body[pos[_norm_label(cfg["bucket_column"])]]
+    if cfg["item_column"]:
+        bucket = bucket.where(bucket.ne(""), body[pos[_norm_label(cfg["item_column"])]])
+    parts = []
+    problems = []
+    for j, as_of in periods.items():
+        vals, bad = parse_amounts(grid.loc[body.index, j])
+        for r in bad[bad].index:
+            problems.append((r, header[j], str(grid.at[r, j]), f"{str(grid.at[r, j])!r} is not an amount"))
+        keep = vals.notna()
+        parts.append(pd.DataFrame({"as_of": as_of, "customer": cust[keep], "bucket": bucket[keep], "amount": vals[keep], "_row": body.index[keep]}))
+    _raise_problems(fname, sheet, problems)
+    out = pd.concat(parts, ignore_index=True)
+    order = list(dict.fromkeys(bucket.tolist()))
+    out["bucket"] = pd.Categorical(out["bucket"], categories=order, ordered=True)
+    out = out.sort_values(["as_of", "_row"], kind="stable").drop(columns="_row").reset_index(drop=True)
+    out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    c = pd.Series(cents(out["amount"].to_numpy()), index=out.index)
+    totals = (c.groupby(out["as_of"]).sum() / 100).to_dict()
+    out.attrs = {"file": str(path), "report_total": float(c.sum()) / 100, "totals_by_as_of": totals, "bucket_totals": {}, "title": None, "sheet": sheet, "source": cfg["path"], "company": None}
+    return out

@@ -185,7 +185,7 @@ def make_ledger(inv: pd.DataFrame, pay: pd.DataFrame) -> Ledger:
 
 
 def arkit_figures(ledger: Ledger):
-    summ = arkit.aging_summary(ledger, AS_OF)
+    summ = arkit.aging_summary(ledger, AS_OF, credits="net")  # the SQL nets credits into their buckets
     k = arkit.kpis(ledger, KPI_START, KPI_END)
     return summ, k
 

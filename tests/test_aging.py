@@ -45,17 +45,23 @@ def test_aging_items_hand_computed():
 
 
 def test_aging_summary_hand_computed():
+    # credits in their own column (the default): the buckets hold debit items only
     s = arkit.aging_summary(example(), "2026-03-31").set_index("customer_id")
-    assert s.loc["A", ["current", "1-30", "31-60", "61-90", "91+", "total"]].tolist() == [500.0, -100.0, 600.0, 0.0, 0.0, 1000.0]
-    assert s.loc["B", ["current", "1-30", "31-60", "61-90", "91+", "total"]].tolist() == [0.0, -124.5, 0.0, 0.0, 0.0, -124.5]
+    assert s.loc["A", ["current", "1-30", "31-60", "61-90", "91+", "credits", "total"]].tolist() == [500.0, 0.0, 600.0, 0.0, 0.0, -100.0, 1000.0]
+    assert s.loc["B", ["current", "1-30", "31-60", "61-90", "91+", "credits", "total"]].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0, -124.5, -124.5]
     assert round(s["total"].sum(), 2) == 875.50
+    # credits netted into their age bucket
+    n = arkit.aging_summary(example(), "2026-03-31", credits="net").set_index("customer_id")
+    assert n.loc["A", ["current", "1-30", "31-60", "61-90", "91+", "total"]].tolist() == [500.0, -100.0, 600.0, 0.0, 0.0, 1000.0]
+    assert n.loc["B", ["current", "1-30", "31-60", "61-90", "91+", "total"]].tolist() == [0.0, -124.5, 0.0, 0.0, 0.0, -124.5]
+    assert "credits" not in n.columns
 
 
 def test_aging_replays_a_later_date():
     s = arkit.aging_summary(example(), "2026-04-30").set_index("customer_id")
     # INV1 fully paid on 04-05; INV2 30 days past due; INV4 issued 04-10, due 05-10 → current
-    assert s.loc["A", ["current", "1-30", "31-60", "total"]].tolist() == [0.0, 500.0, -100.0, 400.0]
-    assert s.loc["B", ["current", "1-30", "31-60", "total"]].tolist() == [250.0, 0.0, -124.5, 125.5]
+    assert s.loc["A", ["current", "1-30", "31-60", "credits", "total"]].tolist() == [0.0, 500.0, 0.0, -100.0, 400.0]
+    assert s.loc["B", ["current", "1-30", "31-60", "credits", "total"]].tolist() == [250.0, 0.0, 0.0, -124.5, 125.5]
 
 
 def test_aging_before_any_invoice_is_empty():
@@ -71,9 +77,9 @@ def test_invoice_basis_ages_from_invoice_date():
 
 def test_custom_buckets():
     s = arkit.aging_summary(example(), "2026-03-31", buckets=(15, 45))
-    assert list(s.columns) == ["customer_id", "customer_name", "current", "1-15", "16-45", "46+", "total"]
+    assert list(s.columns) == ["customer_id", "customer_name", "current", "1-15", "16-45", "46+", "credits", "total"]
     a = s.set_index("customer_id").loc["A"]
-    assert (a["current"], a["1-15"], a["16-45"], a["46+"]) == (500.0, 0.0, -100.0, 600.0)
+    assert (a["current"], a["1-15"], a["16-45"], a["46+"], a["credits"]) == (500.0, 0.0, 0.0, 600.0, -100.0)
 
 
 def test_prepayment_of_a_later_invoice_is_a_negative_item():

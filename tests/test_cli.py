@@ -24,7 +24,7 @@ def ledger_dir(tmp_path):
 
 def test_validate_ok_is_exit_0(ledger_dir, capsys):
     assert main(["validate", str(ledger_dir)]) == 0
-    assert "rows_accepted" in capsys.readouterr().out
+    assert "accepted" in capsys.readouterr().out
 
 
 def test_validate_quarantine_is_exit_1_and_writes_file(ledger_dir, tmp_path, capsys):
@@ -54,10 +54,10 @@ def test_aging_by_customer_to_xlsx_is_formatted_and_text_stays_text(ledger_dir, 
     assert main(["aging", str(ledger_dir), "--as-of", "2026-03-31", "--out", str(out)]) == 0
     ws = openpyxl.load_workbook(out).active
     header = [c.value for c in ws[1]]
-    assert header == ["customer_id", "customer_name", "current", "1-30", "31-60", "61-90", "91+", "total"]
+    assert header == ["customer_id", "customer_name", "current", "1-30", "31-60", "61-90", "91+", "credits", "total"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     assert ws["B2"].value == '=HYPERLINK("http://x","pay")' and ws["B2"].data_type == "s"
-    assert ws["H2"].value == 1000.0 and "#,##0.00" in ws["H2"].number_format
+    assert ws["I2"].value == 1000.0 and "#,##0.00" in ws["I2"].number_format
     assert ws["H3"].value == -124.5
 
 

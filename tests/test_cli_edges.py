@@ -116,7 +116,7 @@ def test_an_unexpected_error_is_still_one_line_and_called_a_bug(ledger_csv, caps
     def bug(*a, **k):
         raise KeyError("x\ny")
 
-    monkeypatch.setattr("arkit.load.read_raw_tables", bug)
+    monkeypatch.setattr("arkit.load.ledger_from_raw", bug)  # past the reading layer: arkit's own code
     err = _one_line_exit_2(capsys, ["validate", str(ledger_csv)])
     assert "unexpected error in 'validate' (KeyError" in err and "this is a bug" in err
 

@@ -64,9 +64,10 @@ def test_formats_read_back(tmp_path):
     assert date.number_format == "yyyy-mm-dd"
     assert ws.cell(4, cols["invoice_date"]).value is None
 
-    # days_late is a float but not money; an int column is never money by the automatic rule
-    assert ws.cell(2, cols["days_late"]).number_format == "General"
-    assert ws.cell(2, cols["count"]).number_format == "General"
+    # days_late is a float but not money; an int column is never money by the automatic rule; neither is
+    # left General: whole numbers get separators and no decimals
+    assert ws.cell(2, cols["days_late"]).number_format == "#,##0"
+    assert ws.cell(2, cols["count"]).number_format == "#,##0"
     # the ordered categorical arrives as text
     bucket = ws.cell(2, cols["bucket"])
     assert bucket.value == "1-30" and bucket.data_type == "s"
@@ -119,11 +120,11 @@ def test_explicit_money_and_percent_columns(tmp_path):
     df = pd.DataFrame({"customer": ["a"], "exposure": [10.0], "late_share": [0.355], "weird": [5]})
     ws = _sheet(write_excel(tmp_path / "p.xlsx", {"s": df}, money_columns=["weird"], percent_columns=["late_share"]))
     assert ws["D2"].number_format == MONEY_FORMAT  # explicit list: exactly these, ints too
-    assert ws["B2"].number_format == "General"  # the automatic rule is off when a list is given
+    assert ws["B2"].number_format == "#,##0"  # not money (the automatic rule is off when a list is given), not General
     assert ws["C2"].number_format == "0.0%" and ws["C2"].value == 0.355
-    # without percent_columns a ratio is left alone
+    # without percent_columns a ratio is a plain number (two decimals), never General
     ws2 = _sheet(write_excel(tmp_path / "q.xlsx", {"s": df}))
-    assert ws2["C2"].number_format == "General" and ws2["B2"].number_format == MONEY_FORMAT
+    assert ws2["C2"].number_format == "#,##0.00" and ws2["B2"].number_format == MONEY_FORMAT
 
 
 @pytest.mark.parametrize(
@@ -281,3 +282,15 @@ def test_real_snapshot_to_excel(real_data, tmp_path):
     assert back["bucket"].tolist() == snap["bucket"].astype(str).tolist()
     ws = _sheet(path)
     assert ws["D3"].number_format == MONEY_FORMAT and ws["A3"].is_date
+
+
+def test_no_number_is_left_in_general_format(tmp_path):
+    """A float column nobody named still gets a number format (two decimals unless every value is whole),
+    and stated kinds (arkit.columns) win: days one decimal, percent as a % of a fraction."""
+    df = pd.DataFrame({"dso": [51.6607308097366, 40.0], "whole": [3.0, 4.0], "n": [1, 2], "share": [0.355, 0.5], "days": [2, 3]})
+    path = write_excel(tmp_path / "k.xlsx", {"s": df}, kinds={"s": {"dso": "days", "share": "fraction", "days": "days"}})
+    ws = _sheet(path)
+    cols = _header_map(ws)
+    fmt = {name: ws.cell(2, j).number_format for name, j in cols.items()}
+    assert fmt == {"dso": "#,##0.0", "whole": "#,##0", "n": "#,##0", "share": "0.0%", "days": "#,##0"}
+    assert ws.cell(2, cols["dso"]).value == pytest.approx(51.6607308097366)  # the value is kept, only shown rounded

@@ -65,7 +65,36 @@ def test_recommendation_verdicts_follow_low_base_high():
     assert out[0].startswith("Offer A: it gains 500 USD a year at the base take-up and still 100 USD at the low take-up; 41 %")
     assert out[1].startswith("Pilot B before offering it: it gains 200 USD a year at the base take-up but loses 100 USD at the low take-up")
     assert out[2].startswith("Do not offer C yet: it loses 200 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
-    assert out[3] == "At the base take-up the best program is A (500 USD a year)."
+    assert out[3].startswith("Resting on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
+    assert out[4] == "Taking the measured figures where the ledger has them, the best program is A (500 USD a year, on assumed figures)."
+
+
+def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_recovery_win():
+    """25 customers, one invoice each of 1,000 due 2025-07-01, paid in full on 2025-09-15: every balance that
+    reached 60 days past due (on 2025-08-30) was recovered within 6 months → measured recovery without a plan
+    100 %; the config's 55 % is not used. The plan then recovers nothing more: bad debt change 0 in the
+    measured scenario, only its fee is left, and the recommendation says it is not offered to recover more
+    (the assumed figures alone would have called it a winner)."""
+    from arkit.incentives import compare_programs
+    from arkit.model import Ledger
+    from tests.incentives_helpers import PLAN, programs, segs
+    from tests.ledgers import invoices, payments
+
+    inv = [(f"C{i}", f"I{i}", "2025-06-01", "2025-07-01", 1000.0) for i in range(25)]
+    pay = [(f"C{i}", f"I{i}", "2025-09-15", 1000.0) for i in range(25)]
+    led = Ledger.from_frames(invoices(inv), payments(pay))
+    progs = programs(PLAN)
+    c = compare_programs(led, "2026-06-30", programs=progs, segments=segs(led))
+    rec = c.calibration.recovery["Plan"].set_index("group")
+    assert rec.loc["without a plan", ["invoices", "balance", "recovered", "pct_recovered"]].tolist() == [25, 25_000.0, 25_000.0, 100.0]
+    rr = c.calibration.recovery_rates(progs["programs"][0])
+    assert rr["recovery_without_plan"] == 1.0 and rr["recovery_without_plan_measured"] and not rr["recovery_with_plan_measured"] and rr["extra"] == 0.0
+    row = c.summary.iloc[0]
+    assert row["basis_measured"] == "measured" and row["bad_debt_change_measured"] == 0.0
+    assert row["bad_debt_change"] < 0  # the assumed 55 % → 80 % would have "recovered" more
+    out = rep.recommendation_sentences(c.summary, programs=progs, calibration=c.calibration)
+    assert out[0].startswith("Do not offer Plan to recover more: measured on the ledger, balances 60+ days past due are recovered 100.0 % without a plan")
+    assert "through its fee only" in out[1] or "none of the programs" in out[1]
 
 
 def test_esc_keeps_quotes_and_neutralises_markup():
@@ -125,7 +154,7 @@ def test_outputs_exist(report):
     xl = pd.ExcelFile(d / "incentives.xlsx", engine="calamine")
     assert {"programs", "take-up curves", "sensitivity", "by segment", "pilot", "recommendation", "assumptions", "customers"} <= set(xl.sheet_names)
     progs = pd.read_excel(d / "incentives.xlsx", sheet_name="programs", engine="calamine")
-    assert "<b>VIP</b> perk" in set(progs["program"]) and len(progs) == 7
+    assert "<b>VIP</b> perk" in set(progs["Program"]) and len(progs) == 7  # human headers (arkit.columns)
     nb = json.loads((d / "incentives.ipynb").read_text(encoding="utf-8"))
     assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error" or o.get("name") == "stderr"]
 
@@ -157,3 +186,17 @@ def test_opens_offline_in_headless_chromium(report, tmp_path):
     assert console_errors(seen) == [] and external_requests(seen) == []
     assert seen["title"].startswith("Incentive-program comparison") and seen["broken_images"] == 0
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_readable_for_people(report, tmp_path):
+    """Issue 10's must-hold: labelled, formatted, nothing cut off at 1280 px, amounts whole in the PDF,
+    workbooks with human headers and no number in General format."""
+    from tests.readable import browser_problems, text_problems, workbook_problems
+
+    html_path = report["out"] / "incentives.html"
+    assert text_problems(html_path.read_text(encoding="utf-8")) == []
+    assert browser_problems(html_path, tmp_path) == []
+    books = sorted(report["out"].glob("*.xlsx"))
+    assert books
+    for book in books:
+        assert workbook_problems(book) == [], book.name

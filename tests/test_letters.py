@@ -74,6 +74,21 @@ WORKLIST = pd.DataFrame(
     }
 )
 
+# contact and postal address: C1 a contact, no address; C3 (the demand letter, by certified mail) a
+# hostile contact name and an address; C2 and C4 neither
+CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": ["C1", "C3"],
+        "contact_name": ["Ann Lee", SCRIPT],
+        "address_line1": [None, "12 Mill Lane"],
+        "address_line2": [None, "Suite 4"],
+        "city": [None, "Salem"],
+        "region": [None, "MA"],
+        "postcode": [None, "01970"],
+        "country": [None, "United States"],
+    }
+)
+
 STEMS = {
     "C1": "reminder_overdue_C1_Acme_Hardware",
     "C2": "formal_letter_C2_HYPERLINK_http_x_pay",
@@ -87,7 +102,7 @@ def drafted(tmp_path_factory):
     out = tmp_path_factory.mktemp("drafts")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = draft_letters(WORKLIST, ITEMS, policy=load_policy(), as_of=AS_OF, out_dir=out)
+        result = draft_letters(WORKLIST, ITEMS, policy=load_policy(), as_of=AS_OF, out_dir=out, customers=CUSTOMERS)
     return out, result.set_index("customer_id"), caught
 
 
@@ -120,7 +135,8 @@ def test_files_written_where_expected_and_nowhere_else(drafted):
 
 def test_amounts_invoices_and_deadline(drafted):
     out, result, _ = drafted
-    assert result["amount_owed"].to_dict() == {"C1": 1234.56, "C2": 7500.50, "C3": 1010.00, "C4": 75.25}
+    # what each letter asks for: overdue less credits on account (C2 7,500.50 − 300.00, C3 1,010.00 − 100.00)
+    assert result["amount_owed"].to_dict() == {"C1": 1234.56, "C2": 7200.50, "C3": 910.00, "C4": 75.25}
     assert result["invoices"].to_dict() == {"C1": 2, "C2": 2, "C3": 2, "C4": 1}
     assert (result["deadline"] == pd.Timestamp("2026-12-04")).all()
     assert result.loc["C3", "letter"] == "demand_letter" and result.loc["C2", "step"] == "formal_letter"
@@ -136,7 +152,7 @@ def test_amounts_invoices_and_deadline(drafted):
     c2 = _visible(_html(out, result, "C2"))
     assert "Total overdue 7,500.50" in c2
     assert "CN-201 15 October 2026 -300.00" in c2  # credits listed separately
-    assert "Less credits on account -300.00" in c2 and "Balance after credits 7,200.50" in c2
+    assert "Less credits on account 300.00" in c2 and "Balance after credits 7,200.50" in c2  # no double negative
     assert "Please pay 7,200.50 in full by 4 December 2026" in c2
     assert c2.index("INV-202") < c2.index("INV-201")  # oldest due first
 
@@ -182,10 +198,12 @@ def test_html_escapes_hostile_text_and_is_self_contained(drafted):
     c3 = _html(out, result, "C3")
     assert "<script" not in c3.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in c3
-    assert f"Dear {SCRIPT}," in _visible(c3)
+    assert f"Dear {SCRIPT}," in _visible(c3)  # the contact name, escaped
+    assert "12 Mill Lane Suite 4 Salem MA 01970 United States" in _visible(c3)  # the postal address block
     c2 = _html(out, result, "C2")
     assert "=HYPERLINK(&#34;http://x&#34;,&#34;pay&#34;)" in c2 and "<a " not in c2
-    assert f"Dear {FORMULA}," in _visible(c2)
+    assert "Dear Sir or Madam," in _visible(c2)  # no contact name: never "Dear <name or account>"
+    assert "Dear Ann Lee," in _visible(_html(out, result, "C1"))
     for cid in STEMS:
         page = _html(out, result, cid)
         assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page and "<style>" in page
@@ -217,7 +235,7 @@ def test_eml_parses_with_both_parts_and_draft_header(drafted):
     assert "To" not in c2  # no email on the worklist: no To header at all
     assert c2["Subject"] == "Overdue account: 2 past-due invoices (7,200.50), payment required by 4 December 2026"
     t2 = c2.get_body(("plain",)).get_content()
-    assert f"Dear {FORMULA}," in t2  # plain text carries the name as-is
+    assert "Dear Sir or Madam," in t2
     assert re.search(r"\nBalance after credits +7,200.50\n", t2) and "1.5% per month" in t2
 
     c3 = _eml(out, result, "C3")
@@ -363,3 +381,37 @@ def test_format_money():
 def test_policy_templates_exist():
     letters = {s["letter"] for s in load_policy()["ladder"] if s["letter"]}
     assert letters == {"reminder", "formal_letter", "demand_letter"}
+
+
+def test_draft_mark_until_company_details_are_configured(drafted, tmp_path):
+    out, result, _ = drafted
+    for cid in STEMS:  # the shipped policy's company is arkit's example: every letter is marked DRAFT
+        assert "DRAFT · not to be sent" in _visible(_html(out, result, cid))
+        assert "*** DRAFT" in _eml(out, result, cid).get_body(("plain",)).get_content()
+    policy = load_policy()
+    policy["company"] = {"name": "Northwind Traders", "address": "4 Pier Road, Bristol", "email": "ar@northwind.test", "phone": "+44 117 496 0000", "payment_instructions": "Pay to sort code 20-00-00, account 55779911."}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = draft_letters(WORKLIST, ITEMS, policy=policy, as_of=AS_OF, out_dir=tmp_path).set_index("customer_id")
+    page = (tmp_path / res.loc["C1", "html_path"]).read_text(encoding="utf-8")
+    assert "DRAFT" not in _visible(page) and "Northwind Traders" in page
+
+
+def test_certified_mail_only_with_a_postal_address(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = draft_letters(WORKLIST, ITEMS, policy=load_policy(), as_of=AS_OF, out_dir=tmp_path).set_index("customer_id")
+    demand = _visible((tmp_path / res.loc["C3", "html_path"]).read_text(encoding="utf-8"))
+    assert "Sent by" not in demand  # no address in the customers table: the letter does not claim certified mail
+    assert any("no postal address" in str(w.message) and "C3" in str(w.message) for w in caught)
+
+
+def test_placeholder_fields():
+    from arkit.company import placeholder_fields, placeholder_warning
+
+    shipped = load_policy()["company"]
+    assert placeholder_fields(shipped) == ["name", "address", "email", "phone", "bank details"]
+    assert "config/policy.yaml" in placeholder_warning(shipped)
+    own = {"name": "Northwind", "address": "4 Pier Road", "email": "ar@northwind.test", "phone": "+44 1", "payment_instructions": "account 55779911"}
+    assert placeholder_fields(own) == [] and placeholder_warning(own) is None
+    assert placeholder_fields({**own, "payment_instructions": "routing 021000021"}) == ["bank details"]

@@ -361,3 +361,33 @@ def test_mapping_value_mistakes_name_file_and_key(tmp_path, text, key):
     with pytest.raises(arkit.ConfigError) as e:
         arkit.load_ledger(write(tmp_path / "x.csv", GOOD), source=m)
     assert key in str(e.value) and "m.yaml" in str(e.value)
+
+
+def test_ibm_sample_recognised_on_sight(real_data):
+    """source="auto" picks the ibm-sample preset for the IBM file (camelCase headers such as customerID and
+    invoiceNumber) and loads exactly what the named preset loads: 2,466 settled invoices, 877 paid late."""
+    f = real_data / "ibm-wa-accounts-receivable" / "WA_Fn-UseC_-Accounts-Receivable.csv"
+    auto = arkit.load_ledger(f)
+    named = arkit.load_ledger(f, source="ibm-sample")
+    assert auto.load_report.sources["detection"]["preset"] == "ibm-sample"
+    pd.testing.assert_frame_equal(auto.invoices, named.invoices)
+    r = auto.load_report.summary.loc["invoices"]
+    assert (r["rows_read"], r["rows_accepted"]) == (2466, 2466)
+    late = (auto.invoices["paid_date"] > auto.invoices["due_date"]).sum()
+    assert late == 877
+    assert auto.load_report.sources["kind"] == "ledger" and not auto.is_open_item_export
+
+
+def test_highradius_recognised_on_sight(real_data):
+    f = real_data / "highradius-b2b-open-invoices" / "highradius_open_invoices_nulldata.csv"
+    led = arkit.load_ledger(f)
+    assert led.load_report.sources["detection"]["preset"] == "highradius-open-items"
+    assert led.load_report.summary.loc["invoices", "rows_accepted"] == 9654
+
+
+def test_camel_case_and_generic_names_match():
+    from arkit.load import norm_name
+
+    assert norm_name("CustomerID") == norm_name("customer_id") == norm_name("Customer ID") == "customer_id"
+    assert norm_name("invoiceNumber") == "invoice_number" and norm_name("DueDate") == "due_date"
+    assert norm_name("SAPCode") == "sap_code" and norm_name("Invoice Date") == "invoice_date"

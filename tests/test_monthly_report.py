@@ -10,7 +10,7 @@ from tests.browser import console_errors, external_requests, open_in_chromium
 from tests.test_render import visible_text
 
 HOSTILE = '<img src=x onerror=alert(1)> =HYPERLINK("http://x","pay")'
-SECTIONS = ["Headline", "Aging", "Roll rates", "Concentration", "Delinquency signals", "Segments", "Payment plans", "Worklist", "Letters", "Data and definitions"]
+SECTIONS = ["At a glance", "Headline", "Aging", "Roll rates", "Concentration", "Delinquency signals", "Segments", "Payment plans", "Worklist", "Letters", "Data and definitions"]
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,11 @@ def test_all_outputs_written(report):
     assert (d / "monthly-review.html").exists() and (d / "monthly-review.ipynb").exists()
     xl = pd.ExcelFile(d / "monthly-review.xlsx", engine="calamine")
     assert {"headline", "aging by customer", "open items", "roll rates", "signals", "segments", "worklist"} <= set(xl.sheet_names)
-    wl = pd.read_excel(d / "worklist.xlsx", engine="calamine")
-    assert len(wl) > 0 and wl["priority"].tolist() == list(range(1, len(wl) + 1))
-    wanted = int(wl["letter"].notna().sum()) if "letter" in wl else 0
+    wl = pd.read_excel(d / "worklist.xlsx", engine="calamine")  # the collectors' sheet, human headers
+    assert len(wl) > 0 and wl["#"].tolist() == list(range(1, len(wl) + 1))
+    assert {"Customer", "Contact", "Phone", "Step", "Why", "Past due", "Status", "Next date", "Notes"} <= set(wl.columns)
+    full = pd.read_excel(d / "monthly-review.xlsx", sheet_name="worklist", engine="calamine")
+    wanted = int(full["Letter"].notna().sum())
     letters = list((d / "letters").glob("*.html")) if (d / "letters").exists() else []
     assert len(letters) == wanted
     assert len(list(d.rglob("*.html"))) == 1 + wanted  # nothing written outside the period folder's letters/
@@ -67,3 +69,17 @@ def test_opens_offline_in_headless_chromium(report, tmp_path):
     assert seen["title"].startswith("Monthly DSO & delinquency review") and "June 2026" in seen["title"]
     assert seen["broken_images"] == 0
     assert seen["stddev"] > 20, "screenshot is blank"
+
+
+def test_readable_for_people(report, tmp_path):
+    """Issue 10's must-hold: labelled, formatted, nothing cut off at 1280 px, amounts whole in the PDF,
+    workbooks with human headers and no number in General format."""
+    from tests.readable import browser_problems, text_problems, workbook_problems
+
+    html_path = report["out"] / "monthly-review.html"
+    assert text_problems(html_path.read_text(encoding="utf-8")) == []
+    assert browser_problems(html_path, tmp_path) == []
+    books = sorted(report["out"].glob("*.xlsx"))
+    assert books
+    for book in books:
+        assert workbook_problems(book) == [], book.name

@@ -1,6 +1,7 @@
 """The monthly review assembled from its sections, on the sample ledger and on hostile text."""
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from IPython.display import Markdown
@@ -61,7 +62,7 @@ def test_every_section_renders(review, tmp_path):
 
 def test_headline_reconciles_with_aging(review):
     h = review.headline.set_index("figure")
-    assert round(h.loc["open_ar", "value"], 2) == round(review.summary["total"].sum(), 2)
+    assert round(h.loc["open_ar", "value"], 2) == round(review.summary["open_ar"].sum(), 2)
     assert round(review.trend["total"].iloc[-1], 2) == round(h.loc["open_ar", "value"], 2)
 
 
@@ -94,3 +95,52 @@ def test_mid_month_as_of_is_refused_with_the_month_ends_to_use():
 
     with pytest.raises(LedgerError, match="such as 2026-03-31 or 2026-02-28, not 2026-03-15"):
         monthly.build(example(), "2026-03-15", policy=load_policy())
+
+
+PAST_DUE_COLUMNS = ("past_due", "past_due_ar", "past_due_amount")
+
+
+def test_each_customer_has_one_past_due_in_every_workbook_sheet(review, tmp_path):
+    """Read the report's appendix workbook back: every sheet with a customer id and a past-due column
+    shows each customer's past due as the position does; each letter demands the worklist amount."""
+    for f in (monthly.section_headline, monthly.section_aging, monthly.section_concentration, monthly.section_signals, monthly.section_segments):
+        f(review)
+    monthly.section_worklist(review, output_dir=tmp_path)
+    monthly.section_letters(review, output_dir=tmp_path)
+    book = monthly.save_book(review, tmp_path)
+    truth = review.position.customer("past_due")
+    from arkit.columns import label
+
+    # the workbook shows people's headers (arkit.columns): read it back under the frames' own names
+    names = {label(c): c for c in ("customer_id", "amount_owed", "amount_to_demand", *PAST_DUE_COLUMNS)}
+    sheets = {k: v.rename(columns=names) for k, v in pd.read_excel(book, sheet_name=None, engine="calamine").items()}
+    compared = []
+    for name, df in sheets.items():
+        cols = [c for c in PAST_DUE_COLUMNS if c in df.columns]
+        if "customer_id" not in df.columns or not cols:
+            continue
+        got = df.set_index(df["customer_id"].astype(str))[cols[0]].astype(float)
+        want = truth.reindex(got.index).fillna(0.0)
+        assert np.allclose(got.to_numpy(), want.to_numpy(), atol=0.005), name
+        compared.append(name)
+    assert {"aging by customer", "top past due", "signals", "segments", "worklist"} <= set(compared)
+    letters = sheets["letters"].set_index("customer_id")["amount_owed"]
+    wl = sheets["worklist"].set_index("customer_id")["amount_to_demand"]
+    assert len(letters) > 0
+    assert np.allclose(letters.to_numpy(), wl.reindex(letters.index).to_numpy(), atol=0.005)
+    # no letter names an invoice in open dispute or written off
+    bad = review.position.items
+    bad = set(bad.loc[bad["disputed"] | bad["written_off"], "invoice_id"].dropna())
+    for p in (tmp_path / "letters").glob("*.html"):
+        text = p.read_text(encoding="utf-8")
+        assert not any(f">{i}<" in text for i in bad), p.name
+
+
+def test_every_per_customer_sheet_has_a_customer_id_column(review, tmp_path):
+    for f in (monthly.section_headline, monthly.section_aging, monthly.section_concentration, monthly.section_signals, monthly.section_segments, monthly.section_plans):
+        f(review)
+    monthly.section_worklist(review, output_dir=tmp_path)
+    sheets = pd.read_excel(monthly.save_book(review, tmp_path), sheet_name=None, engine="calamine")
+    for name in ("aging by customer", "top past due", "signals", "segments", "worklist", "payment plans"):
+        if name in sheets:
+            assert "Customer" in sheets[name].columns, name  # customer_id under its label (arkit.columns)

@@ -158,7 +158,7 @@ def test_sample_referral_recovery_equals_a_plain_recomputation(review):
     j = j[(j["owed"] > 0.005) & (j["due_date"] < j["ref"])]
     j["rec"] = np.minimum(after.reindex(j.index, fill_value=0.0), j["owed"])
     plain = j["rec"].sum() / j["owed"].sum() * 100
-    tot = review.referral_recovery.set_index("stage").loc["all referrals"]
+    tot = review.referral_recovery.set_index("stage").loc["All referrals"]
     assert int(tot["invoices"]) == len(j)
     assert tot["pct_recovered"] == pytest.approx(plain, abs=0.1)
     assert tot["owed"] == pytest.approx(j["owed"].sum(), abs=0.01)

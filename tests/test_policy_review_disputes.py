@@ -47,3 +47,23 @@ def test_past_due_amount_days_and_dispute_share():
     s = pr.dispute_lateness(led, Q)
     assert (s["amount_days"], s["disputed_amount_days"], s["disputed_invoices"]) == (94_700.0, 87_500.0, 2)
     assert s["share_pct"] == pytest.approx(87_500 / 94_700 * 100)
+
+
+def test_dispute_history_is_replayed_from_the_log_not_the_export_flag():
+    """D4 (200, due 04-30, unpaid) is flagged disputed in the export, but its dispute was opened on 08-01.
+    Q2 (04-01 … 06-30): D4 is past due 05-01 … 06-30 = 61 days × 200 = 12,200 amount-days, all the quarter
+    has. Replayed from the log, D4 was not in dispute in Q2 → share 0 %; in Q3 it is (opened 08-01) and
+    counts. Without a log, only the flag can say → 100 % in Q2, and the source says so."""
+    from arkit.model import Ledger
+    from tests.ledgers import invoices
+    from tests.policy_review_helpers import acts
+
+    inv = invoices([("D", "D4", "2026-03-31", "2026-04-30", 200.0)])
+    inv["disputed"] = [True]
+    with_log = Ledger.from_frames(inv, None, None, acts([("2026-08-01", "D", "dispute_opened", "D4", "pricing")]))
+    s2 = pr.dispute_lateness(with_log, "2026Q2")
+    assert (s2["amount_days"], s2["disputed_amount_days"], s2["share_pct"], s2["source"]) == (12_200.0, 0.0, 0.0, "log")
+    assert pr.dispute_lateness(with_log, Q)["share_pct"] == 100.0
+    no_log = Ledger.from_frames(inv)
+    s2f = pr.dispute_lateness(no_log, "2026Q2")
+    assert (s2f["share_pct"], s2f["source"]) == (100.0, "flag")

@@ -42,7 +42,10 @@ def test_quarterly_figures_hand_computed():
     assert (q3["sales"], q3["collections"], q3["open_ar"], q3["current_ar"]) == (2400.0, 2600.0, 1100.0, 500.0)
     assert q3["cei"] == pytest.approx((600 / 1300 + 0 + 2000 / 2600) / 3 * 100)
     assert q3["cei_multi_month"] == pytest.approx(62.5)
-    assert q2["complete"] and q3["complete"]  # first entry 04-01; last 09-25 is within the 7 days' grace
+    # the first entry is 04-01: Q2 has no history before it (a start-up quarter); Q3's last entry 09-25 is
+    # within the 7 days' grace of its end
+    assert not q2["complete"] and q2["coverage"] == "partial: ledger starts 01 Apr 2026, no history before it"
+    assert q3["complete"]
     assert q3["dso"] == pytest.approx(1100 / 2400 * 92)
     assert q3["bpdso"] == pytest.approx(500 / 2400 * 92)
     assert q3["add"] == pytest.approx(23.0)
@@ -65,12 +68,12 @@ def test_write_offs_hand_computed():
 
 
 def test_outcomes_vs_targets():
-    """DSO 42.17 against 45 (lower is better) → on target; CEI 41.03 against 80 → off target, and 0 % in Q2 →
-    on target in 0 of 2 quarters; current share 45.45 against 75 → off target, gap −29.55."""
+    """DSO 42.17 against 45 (lower is better) → on target; CEI 41.03 against 80 → off target; Q2 is the
+    ledger's start-up quarter (partial), so quarters on target count Q3 only: "0 of 1"; current share 45.45 against 75 → off target, gap −29.55."""
     led = make(OUT_INV, OUT_PAY, OUT_ACT)
     o = pr.outcomes_vs_targets(pr.quarterly_figures(led, Q, quarters=2), policy=POLICY).set_index("figure")
     assert o.loc["dso", "on_target"] is True and o.loc["dso", "gap"] == pytest.approx(1100 / 2400 * 92 - 45)
-    assert o.loc["cei", "on_target"] is False and o.loc["cei", "quarters_on_target"] == "0 of 2"
+    assert o.loc["cei", "on_target"] is False and o.loc["cei", "quarters_on_target"] == "0 of 1"
     assert "cei_multi_month" not in POLICY["targets"] and math.isnan(o.loc["cei_multi_month", "target"])
     assert o.loc["pct_current", "on_target"] is False and o.loc["pct_current", "gap"] == pytest.approx(500 / 1100 * 100 - 75)
     assert o.loc["sales", "on_target"] is None and math.isnan(o.loc["sales", "target"])

@@ -60,7 +60,7 @@ def test_referral_recovery_counts_the_referred_invoices_only():
     assert st.loc["agency", ["invoices", "customers", "owed", "recovered"]].tolist() == [2, 2, 1400.0, 1000.0]
     assert st.loc["agency", "pct_recovered"] == pytest.approx(1000 / 1400 * 100)
     assert st.loc["legal", ["owed", "recovered", "pct_recovered"]].tolist() == [400.0, 100.0, 25.0]
-    assert st.loc["all referrals", ["invoices", "owed", "recovered", "written_off", "open_now"]].tolist() == [2, 1400.0, 1000.0, 300.0, 100.0]
+    assert st.loc["All referrals", ["invoices", "owed", "recovered", "written_off", "open_now"]].tolist() == [2, 1400.0, 1000.0, 300.0, 100.0]
     c = pr.referrals(led, Q).set_index("customer_id")
     assert c.index.tolist() == ["R", "S"]
     assert c.loc["R", ["owed", "recovered", "written_off", "open_now"]].tolist() == [1000.0, 700.0, 300.0, 0.0]

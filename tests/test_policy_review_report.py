@@ -47,7 +47,7 @@ def test_outputs_written(report):
     with pd.ExcelFile(d / "policy-review.xlsx", engine="calamine") as xl:
         assert {"policy", "ladder", "outcomes", "ladder adherence", "referrals", "credit utilisation", "disputes", "payment plans", "retention", "early-pay take-up", "recommendations", "definitions"} <= set(xl.sheet_names)
         rec = pd.read_excel(xl, sheet_name="recommendations")
-    assert len(rec) >= 3 and rec["evidence"].notna().all()
+    assert len(rec) >= 3 and rec["Evidence"].notna().all()  # human headers (arkit.columns)
     nb = json.loads((d / "policy-review.ipynb").read_text(encoding="utf-8"))
     assert nb["metadata"]["arkit"]["period"] == "2026Q3"
     params = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))

@@ -49,7 +49,14 @@ def test_buckets_sum_to_total_and_total_reconciles(led, offset, buckets):
     s = arkit.aging_summary(led, as_of, buckets=buckets)
     labels = arkit.bucket_labels(buckets)
     for r in s.to_dict("records"):
-        assert sum(_cents(r[lab]) for lab in labels) == _cents(r["total"])
+        assert sum(_cents(r[lab]) for lab in labels) + _cents(r["credits"]) == _cents(r["total"])
+        assert all(r[lab] >= 0 for lab in labels) and r["credits"] <= 0
+    pos = arkit.position(led, as_of, buckets=buckets)
+    t = pos.totals
+    assert sum(_cents(t[lab]) for lab in labels) + _cents(t["credits"]) == _cents(t["open_ar"]) == sum(_cents(x) for x in s["total"])
+    assert (pos.shares.dropna() >= 0).all() and (pos.shares.isna().all() or abs(pos.shares.sum() - 100) < 1e-6)
+    c = pos.customers
+    assert [_cents(x) for x in c["past_due"]] == [sum(_cents(r[lab]) for lab in labels[1:]) for r in c.to_dict("records")]
     inv_c = sum(_cents(a) for a, d in zip(led.invoices["amount"], led.invoices["invoice_date"]) if d <= as_of)
     pay_c = sum(_cents(a) for a, d in zip(led.payments["amount"], led.payments["payment_date"]) if d <= as_of)
     assert sum(_cents(t) for t in s["total"]) == inv_c - pay_c
@@ -63,7 +70,7 @@ def test_buckets_sum_to_total_and_total_reconciles(led, offset, buckets):
 def test_kpis_agree_with_aging_at_every_month_end(led):
     k = arkit.kpis(led, "2025-01", "2025-12")
     for end, row in k.iterrows():
-        s = arkit.aging_summary(led, end)
+        s = arkit.aging_summary(led, end, credits="net")
         assert _cents(row["open_ar"]) == sum(_cents(t) for t in s["total"])
         current = sum(_cents(t) for t in s["current"]) if len(s) else 0
         assert _cents(row["current_ar"]) == current

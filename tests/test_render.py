@@ -174,7 +174,7 @@ def test_numbers_are_marked_for_right_alignment(rendered):
     assert '<td class="num">1200.50</td>' in html
     assert "<td>Acme &amp; Sons</td>" in html
     css = html[html.index("<style") : html.index("</style>")]
-    assert "td.num" in css and "nth-child(even)" in css and "@media print" in css and "max-width: 1100px" in css
+    assert "td.num" in css and "nth-child(even)" in css and "@media print" in css and "max-width: 1360px" in css
 
 
 def test_index_lists_the_report(rendered):
@@ -499,7 +499,7 @@ def test_report_opens_offline_in_headless_chromium(rendered, tmp_path):
     assert external_requests(seen) == []
     assert seen["title"] == "Render test report — June 2026"
     assert seen["img_width"] > 100  # the base64 PNG decoded
-    assert seen["table_break"] == "avoid"
+    assert seen["table_break"] == "auto"  # long tables break between rows (rows are kept whole, headings repeat)
     assert seen["stddev"] > 20, "screenshot is blank"
 
 
@@ -518,3 +518,25 @@ def test_publishing_never_replaces_an_input(tmp_path):
     with pytest.raises(ReportError):
         _refuse_inputs([period / "letters"], [folder])
     _refuse_inputs([period / "render-ok.html"], [ledger])  # another name: fine
+
+
+def test_pdf_is_printed_and_published_with_the_report(tmp_path):
+    """``pdf=True`` (``arkit run … --pdf``): headless Chromium prints the HTML into the staging folder and
+    the PDF is published beside it; its text is the report's."""
+    import shutil
+    import subprocess
+
+    from arkit.pdf import find_chromium
+    from tests.browser import need
+
+    if find_chromium() is None:
+        need("chromium", "apt-get install -y chromium")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("invoice_id,customer\n", encoding="utf-8")
+    result = render_report(NB / "render_ok.ipynb", ledger=ledger, as_of="2026-06-30", out_dir=tmp_path / "reports", progress=False, pdf=True)
+    pdf = tmp_path / "reports" / "2026-06" / "render-ok.pdf"
+    assert pdf in result["files"] and pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext") is None:
+        need("pdftotext", "apt-get install -y poppler-utils")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Render test report" in text and "Open balances per customer" in text

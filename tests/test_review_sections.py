@@ -134,11 +134,12 @@ def test_worklist_on_small_ledger():
     # A: 60 days past due, nothing but calls logged → the demand letter (day 60) is due
     assert w.loc["A", "step"] == "demand_letter" and w.loc["A", "letter"] == "demand_letter"
     assert w.loc["A", "past_due_amount"] == 1000.0
-    # B: 15 days past due → call
-    assert w.loc["B", "step"] == "call"
+    # B: its only invoice (15 days past due) is in open dispute since 06-20 → not dunned
+    assert "B" not in w.index
+    assert w.loc["A", "amount_to_demand"] == 1000.0
     risk_a = seg.set_index("customer_id").loc["A", "risk_score"]
     assert w.loc["A", "expected_recovery"] == pytest.approx(round(1000 * (1 - risk_a / 100 * 0.8), 2))
-    assert list(w["priority"]) == [1, 2]
+    assert list(w["priority"]) == [1]
 
 
 def test_worklist_overdue_reminder_after_a_pre_due_reminder():
@@ -210,3 +211,23 @@ def test_trend_agrees_with_kpis_on_sample():
     d = change_drivers(led, "2026-06-30")
     assert d["share_of_rise"].sum() == pytest.approx(100.0) or (d["change"] <= 0).all()
     assert not math.isnan(figs["pct_91_plus"].iloc[-1])
+
+
+def test_irregular_reason_matches_the_rule_that_fired():
+    """G: 12 monthly invoices, each paid 10 days late; 11 paid by 06-30 (the last is not yet due): enough history (11 ≥ 6)
+    but 10 > 5 days late on average and 0 % paid more than 15 days late (< 50 %) → irregular, "late but not
+    chronically" — never "too little history". H: 2 invoices paid → irregular for too little history."""
+    inv, pay = [], []
+    for i in range(12):
+        d = pd.Timestamp("2025-07-05") + pd.DateOffset(months=i)
+        inv.append(("G", f"G{i}", d, d + pd.Timedelta(days=30), 100.0))
+        pay.append(("G", f"G{i}", d + pd.Timedelta(days=40), 100.0))
+    for i in range(2):
+        d = pd.Timestamp("2025-07-05") + pd.DateOffset(months=i)
+        inv.append(("H", f"H{i}", d, d + pd.Timedelta(days=30), 100.0))
+        pay.append(("H", f"H{i}", d + pd.Timedelta(days=30), 100.0))
+    seg = segment_customers(Ledger.from_frames(invoices(inv), payments(pay)), AS_OF, policy=POLICY).set_index("customer_id")
+    assert seg.loc["G", "segment"] == "irregular" and seg.loc["H", "segment"] == "irregular"
+    assert "too little history" not in seg.loc["G", "reason"]
+    assert seg.loc["G", "reason"].startswith("11 invoices paid, 10.0 days late on average (a good customer 5 at most); 0 % more than 15 days late")
+    assert seg.loc["H", "reason"] == "too little history: 2 invoices paid in 12 months (a good customer needs 6)"

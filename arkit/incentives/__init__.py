@@ -34,18 +34,28 @@ the lookback are represented by everyone else's behaviour through ``k``.
 Money is in the ledger's currency per year; shares are fractions (0.25 = 25 %); days are calendar days.
 
 Modules: ``programs`` (the programs file, offers and their yearly cost), ``takeup`` (the behavioural model and
-every program figure), ``compare``
+every program figure), ``calibration`` (what the ledger itself says about the assumptions), ``compare``
 (:func:`compare_programs`), ``pilot`` (:func:`pilot_evaluation`).
 """
 
 from __future__ import annotations
 
 from .programs import DEFAULT_PROGRAMS, DAYS_PER_MONTH, PROGRAM_TYPES, discount_cost, program_window, describe_program, annualised_cost, load_programs, validate_programs
-from .takeup import COMPONENTS, late_fee, classify_payments, carrying_value, dso_change, exposure_loss_change, program_figures, break_even_take_up, annual_sales, behaviour_sample, past_due_flow, program_components
+from .takeup import COMPONENTS, late_fee, classify_payments, carrying_value, dso_change, exposure_loss_change, program_figures, break_even_take_up, annual_sales, annual_sales_by_customer, behaviour_sample, past_due_flow, program_components
+from .calibration import MIN_BALANCES, MIN_ELIGIBLE, Calibration, assumption_table, calibrate, early_pay_history, measured_recovery, offered_customers
 from .compare import IncentiveComparison, compare_programs
 from .pilot import pilot_flags, bootstrap_difference, PilotEvaluation, pilot_evaluation
 
 __all__ = [
+    "annual_sales_by_customer",
+    "offered_customers",
+    "measured_recovery",
+    "early_pay_history",
+    "calibrate",
+    "assumption_table",
+    "Calibration",
+    "MIN_ELIGIBLE",
+    "MIN_BALANCES",
     "COMPONENTS",
     "DAYS_PER_MONTH",
     "DEFAULT_PROGRAMS",

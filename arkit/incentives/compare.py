@@ -8,7 +8,8 @@ import pandas as pd
 
 from ..model import Ledger
 from .programs import _LEVELS, _take_up_params, describe_program, annualised_cost, load_programs
-from .takeup import COMPONENTS, program_figures, break_even_take_up, annual_sales, behaviour_sample, past_due_flow, program_components
+from .calibration import Calibration, calibrate
+from .takeup import COMPONENTS, annual_sales, annual_sales_by_customer, behaviour_sample, break_even_take_up, past_due_flow, program_components, program_figures
 
 @dataclass
 class IncentiveComparison:
@@ -18,7 +19,8 @@ class IncentiveComparison:
     - ``curves``: program × shift probability (0, 0.05, …, 1): take-up share and net benefit;
     - ``sensitivity``: program × take-up (shift probability 0, 0.1, …, 1) × cost of capital: net benefit;
     - ``by_segment``: program × segment at the base take-up (and net at low / high);
-    - ``components``: program × customer components; ``sample``: the settled invoices used.
+    - ``components``: program × customer components; ``sample``: the settled invoices used;
+    - ``calibration``: what the ledger measured of the assumptions (:func:`~.calibration.calibrate`).
     """
 
     as_of: pd.Timestamp
@@ -31,6 +33,7 @@ class IncentiveComparison:
     components: pd.DataFrame
     sample: pd.DataFrame
     notes: dict = field(default_factory=dict)
+    calibration: Calibration | None = None
 
     @property
     def assumptions(self) -> dict:
@@ -41,7 +44,7 @@ def _levels(program: dict, assumptions: dict) -> dict:
     return _take_up_params(program, assumptions)["shift_probability"]
 
 
-def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, policy: dict | None = None, segments: pd.DataFrame | None = None) -> IncentiveComparison:
+def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, policy: dict | None = None, segments: pd.DataFrame | None = None, calibration: Calibration | None = None) -> IncentiveComparison:
     """Price every program of ``programs`` (:func:`load_programs`; default ``config/programs.yaml``) on the
     ledger's behaviour over the lookback before ``as_of``.
 
@@ -56,6 +59,18 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     late fees: customers_charged (at least once), their share of sales
     (customers_charged_sales_share) and how many are prompt payers or good customers slipping
     (good_customers_charged) — the attrition exposure, which is not priced.
+
+    Measured from the ledger (``calibration``, default :func:`~.calibration.calibrate`):
+    - customers already offered an early-pay discount (on early-pay terms in the lookback, taking it or
+      declining it) are not movable by an early-pay discount program: their ``*_m`` components are 0
+      (customers_already_offered counts them);
+    - the measured scenario — basis "measured" when the ledger measured something the program rests on,
+      else "assumed": an early-pay discount at the take-up of the ledger's own early-pay terms (by amount;
+      shift_measured = the shift probability giving it, clipped to 0–1); a payment plan at the base share
+      accepting with the measured recovery with and without a plan (the extra recovery floored at 0);
+      other programs as assumed. Columns basis_measured, shift_measured, take_up_measured,
+      bad_debt_change_measured, revenue_measured, net_measured.
+    Per-customer and per-segment ``sales`` are invoiced sales (:func:`~.takeup.annual_sales_by_customer`).
     """
     as_of = pd.Timestamp(as_of).normalize()
     programs = programs if programs is not None else load_programs()
@@ -69,6 +84,9 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     seg = segments.set_index("customer_id")["segment"] if len(segments) else pd.Series(dtype="str")
     sample = behaviour_sample(ledger, as_of, lookback_months=a["lookback_months"], segments=seg, loss_rates=a["bad_debt"])
     sales = annual_sales(ledger, as_of)
+    by_cust_sales = annual_sales_by_customer(ledger, as_of)
+    cal = calibration if calibration is not None else calibrate(ledger, as_of, programs=programs)
+    offered = set(cal.offered["customer_id"].astype("str")) if len(cal.offered) else set()
     comps, rows, curves, grid, by_seg = [], [], [], [], []
     p_curve = np.round(np.linspace(0, 1, 21), 4)
     p_grid = np.round(np.linspace(0, 1, 11), 4)
@@ -76,8 +94,16 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     for prog in programs["programs"]:
         eligible = past_due_flow(ledger, as_of, min_days_past_due=prog["min_days_past_due"]) if prog["type"] == "payment_plan" else None
         c = program_components(sample, prog, assumptions=a, eligible=eligible)
+        n_offered = 0
+        if prog["type"] == "early_pay_discount" and offered:
+            hit = c["customer_id"].astype("str").isin(offered).to_numpy()
+            n_offered = int(hit.sum())
+            for col in ("take_m", "cost_m", "rev_m", "days_m", "loss_m", "part_m"):
+                c.loc[hit, col] = 0.0
+        c["weighted_sales"] = c["sales"]  # settled amounts × k: the base of the behavioural shares
+        c["sales"] = c["customer_id"].astype("str").map(by_cust_sales).fillna(0.0).to_numpy(dtype="float64")
         comps.append(c.assign(program=prog["name"]))
-        tot = c[["sales", *COMPONENTS]].sum()
+        tot = c[["sales", *COMPONENTS]].sum()  # totals' sales/base are set to the annual invoiced sales below
         if prog["type"] != "payment_plan":
             tot["sales"] = tot["base"] = sales if len(sample) else 0.0
         else:
@@ -86,6 +112,7 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
         f = {lev: program_figures(tot, p=lv[lev], cost_of_capital=coc) for lev in _LEVELS}
         be_share, be_text = break_even_take_up(tot, cost_of_capital=coc)
         b = f["base"]
+        meas = _measured(prog, tot, lv, cal, coc)
         charged = c[(c["rev_a"] > 0)] if prog["type"] == "late_fee" else c.iloc[0:0]
         good = charged[charged["segment"].isin(["prompt", "good_slipping"])]
         rows.append(
@@ -121,6 +148,8 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
                 "customers_charged": int(len(charged)),
                 "customers_charged_sales_share": float(charged["sales"].sum() / sales) if sales > 0 and len(charged) else 0.0,
                 "good_customers_charged": int(len(good)),
+                "customers_already_offered": n_offered,
+                **meas,
             }
         )
         fc = program_figures(tot, p=p_curve, cost_of_capital=coc)
@@ -145,6 +174,7 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
         "customers_in_sample": int(sample["customer_id"].nunique()),
         "sample_amount": float(sample["amount"].sum()),
         "lookback_start": (as_of - pd.DateOffset(months=a["lookback_months"])).normalize(),
+        "customers_offered": int(len(cal.offered)),
     }
     return IncentiveComparison(
         as_of=as_of,
@@ -157,7 +187,35 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
         components=pd.concat(comps, ignore_index=True) if comps else pd.DataFrame(),
         sample=sample,
         notes=notes,
+        calibration=cal,
     )
+
+
+def _measured(prog: dict, tot: pd.Series, lv: dict, cal: Calibration, coc: float) -> dict:
+    """The measured scenario of one program (see :func:`compare_programs`)."""
+    t = prog["type"]
+    basis, p = "assumed", lv["base"]
+    tot = tot.copy()
+    if t == "early_pay_discount" and np.isfinite(cal.take_up_share):
+        basis = "measured"
+        tm = float(tot["take_m"])
+        p = float(np.clip((cal.take_up_share * float(tot["base"]) - float(tot["take_a"])) / tm, 0.0, 1.0)) if tm > 0 else 0.0
+    elif t == "payment_plan":
+        rr = cal.recovery_rates(prog)
+        if rr["recovery_without_plan_measured"] or rr["recovery_with_plan_measured"]:
+            basis = "measured"
+        E = float(tot["take_m"])
+        tot["rev_m"] = prog["fee_rate"] * rr["recovery_with_plan"] * E
+        tot["loss_m"] = -rr["extra"] * E
+    f = program_figures(tot, p=p, cost_of_capital=coc)
+    return {
+        "basis_measured": basis,
+        "shift_measured": float(p),
+        "take_up_measured": float(f["take_up_share"]),
+        "revenue_measured": float(f["revenue"]),
+        "bad_debt_change_measured": float(f["bad_debt_change"]),
+        "net_measured": float(f["net_benefit"]),
+    }
 
 
 #: Programs whose take-up has no "already early" part (a fee, a plan): that share is shown as NaN.

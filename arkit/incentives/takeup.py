@@ -158,16 +158,23 @@ def break_even_take_up(totals, *, cost_of_capital: float) -> tuple[float, str]:
     return share, (f"pays above {share * 100:.1f} % take-up" if slope > 0 else f"pays below {share * 100:.1f} % take-up")
 
 
-def annual_sales(ledger: Ledger, as_of) -> float:
-    """Gross invoiced sales of the 12 months to ``as_of``: Σ amount of invoices (amount > 0) dated in
-    ``(as_of − 12 months, as_of]``. Credit notes are left out: discounts and fees apply to invoices.
-    Example: invoices of 1,000 on 2025-06-30 (out), 2,000 on 2025-07-01 and −300 (a credit) on 2026-01-05
-    with as_of 2026-06-30 → 2,000.
-    """
+def annual_sales_by_customer(ledger: Ledger, as_of) -> pd.Series:
+    """Gross invoiced sales of each customer in the 12 months to ``as_of``: Σ amount of its invoices (amount
+    > 0) dated in ``(as_of − 12 months, as_of]`` — what "annual sales" means everywhere in the comparison
+    (never settled amounts scaled up). Index: customer_id."""
     as_of = pd.Timestamp(as_of).normalize()
     inv = ledger.invoices
     m = (inv["amount"] > 0) & (inv["invoice_date"] <= as_of) & (inv["invoice_date"] > as_of - pd.DateOffset(months=12))
-    return float(inv.loc[m, "amount"].sum())
+    return inv.loc[m].groupby(inv.loc[m, "customer_id"].astype("str"))["amount"].sum()
+
+
+def annual_sales(ledger: Ledger, as_of) -> float:
+    """Gross invoiced sales of the 12 months to ``as_of``: Σ :func:`annual_sales_by_customer`. Credit notes
+    are left out: discounts and fees apply to invoices.
+    Example: invoices of 1,000 on 2025-06-30 (out), 2,000 on 2025-07-01 and −300 (a credit) on 2026-01-05
+    with as_of 2026-06-30 → 2,000.
+    """
+    return float(annual_sales_by_customer(ledger, as_of).sum())
 
 
 def behaviour_sample(ledger: Ledger, as_of, *, lookback_months: int = 12, segments: pd.Series | None = None, loss_rates: dict | None = None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 PALETTE = ["#2e7d32", "#9ccc65", "#fbc02d", "#fb8c00", "#c62828", "#6a1b9a", "#37474f"]
+CREDIT_COLOR = "#90a4ae"  # credits and unapplied cash: their own series, below zero
 _money = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
@@ -34,7 +35,7 @@ def _month_ticks(ax, index) -> None:
 def aging_bars(totals: pd.Series, *, as_of, currency: str = "") -> plt.Figure:
     """Open AR by aging bucket (bars), as of a date. ``totals``: bucket label → amount."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    colors = PALETTE[: len(totals)]
+    colors = [CREDIT_COLOR if str(k) == "credits" else c for k, c in zip(totals.index, PALETTE)]
     bars = ax.bar(totals.index.astype(str), totals.to_numpy(), color=colors)
     for b, v in zip(bars, totals.to_numpy()):
         ax.annotate(f"{v:,.0f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom" if v >= 0 else "top", fontsize=8)
@@ -45,13 +46,15 @@ def aging_bars(totals: pd.Series, *, as_of, currency: str = "") -> plt.Figure:
 
 
 def aging_trend_chart(trend: pd.DataFrame, *, currency: str = "") -> plt.Figure:
-    """Stacked open AR by bucket at each month end (``trend`` from :func:`arkit.review.headline.aging_trend`)."""
+    """Stacked open invoices by bucket at each month end, credits and unapplied cash as their own series
+    below zero (``trend`` from :func:`arkit.review.headline.aging_trend`)."""
     labels = [c for c in trend.columns if c != "total"]
     fig, ax = plt.subplots(figsize=(9, 3.8))
     x = np.arange(len(trend))
     pos_bottom = np.zeros(len(trend))
     neg_bottom = np.zeros(len(trend))
-    for lab, col in zip(labels, PALETTE):
+    colors = [CREDIT_COLOR if lab == "credits" else c for lab, c in zip(labels, PALETTE)]
+    for lab, col in zip(labels, colors):
         v = trend[lab].to_numpy()
         bottom = np.where(v >= 0, pos_bottom, neg_bottom)
         ax.bar(x, v, bottom=bottom, color=col, label=lab, width=0.75)

@@ -87,10 +87,7 @@ def table(
         notes.insert(0, f"First {max_rows} of {len(full):,} rows; all rows in the Excel appendix.")
     if note:
         notes.append(str(note))
-    overrides = {}
-    for kind, names in (("money", money), ("pct", pct), ("days", days), ("fraction", fraction), ("count", count)):
-        for n in [names] if isinstance(names, str) else names:
-            overrides[str(n)] = kind
+    overrides = _overrides(money=money, pct=pct, days=days, fraction=fraction, count=count)
     link_cols = {str(c) for c in ([links] if isinstance(links, str) else links)}
     for c in link_cols:
         overrides[c] = "link"
@@ -268,19 +265,38 @@ def esc(text) -> str:
     return _WWW.sub(r"\1&#46;", s)
 
 
+def literal(text) -> str:
+    """Untrusted text (a file name, a setting) for a Markdown cell, shown exactly as written: HTML-escaped,
+    and Markdown's markup characters as numeric entities, which Markdown decodes back to the characters.
+    Unlike :func:`esc`, nothing can show a backslash — use it where text would otherwise sit in a code
+    span (```name```), which shows backslash escapes literally (``WA\\_Fn-UseC\\_-…csv``). Inline HTML such as
+    ``<code>`` is not an option: nbconvert's image-embedding Markdown renderer empties such elements."""
+    s = html.escape(str(text), quote=False)
+    return "".join(f"&#{ord(ch)};" if ch in "\\`*_[]#|~" else ch for ch in s)
+
+
 def _escape(text: str) -> str:
     return html.escape(str(text))
 
 
 class ReportBook:
-    """Collects a report's tables for its Excel appendix (one sheet each, formatted for reading)."""
+    """Collects a report's tables for its Excel appendix (one sheet each, formatted for reading).
 
-    def __init__(self):
+    Every sheet goes through the dictionary of columns (:mod:`arkit.columns`): human headers, codes as
+    their labels, flags Yes/No, and each numeric column its format (money, percent, days, counts);
+    percentages held 0–100 are written as fractions with a % format, so every workbook holds shares the
+    same way. ``add`` may state kinds the dictionary does not know (``pct=``, ``fraction=``, ...).
+    """
+
+    def __init__(self, policy: dict | None = None):
         self.sheets: dict[str, pd.DataFrame] = {}
+        self.kinds: dict[str, dict[str, str]] = {}
+        self.policy = policy
 
-    def add(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    def add(self, name: str, df: pd.DataFrame, *, money=(), pct=(), fraction=(), days=(), count=()) -> pd.DataFrame:
         """Add ``df`` as sheet ``name``; returns ``df`` unchanged so it can be shown in the same line."""
         self.sheets[name] = df
+        self.kinds[name] = _overrides(money=money, pct=pct, fraction=fraction, days=days, count=count)
         return df
 
     def save(self, path) -> Path | None:
@@ -288,7 +304,33 @@ class ReportBook:
             return None
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return write_excel(path, self.sheets)
+        frames, kinds = {}, {}
+        for name, df in self.sheets.items():
+            frames[name], kinds[name] = workbook_frame(df, policy=self.policy, kinds=self.kinds.get(name))
+        return write_excel(path, frames, kinds=kinds)
+
+
+def _overrides(**groups) -> dict[str, str]:
+    out = {}
+    for kind, names in groups.items():
+        for n in [names] if isinstance(names, str) else names:
+            out[str(n)] = kind
+    return out
+
+
+def workbook_frame(df: pd.DataFrame, *, policy: dict | None = None, kinds: dict | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A frame ready for a workbook sheet and the kind of each of its columns: the index reset when it
+    carries information, headers and codes from the dictionary, percentages (0–100) as fractions."""
+    from .. import columns as coldict
+    from ..excel import _prepare
+
+    flat = _prepare(df)
+    people, out_kinds = coldict.for_people(flat, policy=policy, kinds=kinds)
+    for c, k in list(out_kinds.items()):
+        if k == "pct":
+            people[c] = pd.to_numeric(people[c], errors="coerce") / 100.0
+            out_kinds[c] = "fraction"
+    return people, out_kinds
 
 
 def show(*parts) -> None:

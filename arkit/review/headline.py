@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..aging import aging, aging_summary, bucket_labels
+import re
+
+from ..aging import bucket_labels
 from ..kpis import kpis
 from ..model import Ledger
+from ..position import position
 
 #: figure → (label, unit, better direction)
 FIGURES = {
     "open_ar": ("Open AR", "currency", None),
+    "gross_ar": ("Open invoices (gross AR, before credits)", "currency", None),
+    "credits": ("Credits and unapplied cash", "currency", None),
+    "past_due_ar": ("Past due (open invoices past their due date)", "currency", "lower"),
     "pct_past_due": ("Past due share of AR", "%", "lower"),
     "pct_91_plus": ("Share of AR 91+ days past due", "%", "lower"),
     "dso_countback": ("DSO, countback", "days", "lower"),
@@ -21,6 +27,7 @@ FIGURES = {
     "cei": ("Collection effectiveness index", "%", "higher"),
     "pct_current": ("Current share of AR", "%", "higher"),
     "collections": ("Collections in the month", "currency", "higher"),
+    "write_offs": ("Written off in the month", "currency", None),
     "sales": ("Sales in the month", "currency", None),
     "collections_to_sales": ("Collections ÷ sales", "%", "higher"),
 }
@@ -33,36 +40,51 @@ def month_end(as_of) -> pd.Timestamp:
 
 
 def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90), trend: pd.DataFrame | None = None) -> pd.DataFrame:
-    """:func:`arkit.kpis` for the ``months`` month ends ending at ``as_of``, plus
-    pct_past_due = past_due_ar ÷ open_ar × 100, pct_91_plus = AR in the last bucket ÷ open_ar × 100 and
-    collections_to_sales = collections ÷ sales × 100. ``trend``: an :func:`aging_trend` already computed for
-    the same months (saves recomputing it)."""
+    """:func:`arkit.kpis` for the ``months`` month ends ending at ``as_of``, with the position's figures
+    (:mod:`arkit.position`) at each month end:
+
+    - gross_ar = Σ open invoices (debit items); credits = credit notes, overpayments and unapplied cash
+      (≤ 0); open_ar = gross_ar + credits (the kpis figure);
+    - past_due_ar = Σ debit items past due — *gross*, the same past due as every table of the review
+      (it replaces kpis' net open_ar − current_ar); current_ar stays kpis' (the BPDSO base);
+    - shares of AR are of gross AR and never negative: pct_past_due = past_due_ar ÷ gross_ar × 100,
+      pct_91_plus = the last bucket ÷ gross_ar × 100, pct_current = the current bucket ÷ gross_ar × 100
+      (NaN when gross_ar is 0);
+    - collections_to_sales = collections ÷ sales × 100.
+    ``trend``: an :func:`aging_trend` already computed for the same months (saves recomputing it)."""
     end = month_end(as_of)
     start = (end - pd.offsets.MonthEnd(months - 1)).strftime("%Y-%m")
     k = kpis(ledger, start, end.strftime("%Y-%m"))
     if trend is None:
         trend = aging_trend(ledger, end, months=months, buckets=buckets)
-    last = bucket_labels(buckets)[-1]
-    k["pct_past_due"] = np.where(k["open_ar"] != 0, k["past_due_ar"] / k["open_ar"] * 100, np.nan)
-    k["pct_91_plus"] = np.where(k["open_ar"] != 0, trend[last].reindex(k.index).to_numpy() / k["open_ar"] * 100, np.nan)
+    labels = bucket_labels(buckets)
+    t = trend.reindex(k.index)
+    gross = t[labels].sum(axis=1).round(2)
+    k["gross_ar"] = gross.to_numpy()
+    k["credits"] = t["credits"].to_numpy()
+    k["past_due_ar"] = t[labels[1:]].sum(axis=1).round(2).to_numpy()
+    g = np.where(gross.to_numpy() > 0, gross.to_numpy(), np.nan)
+    k["pct_past_due"] = k["past_due_ar"].to_numpy() / g * 100
+    k["pct_91_plus"] = t[labels[-1]].to_numpy() / g * 100
+    k["pct_current"] = t[labels[0]].to_numpy() / g * 100
     k["collections_to_sales"] = np.where(k["sales"] > 0, k["collections"] / k["sales"] * 100, np.nan)
     return k
 
 
 def aging_trend(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60, 90)) -> pd.DataFrame:
-    """Open AR by bucket at each of the ``months`` month ends ending at ``as_of`` (index period_end,
-    a column per bucket and ``total``); each row is :func:`arkit.aging_summary` summed over customers."""
+    """Open AR by bucket at each of the ``months`` month ends ending at ``as_of``: index period_end, a
+    column per bucket (debit items only, never negative), ``credits`` (credit notes, overpayments and
+    unapplied cash, ≤ 0) and ``total`` = Σ buckets + credits = open AR. Each row is the
+    :attr:`arkit.position.Position.totals` of that month end."""
     end = month_end(as_of)
     ends = pd.date_range(end - pd.offsets.MonthEnd(months - 1), end, freq="ME")
     labels = bucket_labels(buckets)
     rows = []
-    for e in ends:  # one vectorised aging per month end
-        it = aging(ledger, e, buckets=buckets)
-        c = np.rint(it["open_amount"].to_numpy() * 100).astype("int64")
-        by = np.bincount(it["bucket"].cat.codes.to_numpy(), weights=c, minlength=len(labels))
-        rows.append(np.rint(by).astype("int64"))
-    grid = np.array(rows).reshape(len(ends), len(labels))
-    out = pd.DataFrame(grid / 100.0, index=pd.DatetimeIndex(ends, name="period_end"), columns=labels)
+    for e in ends:  # one vectorised position per month end
+        t = position(ledger, e, buckets=buckets).totals
+        rows.append(np.rint(t[[*labels, "credits"]].to_numpy() * 100).astype("int64"))
+    grid = np.array(rows).reshape(len(ends), len(labels) + 1)
+    out = pd.DataFrame(grid / 100.0, index=pd.DatetimeIndex(ends, name="period_end"), columns=[*labels, "credits"])
     out["total"] = grid.sum(axis=1) / 100.0
     return out
 
@@ -79,6 +101,8 @@ def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
     targets = policy.get("targets", {})
     rows = []
     for key, (label, unit, better) in FIGURES.items():
+        if key not in figures.columns:
+            continue
         v, p = float(cur[key]), float(prev[key])
         t = targets.get(key)
         gap = v - t if t is not None else np.nan
@@ -89,21 +113,22 @@ def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def change_drivers(ledger: Ledger, as_of, *, column: str = "past_due") -> pd.DataFrame:
+def change_drivers(ledger: Ledger, as_of, *, column: str = "past_due", buckets=(30, 60, 90)) -> pd.DataFrame:
     """Customers behind the month's change in past-due AR (``column="past_due"``) or open AR (``"open"``).
 
-    change = the customer's amount at as_of − at the previous month end. Rows sorted by change, largest
-    rise first; ``share_of_rise`` = change ÷ Σ positive changes × 100 for customers whose amount rose.
-    Columns: customer_id, customer_name, previous, current, change, share_of_rise.
+    change = the customer's amount at as_of − at the previous month end: its past due (gross, debit items
+    past due, as everywhere in the review) or its open AR (net), from :func:`arkit.position`. Rows sorted
+    by change, largest rise first; ``share_of_rise`` = change ÷ Σ positive changes × 100 for customers
+    whose amount rose. Columns: customer_id, customer_name, previous, current, change, share_of_rise.
     """
     end = month_end(as_of)
     prev = end - pd.offsets.MonthEnd(1)
 
     def amounts(d):
-        s = aging_summary(ledger, d)
+        s = position(ledger, d, buckets=buckets).customers
         if s.empty:
             return pd.Series(dtype="float64"), pd.Series(dtype="str")
-        val = s["total"] - s["current"] if column == "past_due" else s["total"]
+        val = s["past_due"] if column == "past_due" else s["open_ar"]
         return val.set_axis(s["customer_id"]), s.set_index("customer_id")["customer_name"]
 
     a, names_a = amounts(end)
@@ -165,13 +190,18 @@ def summary_sentences(head: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
 def concentration(summary: pd.DataFrame, *, n: int = 10) -> tuple[pd.DataFrame, dict]:
     """Top ``n`` customers by past-due amount, and how concentrated AR is.
 
-    From an :func:`arkit.aging_summary`: past_due = total − current; share_of_past_due = past_due ÷ Σ
-    positive past_due × 100. Returns (table of the top n with customer_id, customer_name, total,
-    past_due, share_of_past_due, oldest bucket with a balance; a dict with ``top_share_of_ar`` = Σ total
-    of the n largest customers by total ÷ Σ positive totals × 100, and ``top_share_of_past_due``).
+    From :attr:`arkit.position.Position.customers` (or an :func:`arkit.aging_summary`): past_due = the
+    customer's past-due debit items (the ``past_due`` column; Σ buckets after ``current`` when absent —
+    the buckets then hold debit items, credits apart); total = open AR (``open_ar`` or ``total``, net of
+    credits); share_of_past_due = past_due ÷ Σ past_due × 100. Returns (table of the top n with
+    customer_id, customer_name, total, past_due, share_of_past_due, oldest bucket with a balance; a dict
+    with ``top_share_of_ar`` = Σ total of the n largest customers by total ÷ Σ positive totals × 100,
+    and ``top_share_of_past_due``).
     """
-    labels = [c for c in summary.columns if c not in ("customer_id", "customer_name", "total")]
-    s = summary.assign(past_due=summary["total"] - summary["current"])
+    labels = [c for c in summary.columns if c == "current" or re.fullmatch(r"\d+(?:-\d+|\+)", str(c))]
+    total = summary["open_ar"] if "open_ar" in summary.columns else summary["total"]
+    past = summary["past_due"] if "past_due" in summary.columns else summary[labels[1:]].sum(axis=1)
+    s = summary.assign(total=total, past_due=past)
     pos_pd = s["past_due"].clip(lower=0).sum()
     s["share_of_past_due"] = np.where(pos_pd > 0, s["past_due"].clip(lower=0) / pos_pd * 100, 0.0) if len(s) else []
     nz = s[labels[1:]].gt(0)

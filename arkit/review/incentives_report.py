@@ -78,34 +78,51 @@ def _pct(x: float, digits: int = 0) -> str:
     return f"{x * 100:.{digits}f} %"
 
 
-def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency: str = "") -> list[str]:
-    """One plain-language recommendation per program, generated from its net benefit per year at the low /
-    base / high take-up:
+def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency: str = "", calibration=None) -> list[str]:
+    """One plain-language recommendation per program, then which programs pay under the figures measured on
+    the ledger and where the others break even under the assumed ones.
 
+    Per program, when nothing it rests on is measured (``basis_measured`` "assumed"), from its net benefit
+    per year at the low / base / high take-up:
     - net at the low take-up > 0 → offer it (a late fee: charge it);
     - net at the base take-up > 0 but not at the low → pilot it before offering it;
     - net at the high take-up > 0 only → do not offer it yet (with the take-up it needs);
     - otherwise → do not offer it.
+    When the ledger measured what it rests on (``basis_measured`` "measured": an early-pay discount priced at
+    the take-up of the ledger's own early-pay terms, a payment plan at the measured recovery), the verdict
+    follows ``net_measured``: > 0 → offer, else do not; a payment plan that recovers nothing more than
+    balances recover without one is never recommended for recovery ("pays only through its fee").
     Offers add the share of the take-up that comes from customers who already pay within the window and the
-    annualised cost against the cost of capital ("Do not offer 2/10 net 30: 41 % of the take-up would come
-    from customers who already pay within 10 days; it costs 37.2 % a year against a 9 % cost of capital and
-    loses 18,400 a year at the base take-up."); late fees name the customers exposed (attrition is not
-    priced); payment plans say that they rest on the recovery assumptions. A last sentence names the program
-    with the best net benefit at the base take-up (or says that none pays).
+    annualised cost against the cost of capital; late fees name the customers exposed (attrition is not
+    priced); payment plans give the recovery with and without a plan and their source. The closing
+    sentences name the programs that pay under the measured figures, and each assumed-only program's
+    break-even. Money is rounded to whole currency units and shares to one decimal, as in the tables.
     """
     coc = programs["assumptions"]["cost_of_capital"]
     by_name = {p["name"]: p for p in programs["programs"]}
     out = []
+
+    def m(x):
+        return _money(x, currency)
+
     for _, r in summary.iterrows():
         prog, name, t = by_name[r["program"]], r["program"], r["type"]
         low, base, high = r["net_low"], r["net_benefit"], r["net_high"]
-
-        def m(x):
-            return _money(x, currency)
-
+        measured = r.get("basis_measured", "assumed") == "measured"
         act = "charge" if t == "late_fee" else "offer"
         loss = f"loses {m(-base)} a year at the base take-up" if base < 0 else "gains nothing at the base take-up"
-        if low > 0:
+        rr = calibration.recovery_rates(prog) if (calibration is not None and t == "payment_plan") else None
+        if measured and t == "payment_plan" and rr is not None and rr["extra"] <= 0:
+            verdict, main = f"Do not offer {name} to recover more", f"measured on the ledger, balances {prog['min_days_past_due']}+ days past due are recovered {_pct(rr['recovery_without_plan'], 1)} without a plan ({_pct(rr['recovery_with_plan'], 1)} with one), so a plan recovers nothing more; it pays only through its fee ({m(r['revenue_measured'])} a year at the base acceptance)"
+        elif measured:
+            nm = r["net_measured"]
+            what = f"at the measured take-up ({_pct(r['take_up_measured'], 1)} of sales, as on the ledger's own early-pay terms)" if t == "early_pay_discount" else "on the measured recovery"
+            if nm > 0:
+                verdict, main = f"{act.capitalize()} {name}", f"it gains {m(nm)} a year {what}"
+            else:
+                verdict, main = f"Do not {act} {name}", f"it {'loses ' + m(-nm) if nm < 0 else 'gains nothing'} a year {what}"
+            main += f" (assumed figures: {m(base)} at the base take-up, {r['break_even']})"
+        elif low > 0:
             verdict, main = f"{act.capitalize()} {name}", f"it gains {m(base)} a year at the base take-up and still {m(low)} at the low take-up"
         elif base > 0:
             verdict, main = f"Pilot {name} before offering it", f"it gains {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
@@ -118,6 +135,8 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
         if t in ("early_pay_discount", "next_purchase_credit", "perk"):
             if np.isfinite(r["already_early_share"]):
                 details.append(f"{_pct(r['already_early_share'])} of the take-up would come from customers who already pay within {program_window(prog):.0f} days")
+            if t == "early_pay_discount" and r.get("customers_already_offered", 0):
+                details.append(f"{int(r['customers_already_offered'])} customers already on early-pay terms (taking or declining the discount) are not counted as movable")
             if np.isfinite(r["annualised_cost"]):
                 details.append(f"it costs {r['annualised_cost'] * 100:.1f} % a year against a {coc * 100:.4g} % cost of capital" + (f" and {loss}" if main is None else ""))
             elif main is None:
@@ -137,16 +156,40 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
             if main is None:
                 details.append(f"it {loss}")
             eligible = r["take_up"] / r["take_up_base"] if r["take_up_base"] else 0.0
-            details.append(
-                f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting would recover "
-                f"{m(-r['bad_debt_change'])} more and pay {m(r['revenue'])} in fees; this rests on the recovery assumptions "
-                f"({_pct(prog['recovery_with_plan'])} with a plan against {_pct(prog['recovery_without_plan'])} without)"
-            )
+            if rr is not None and measured:
+                details.append(f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting (assumed) would recover {m(-r['bad_debt_change_measured'])} more and pay {m(r['revenue_measured'])} in fees; {rr['recovery_without_plan_source']}; {rr['recovery_with_plan_source']}")
+            else:
+                details.append(
+                    f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting would recover "
+                    f"{m(-r['bad_debt_change'])} more and pay {m(r['revenue'])} in fees; this rests on the recovery assumptions "
+                    f"({_pct(prog['recovery_with_plan'])} with a plan against {_pct(prog['recovery_without_plan'])} without)"
+                )
         out.append(f"{verdict}: {'; '.join(([main] if main else []) + details)}.")
     if len(summary):
-        best = summary.loc[summary["net_benefit"].idxmax()]
-        if best["net_benefit"] > 0:
-            out.append(f"At the base take-up the best program is {best['program']} ({_money(best['net_benefit'], currency)} a year).")
+        basis = summary.get("basis_measured", pd.Series("assumed", index=summary.index))
+        meas = summary[basis == "measured"]
+        ass = summary[basis != "measured"]
+        if len(meas):
+            pays = meas[meas["net_measured"] > 0]
+            plan_fee_only = set()
+            if calibration is not None:
+                plan_fee_only = {row["program"] for _, row in pays.iterrows() if row["type"] == "payment_plan" and calibration.recovery_rates(by_name[row["program"]])["extra"] <= 0}
+            named = [f"{row['program']} ({_money(row['net_measured'], currency)} a year)" for _, row in pays.iterrows() if row["program"] not in plan_fee_only]
+            rest = [row["program"] for _, row in meas.iterrows() if row["net_measured"] <= 0 or row["program"] in plan_fee_only]
+            out.append(
+                "Under the figures measured on this ledger: "
+                + (("these pay — " + "; ".join(named)) if named else "none of the programs priced on measured figures pays")
+                + (f"; these do not — {', '.join(rest)}" if rest and named else (f" ({', '.join(rest)})" if rest else ""))
+                + "."
+                + "".join(f" {name} recovers nothing more than balances recover without a plan; it brings only its fee." for name in sorted(plan_fee_only))
+            )
+        if len(ass):
+            out.append("Resting on the assumptions of the programs file only (nothing on the ledger measures them): " + "; ".join(f"{row['program']} {row['break_even']} ({_money(row['net_benefit'], currency)} a year at the base take-up)" for _, row in ass.iterrows()) + ".")
+        used = summary["net_measured"] if "net_measured" in summary else summary["net_benefit"]
+        best = summary.loc[used.idxmax()]
+        if used.max() > 0:
+            src = "measured" if best.get("basis_measured", "assumed") == "measured" else "assumed"
+            out.append(f"Taking the measured figures where the ledger has them, the best program is {best['program']} ({_money(used.max(), currency)} a year, on {src} figures).")
         else:
             out.append("No program pays for itself at the base take-up.")
     return out
@@ -192,9 +235,19 @@ def assumption_lines(c: IncentiveComparison, *, currency: str = "") -> list[str]
             lines.append(f"{p['name']}: {p['cost_per_participant']:,.2f} a year per participant; a customer paying part of its sales within {p['window_days']} days counts as that part of a participant.")
         elif t == "payment_plan":
             lines.append(
-                f"{p['name']}: offered on balances reaching {p['min_days_past_due']} days past due; {_pct(p['recovery_without_plan'])} of them are recovered without a plan and "
+                f"{p['name']}: offered on balances reaching {p['min_days_past_due']} days past due; assumed in the programs file: {_pct(p['recovery_without_plan'])} of them are recovered without a plan and "
                 f"{_pct(p['recovery_with_plan'])} with one; the {_pct(p['fee_rate'], 1)} fee is paid with the installments; the wait for {p['installments']} installments is not priced."
             )
+            if c.calibration is not None:
+                rr = c.calibration.recovery_rates(p)
+                lines.append(f"{p['name']} on the ledger — {rr['recovery_without_plan_source']}; {rr['recovery_with_plan_source']}.")
+    cal = c.calibration
+    if cal is not None and np.isfinite(cal.take_up_share):
+        k = int((cal.offered["status"] == "takes it").sum()) if len(cal.offered) else 0
+        lines.append(
+            f"Measured: the ledger's own '{cal.terms}' terms were taken on {_pct(cal.take_up_share, 1)} of the eligible amount ({cal.eligible_invoices:,} invoices of the lookback); "
+            f"{len(cal.offered)} customers are on early-pay terms ({k} take the discount, {len(cal.offered) - k} decline it) and are not counted as movable by an early-pay discount."
+        )
     lines.append("Not priced: administration, the margin on sales lost or won, and taxes. Figures are per year, in " + (currency or "the ledger currency") + ".")
     return lines
 
@@ -332,6 +385,17 @@ def section_programs(r: IncentiveReport) -> list:
             "Break-even": s["break_even"],
         }
     )
+    third = pd.DataFrame(
+        {
+            "Program": s["program"],
+            "Figures": s["basis_measured"].map({"measured": "measured on the ledger", "assumed": "assumed only (nothing to measure)"}),
+            "Take-up": s["take_up_measured"] * 100,
+            "Fees": s["revenue_measured"],
+            "Bad debt change": s["bad_debt_change_measured"],
+            "Net benefit": s["net_measured"],
+            "Net benefit (assumed, base)": s["net_benefit"],
+        }
+    )
     text = (
         f"{len(s)} programs priced on the payments of the {a['lookback_months']} months to {r.as_of:%d %B %Y}, "
         f"annualised on {_money(r.comparison.sales, r.currency)} of sales. Take-up is the share of sales that would use the offer "
@@ -346,6 +410,12 @@ def section_programs(r: IncentiveReport) -> list:
             days=["DSO change (days)"],
             pct=["Break-even take-up"],
             caption=f"What each program brings per year at the base take-up ({r.money_unit}); bad debt change: negative = less lost",
+        ),
+        table(
+            third,
+            money=["Fees", "Bad debt change", "Net benefit", "Net benefit (assumed, base)"],
+            pct=["Take-up"],
+            caption=f"Measured on the ledger where it can be ({r.money_unit} a year): early-pay discounts at the take-up of the ledger's own early-pay terms, payment plans at the recovery measured with and without a plan; the rest as assumed (see What the ledger measures)",
         ),
     ]
 
@@ -400,11 +470,13 @@ def section_segments(r: IncentiveReport) -> list:
     lab = {k: SEGMENT_LABELS[k] for k in order}
     net = b.pivot(index="program", columns="segment", values="net_benefit").reindex(columns=order).reindex(list(dict.fromkeys(b["program"]))).rename(columns=lab)
     take = b.pivot(index="program", columns="segment", values="take_up_share").reindex(columns=order).reindex(net.index).rename(columns=lab) * 100
-    smp = r.comparison.sample
-    cust = smp.groupby("segment").agg(customers=("customer_id", "nunique"), sales=("weight", "sum")).reindex(order).fillna(0)
+    comp = r.comparison.components
+    one = comp[comp["program"] == comp["program"].iloc[0]] if len(comp) else comp
+    one = one[one["weighted_sales"] > 0] if "weighted_sales" in one else one
+    cust = one.groupby("segment").agg(customers=("customer_id", "nunique"), sales=("sales", "sum")).reindex(order).fillna(0)
     head = pd.DataFrame({"Segment": [lab[k] for k in order], "Customers": cust["customers"].astype(int).to_numpy(), "Annual sales": cust["sales"].to_numpy()})
     out = [
-        table(head, money=["Annual sales"], caption="Segments (policy rules, as in the monthly review): customers with invoices paid in the lookback, sales annualised"),
+        table(head, money=["Annual sales"], caption=f"Segments (policy rules, as in the monthly review): customers with invoices paid in the lookback; annual sales = invoiced in the 12 months to {r.as_of:%d %b %Y}"),
         table(net.rename_axis("Program").reset_index(), money=list(net.columns), caption=f"Net benefit per year at the base take-up, by segment ({r.money_unit})"),
         table(take.rename_axis("Program").reset_index(), pct=list(take.columns), caption="Take-up at the base assumption, share of each segment's sales (payment plan: of eligible balances)"),
     ]
@@ -420,7 +492,7 @@ def section_segments(r: IncentiveReport) -> list:
                     "Name": customer_names(r.ledger, free["customer_id"]).to_numpy(),
                     "Segment": free["segment"].map(SEGMENT_LABELS).fillna(free["segment"]).to_numpy(),
                     "Annual sales": free["sales"].to_numpy(),
-                    "Already within the window": (free["take_a"] / free["sales"] * 100).to_numpy(),
+                    "Already within the window": (free["take_a"] / free["weighted_sales"] * 100).to_numpy(),
                     "Discount given for nothing": free["cost_a"].to_numpy(),
                 }
             )
@@ -453,9 +525,37 @@ def section_pilot(r: IncentiveReport) -> list:
     return [Markdown(esc(intro)), table(shown, money=["Pilot", "Control", "Difference", "CI low", "CI high"], caption="Days to pay in days; cost per 100 of sales in ledger currency"), Markdown(bullets)]
 
 
+def section_calibration(r: IncentiveReport) -> list:
+    """What the ledger measures of the assumptions: every assumption with its assumed value, the measured
+    one and the source used; the recovery of balances past due with and without a plan; the ledger's own
+    early-pay terms and who is already on them."""
+    from ..incentives import assumption_table
+
+    cal = r.comparison.calibration
+    if cal is None:
+        return [Markdown("Nothing was measured on this ledger: every figure rests on the programs file.")]
+    t = assumption_table(cal, r.programs)
+    r.book.add("assumptions and sources", t)
+    out = [table(t.rename(columns={"assumption": "Assumption", "program": "Program", "assumed": "Assumed (programs file)", "measured": "Measured on the ledger", "source": "Source of the figure used"}), caption="Every assumption, measured where the ledger holds the evidence", max_rows=len(t))]
+    for name, rec in cal.recovery.items():
+        if rec.empty:
+            out.append(Markdown(esc(f"{name}: no balance reached the plan's threshold early enough to be followed for {cal.horizon_months} months, so recovery is assumed.")))
+            continue
+        r.book.add("measured recovery", rec)
+        shown = rec.drop(columns=["first_crossing", "last_crossing"]).rename(columns={"group": "Balances", "invoices": "Invoices", "customers": "Customers", "balance": "Open when they crossed", "recovered": f"Recovered within {cal.horizon_months} months", "pct_recovered": "Recovered (%)"})
+        first, last = rec["first_crossing"].iloc[0], rec["last_crossing"].iloc[0]
+        out.append(table(shown, money=["Open when they crossed", f"Recovered within {cal.horizon_months} months"], pct=["Recovered (%)"], caption=f"{name}: balances that crossed the threshold from {first:%d %b %Y} to {last:%d %b %Y}, followed for {cal.horizon_months} months ({r.money_unit})"))
+    if len(cal.offered):
+        r.book.add("customers already offered", cal.offered)
+        k = int((cal.offered["status"] == "takes it").sum())
+        share = f"{cal.take_up_share * 100:.1f} %" if np.isfinite(cal.take_up_share) else "–"
+        out.append(Markdown(esc(f"{len(cal.offered)} customers are already on early-pay terms ({cal.terms or 'early-pay terms'}): {k} take the discount at least sometimes, {len(cal.offered) - k} never do; together the discount was taken on {share} of the eligible amount. None of them is counted as movable by a new early-pay discount.")))
+    return out
+
+
 def section_recommendation(r: IncentiveReport) -> list:
     """The recommendation in plain words, then every assumption behind it."""
-    recs = recommendation_sentences(r.comparison.summary, programs=r.programs, currency=r.currency)
+    recs = recommendation_sentences(r.comparison.summary, programs=r.programs, currency=r.currency, calibration=r.comparison.calibration)
     assumptions = assumption_lines(r.comparison, currency=r.currency)
     r.book.add("assumptions", pd.DataFrame({"assumption": assumptions}))
     r.book.add("recommendation", pd.DataFrame({"recommendation": recs}))

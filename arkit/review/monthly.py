@@ -15,9 +15,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
-from ..aging import aging, aging_summary, bucket_labels
+from ..aging import bucket_labels
 from ..errors import LedgerError
 from ..model import Ledger
+from ..position import Position, position
 from . import charts
 from .display import ReportBook, esc, load_report_parts, table
 from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
@@ -45,6 +46,7 @@ class MonthlyReview:
     rolled_91: dict | None
     book: ReportBook = field(default_factory=ReportBook)
     letters: pd.DataFrame | None = None
+    position: Position | None = None  # the one position at as_of every section reads
 
     @property
     def currency(self) -> str:
@@ -70,19 +72,20 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
         raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
     buckets = tuple(policy["buckets"])
+    pos = position(ledger, as_of, buckets=buckets)
     trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
     figures = monthly_figures(ledger, as_of, months=months, buckets=buckets, trend=trend)
     head = headline(figures, policy=policy)
-    drivers = change_drivers(ledger, as_of)
-    summary = aging_summary(ledger, as_of, buckets=buckets)
-    items = aging(ledger, as_of, buckets=buckets)
-    sig = customer_signals(ledger, as_of)
+    drivers = change_drivers(ledger, as_of, buckets=buckets)
+    summary = pos.customers
+    items = pos.items
+    sig = customer_signals(ledger, as_of, position=pos)
     seg = segment_customers(ledger, as_of, policy=policy, signals=sig)
     plans = plans_in_force(ledger, as_of) if len(ledger.activities) else None
-    wl = build_worklist(ledger, as_of, policy=policy, segments=seg, plans=plans)
+    wl = build_worklist(ledger, as_of, policy=policy, segments=seg, plans=plans, position=pos)
     roll = roll_rates(ledger, as_of, buckets=buckets)
     r91 = rolled_into_91(ledger, as_of, buckets=buckets)
-    return MonthlyReview(ledger, as_of, policy, figures, head, drivers, summary, items, trend, sig, seg, plans, wl, roll, r91)
+    return MonthlyReview(ledger, as_of, policy, figures, head, drivers, summary, items, trend, sig, seg, plans, wl, roll, r91, position=pos)
 
 
 # --------------------------------------------------------------------------------------------- sections
@@ -107,22 +110,33 @@ def section_headline(r: MonthlyReview) -> list:
 def section_aging(r: MonthlyReview) -> list:
     """Open AR by bucket (chart and table), the 13-month aging trend, and the DSO/BPDSO/ADD and CEI trends."""
     labels = bucket_labels(r.policy["buckets"])
-    totals = r.summary[labels].sum() if len(r.summary) else pd.Series(0.0, index=labels)
-    total = totals.sum()
-    tbl = pd.DataFrame({"Bucket (days past due)": labels, "Open amount": totals.to_numpy(), "Share of AR": (totals / total * 100).to_numpy() if total else 0.0, "Items": r.items["bucket"].value_counts().reindex(labels).fillna(0).astype(int).to_numpy()})
-    tbl.loc[len(tbl)] = ["Total", total, 100.0 if total else 0.0, int(len(r.items))]
+    pos = r.position if r.position is not None else position(r.ledger, r.as_of, buckets=r.policy["buckets"])
+    tbl = aging_table(pos)
+    totals = pos.totals[[*labels, "credits"]]
     r.book.add("aging by customer", r.summary)
     r.book.add("open items", r.items)
     r.book.add("aging trend", r.trend.reset_index())
     t = r.policy["targets"]
     out = [
         charts.aging_bars(totals, as_of=r.as_of, currency=r.currency),
-        table(tbl, money=["Open amount"], pct=["Share of AR"]),
+        table(tbl, money=["open_amount"], pct=["share_of_gross_ar"], caption="Buckets hold open invoices (debit items); credit notes, overpayments and unapplied cash are their own line. Shares are of the open invoices (gross AR)."),
         charts.aging_trend_chart(r.trend, currency=r.currency),
         charts.dso_trend_chart(r.figures, target=t.get("dso")),
         charts.cei_trend_chart(r.figures, target=t.get("cei")),
     ]
     return out
+
+
+def aging_table(pos: Position) -> pd.DataFrame:
+    """The aging table of a position: one row per bucket (debit items), a ``credits`` row (credit notes,
+    overpayments, unapplied cash), a ``total`` row (= open AR = Σ buckets + credits). share_of_gross_ar =
+    bucket ÷ gross AR × 100 (never negative; blank for credits and total, whose base differs); items = the
+    number of lines. Columns: bucket, open_amount, share_of_gross_ar, items."""
+    t, shares, counts = pos.totals, pos.shares, pos.item_counts
+    rows = [{"bucket": lab, "open_amount": t[lab], "share_of_gross_ar": shares[lab], "items": int(counts[lab])} for lab in pos.labels]
+    rows.append({"bucket": "credits", "open_amount": t["credits"], "share_of_gross_ar": float("nan"), "items": int(counts["credits"])})
+    rows.append({"bucket": "total", "open_amount": t["open_ar"], "share_of_gross_ar": float("nan"), "items": int(counts.sum())})
+    return pd.DataFrame(rows)
 
 
 def section_roll_rates(r: MonthlyReview) -> list:
@@ -135,7 +149,7 @@ def section_roll_rates(r: MonthlyReview) -> list:
     r.book.add("roll rates", r.roll.reset_index())
     x = r.rolled_91
     text = (
-        f"Of the {x['open_at_start']:,.2f} open at {pd.Timestamp(x['start']):%d %b %Y}, **{x['amount']:,.2f} "
+        f"Of the {x['open_at_start']:,.2f} of open invoices (gross AR, before credits) at {pd.Timestamp(x['start']):%d %b %Y}, **{x['amount']:,.2f} "
         f"({x['pct_of_open']:.1f} %) rolled into {x['bucket']}** by {pd.Timestamp(x['as_of']):%d %b %Y}."
     )
     cols = [c for c in pct.columns if c != "start_total"]
@@ -157,8 +171,7 @@ def section_concentration(r: MonthlyReview) -> list:
     )
     if top.empty:
         return [Markdown(text), Markdown("No customer has a past-due balance.")]
-    shown = top.rename(columns={"customer_id": "Customer", "customer_name": "Name", "total": "Open AR", "past_due": "Past due", "share_of_past_due": "Share of past due", "oldest_bucket": "Oldest bucket"})
-    return [Markdown(text), table(shown, money=["Open AR", "Past due"], pct=["Share of past due"])]
+    return [Markdown(text), table(top, money=["total", "past_due"], pct=["share_of_past_due"])]
 
 
 def section_signals(r: MonthlyReview) -> list:
@@ -223,9 +236,9 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     w = r.worklist
     r.book.add("worklist", w)
     if output_dir is not None and len(w):
-        wb = ReportBook()
-        wb.add("worklist", w)
-        wb.save(Path(output_dir) / "worklist.xlsx")
+        from .collector import collector_sheet, write_worklist
+
+        write_worklist(Path(output_dir) / "worklist.xlsx", collector_sheet(w, r.ledger, r.as_of), policy=r.policy)
     if w.empty:
         return [Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
@@ -244,11 +257,13 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     need = r.worklist[r.worklist["letter"].notna()] if len(r.worklist) else r.worklist
     if need.empty:
         return [Markdown("No worklist action needs a letter this month.")]
-    items = r.items.assign(currency=r.currency) if r.currency else r.items
-    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir)
+    it = r.items
+    items = it[it["dunnable"] | (it["line"] != "debit")]  # never an invoice in dispute or written off
+    items = items.assign(currency=r.currency) if r.currency else items
+    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
     r.book.add("letters", r.letters)
     shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
-    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"])]
+    return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
 def section_data(r: MonthlyReview) -> list:

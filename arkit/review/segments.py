@@ -134,5 +134,8 @@ def segment_customers(ledger: Ledger, as_of, *, policy: dict, at_risk_score: flo
         "usually pays " + avg + " days late on average; now " + days + " days past due",
         s["settled"].astype(str) + " invoices paid, " + avg + " days late on average",
     ]
-    s["reason"] = np.select(conds, reasons, default="too little history or late but not chronically (" + s["settled"].astype(str) + " invoices paid)")
+    # irregular: say which rule it missed — too little history, or late but not chronically
+    little = "too little history: " + s["settled"].astype(str) + " invoices paid in " + str(gc["lookback_months"]) + " months (a good customer needs " + str(gc["min_invoices"]) + ")"
+    late = s["settled"].astype(str) + " invoices paid, " + avg + " days late on average (a good customer " + f"{gc['max_avg_days_late']:g}" + " at most); " + share.str.replace(r"\.0$", "", regex=True) + " % more than " + str(cl["late_days"]) + " days late (chronic from " + f"{cl['min_share_late'] * 100:g}" + " %)"
+    s["reason"] = np.select(conds, reasons, default=np.where(enough, late, little))
     return s

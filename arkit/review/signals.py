@@ -89,28 +89,14 @@ def promises(ledger: Ledger, as_of, *, grace_days: int = 0) -> pd.DataFrame:
 
 
 def open_disputes(ledger: Ledger, as_of) -> pd.DataFrame:
-    """Disputes open at ``as_of``: a ``dispute_opened`` activity with no later ``dispute_resolved`` for the
-    same customer and invoice (dated ≤ as_of). age_days = as_of − opened date; amount = the invoice's
-    open amount at as_of (0 when the invoice is settled or not named).
+    """Disputes open at ``as_of`` — :attr:`arkit.position.Position.disputes` (the activity log, or the
+    invoices' ``disputed`` flag when the log records no dispute). age_days = as_of − opened date (NA from
+    the flag); amount = the invoice's open amount at as_of (0 when settled or not named).
     Columns: customer_id, invoice_id, opened, age_days, amount.
     """
-    as_of = _ts(as_of)
-    a = ledger.activities[ledger.activities["date"] <= as_of]
-    a = a[a["action"].isin(["dispute_opened", "dispute_resolved"])]
-    cols = ["customer_id", "invoice_id", "opened", "age_days", "amount"]
-    if a.empty:
-        return pd.DataFrame(columns=cols)
-    key = a["invoice_id"].fillna("")
-    last = a.assign(_k=key).sort_values("date", kind="stable").groupby(["customer_id", "_k"]).agg(action=("action", "last"), opened=("date", "last"))
-    still = last[last["action"] == "dispute_opened"].reset_index()
-    items = aging(ledger, as_of)
-    amt = items.dropna(subset=["invoice_id"]).groupby(["customer_id", "invoice_id"])["open_amount"].sum()
-    idx = pd.MultiIndex.from_arrays([still["customer_id"], still["_k"]])
-    still["amount"] = amt.reindex(idx).fillna(0.0).to_numpy()
-    still["age_days"] = (as_of - still["opened"]).dt.days
-    still = still.rename(columns={"_k": "invoice_id"})
-    still["invoice_id"] = still["invoice_id"].replace("", pd.NA)
-    return still[cols]
+    from ..position import position
+
+    return position(ledger, as_of).disputes[["customer_id", "invoice_id", "opened", "age_days", "amount"]]
 
 
 def unanswered_contacts(ledger: Ledger, as_of, *, days: int = 90) -> pd.DataFrame:
@@ -132,14 +118,16 @@ def unanswered_contacts(ledger: Ledger, as_of, *, days: int = 90) -> pd.DataFram
     return g.reset_index()
 
 
-def credit_utilisation(ledger: Ledger, as_of) -> pd.DataFrame:
-    """Open AR ÷ credit limit per customer with a limit > 0. over_limit = utilisation > 1.
-    Columns: customer_id, credit_limit, open_ar, utilisation, over_limit."""
+def credit_utilisation(ledger: Ledger, as_of, *, position=None) -> pd.DataFrame:
+    """Open AR (net of credits, the position's open_ar) ÷ credit limit per customer with a limit > 0.
+    over_limit = utilisation > 1. Columns: customer_id, credit_limit, open_ar, utilisation, over_limit."""
     c = ledger.customers
     if c.empty or "credit_limit" not in c or c["credit_limit"].notna().sum() == 0:
         return pd.DataFrame(columns=["customer_id", "credit_limit", "open_ar", "utilisation", "over_limit"])
-    items = aging(ledger, as_of)
-    ar = items.groupby("customer_id")["open_amount"].sum()
+    from ..position import position as _position
+
+    pos = position if position is not None else _position(ledger, as_of)
+    ar = pos.customer("open_ar")
     lim = c.dropna(subset=["credit_limit"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["credit_limit"]
     lim = lim[lim > 0]
     out = pd.DataFrame({"credit_limit": lim, "open_ar": ar.reindex(lim.index).fillna(0.0).round(2)})
@@ -148,8 +136,12 @@ def credit_utilisation(ledger: Ledger, as_of) -> pd.DataFrame:
     return out.rename_axis("customer_id").reset_index()
 
 
-def customer_signals(ledger: Ledger, as_of, *, promise_months: int = 6) -> pd.DataFrame:
+def customer_signals(ledger: Ledger, as_of, *, promise_months: int = 6, position=None) -> pd.DataFrame:
     """All delinquency signals, one row per customer with open AR or a signal.
+
+    open_ar (net), past_due_ar (gross: debit items past due), oldest_days_past_due, open disputes and
+    their amount come from the position at as_of (:func:`arkit.position`; ``position`` if given), so
+    they are the figures every other table of the review shows.
 
     Columns: customer_id, customer_name, open_ar, past_due_ar, oldest_days_past_due,
     avg_days_late_recent, avg_days_late_prior, days_late_trend, promises_broken, promises_kept (promises
@@ -158,11 +150,11 @@ def customer_signals(ledger: Ledger, as_of, *, promise_months: int = 6) -> pd.Da
     ≥ 1 broken promise, ≥ 2 unanswered contacts, an open dispute, over limit, oldest item > 60 days).
     """
     as_of = _ts(as_of)
-    items = aging(ledger, as_of)
-    pos = items[items["open_amount"] > 0]
-    base = items.groupby("customer_id").agg(customer_name=("customer_name", "first"), open_ar=("open_amount", "sum"))
-    pdue = pos[pos["days_past_due"] > 0].groupby("customer_id").agg(past_due_ar=("open_amount", "sum"), oldest_days_past_due=("days_past_due", "max"))
-    out = base.join(pdue)
+    from ..position import position as _position
+
+    pos = position if position is not None else _position(ledger, as_of)
+    pc = pos.customers.set_index("customer_id")
+    out = pd.DataFrame({"customer_name": pc["customer_name"], "open_ar": pc["open_ar"], "past_due_ar": pc["past_due"], "oldest_days_past_due": pc["oldest_days_past_due"]})
     tr = days_late_trend(ledger, as_of).set_index("customer_id")
     out = out.join(tr[["avg_days_late_recent", "avg_days_late_prior", "trend"]].rename(columns={"trend": "days_late_trend"}), how="outer")
     pr = promises(ledger, as_of)
@@ -172,10 +164,10 @@ def customer_signals(ledger: Ledger, as_of, *, promise_months: int = 6) -> pd.Da
     out["promises_kept"] = counts["kept"] if "kept" in counts else 0
     un = unanswered_contacts(ledger, as_of).set_index("customer_id")
     out = out.join(un[["unanswered_contacts"]], how="outer")
-    d = open_disputes(ledger, as_of)
+    d = pos.disputes
     dg = d.groupby("customer_id").agg(open_disputes=("opened", "size"), oldest_dispute_days=("age_days", "max"), disputed_amount=("amount", "sum")) if len(d) else pd.DataFrame(columns=["open_disputes", "oldest_dispute_days", "disputed_amount"])
     out = out.join(dg, how="outer")
-    cu = credit_utilisation(ledger, as_of).set_index("customer_id")
+    cu = credit_utilisation(ledger, as_of, position=pos).set_index("customer_id")
     out = out.join(cu[["credit_limit", "utilisation", "over_limit"]], how="left")
     for c in ("open_ar", "past_due_ar", "disputed_amount"):
         out[c] = out[c].astype("float64").fillna(0.0).round(2)

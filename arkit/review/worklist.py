@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..aging import aging
 from ..model import Ledger
 
 
@@ -58,6 +57,7 @@ def worklist(
     policy: dict,
     segments: pd.DataFrame,
     plans: pd.DataFrame | None = None,
+    position=None,
 ) -> pd.DataFrame:
     """One row per customer needing action at ``as_of``, highest expected recovery first.
 
@@ -76,15 +76,18 @@ def worklist(
     reason.
     """
     as_of = pd.Timestamp(as_of).normalize()
-    items = aging(ledger, as_of)
-    pos = items[(items["open_amount"] > 0) & items["invoice_id"].notna()]
+    from ..position import position as _position
+
+    P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
+    items = P.items
+    pos = items[items["dunnable"] & items["invoice_id"].notna()]
     pos = pos[pos["days_past_due"] >= -3]
     if pos.empty:
         return _empty()
     ref = pos.sort_values(["customer_id", "days_past_due"], ascending=[True, False], kind="stable").drop_duplicates("customer_id")
     ref = ref.set_index("customer_id")
-    past = items[items["days_past_due"] > 0].groupby("customer_id")["open_amount"].sum()
-    openar = items.groupby("customer_id")["open_amount"].sum()
+    pc = P.customers.set_index("customer_id")
+    past, openar, demand = pc["past_due"], pc["open_ar"], pc["amount_to_demand"]
     seg = segments.set_index("customer_id")
     act = ledger.activities[ledger.activities["date"] <= as_of]
     # the day (relative to the reference item's due date) each action was last logged, per customer
@@ -111,7 +114,7 @@ def worklist(
         if step is None or cid in on_plan:
             continue
         pd_amt = float(past.get(cid, 0.0))
-        if step["day"] >= 0 and pd_amt < policy["worklist"]["min_past_due"]:
+        if step["day"] >= 0 and float(pc["dunnable_past_due"].get(cid, 0.0)) < policy["worklist"]["min_past_due"]:
             continue
         if step["action"] == "credit_hold" and cid in on_hold:
             continue
@@ -132,6 +135,7 @@ def worklist(
                 "oldest_days_past_due": int(r["days_past_due"]),
                 "past_due_amount": round(pd_amt, 2),
                 "open_amount": round(float(openar.get(cid, 0.0)), 2),
+                "amount_to_demand": round(float(demand.get(cid, 0.0)), 2),
                 "expected_recovery": round(max(pd_amt, 0.0) * (1 - risk / 100 * 0.8), 2),
                 "reason": reason,
             }
@@ -146,7 +150,7 @@ def worklist(
 _COLUMNS = [
     "priority", "customer_id", "customer_name", "email", "segment", "risk_score", "step", "action", "letter",
     "channel", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "open_amount",
-    "expected_recovery", "reason",
+    "amount_to_demand", "expected_recovery", "reason",
 ]  # fmt: skip
 
 

@@ -32,7 +32,7 @@ from .credit import credit_utilisation_history, UTILISATION_BANDS, utilisation_b
 from .disputes import dispute_episodes, dispute_quarter, past_due_amount_days, dispute_lateness, chart_disputes, section_disputes
 from .plans import plan_activity, plan_quarter, section_plans
 from .retention import RETENTION_OUTCOMES, retention, retention_summary, chart_retention, section_retention
-from .billing import BILLING_BANDS, billing_band, settled_invoices, lateness_by, billing_by_customer, chart_billing_day, section_billing
+from .billing import BILLING_BANDS, REFERENCES, within_customer_effects, billing_band, settled_invoices, lateness_by, billing_by_customer, chart_billing_day, section_billing
 from .incentives_in_use import early_pay_terms, discount_annual_cost, early_pay_take_up, early_pay_summary, section_incentives_in_use
 from .recommendations import rule_targets_missed, rule_ladder_step, rule_agency_recovery, rule_credit_limit_review, rule_credit_holds, rule_disputes, rule_lost_customers, rule_month_end_billing, rule_payment_method, rule_terms, rule_early_pay, RULES, rule_thresholds, recommendations, section_recommendations
 from .appendix import DEFINITIONS, section_appendix
@@ -41,6 +41,7 @@ from ..display import esc
 
 __all__ = [
     "BILLING_BANDS",
+    "REFERENCES",
     "DEFINITIONS",
     "PolicyReview",
     "QUARTER_FIGURES",
@@ -121,5 +122,6 @@ __all__ = [
     "targets_table",
     "terms_in_use",
     "utilisation_bands",
+    "within_customer_effects",
     "write_offs",
 ]

@@ -233,18 +233,22 @@ def ledger_span(ledger: Ledger) -> tuple[pd.Timestamp | None, pd.Timestamp | Non
     return pd.Timestamp(min(firsts)).normalize(), pd.Timestamp(max(lasts)).normalize()
 
 
-#: Days of quiet allowed at either end of a period: a ledger whose first entry is at most this many days after
-#: a period's first day (or whose last entry is at most this many days before its last day) covers it — an
-#: export's first invoice or last payment need not fall on the period's edge.
+#: Days of quiet allowed at the end of a period: a ledger whose last entry is at most this many days before a
+#: period's last day covers it — an export's last payment need not fall on the period's edge.
 COVERAGE_GRACE_DAYS = 7
 
 
 def period_coverage(periods, first, last, *, grace_days: int = COVERAGE_GRACE_DAYS) -> pd.DataFrame:
     """Which periods (quarters or months, a :class:`pandas.PeriodIndex` or list of Periods) the ledger covers
-    in full: complete = first ≤ the period's first day + ``grace_days`` and last ≥ its last day −
-    ``grace_days`` (first, last from :func:`ledger_span`; default grace 7 days).
+    in full (first, last from :func:`ledger_span`):
+
+    complete = the ledger's history starts before the period's first day (first < start: the opening
+    balance the period's figures start from — CEI's opening AR, the aging mix — comes from the ledger, not
+    from an empty book) and runs to within ``grace_days`` (default 7) of its last day (last ≥ end −
+    grace_days). The first period of a ledger is therefore a start-up period, never judged.
     days_covered = the days of the period within [first, last]; note = "" for a complete period, else
-    "partial: ledger starts 10 Jun 2024" / "partial: ledger ends 5 Oct 2026" / "no ledger history".
+    "partial: ledger starts 10 Jun 2024" / "partial: ledger starts 01 Oct 2024, no history before it" /
+    "partial: ledger ends 5 Oct 2026" / "no ledger history".
     A partial period is shown greyed and marked, and left out of "quarters on target", the targets of the
     trends and every rule. Example: 2024Q2 with a ledger starting 2024-06-10 → complete False, 21 days.
     Index: the periods as text (``"2024Q2"``)."""
@@ -261,8 +265,10 @@ def period_coverage(periods, first, last, *, grace_days: int = COVERAGE_GRACE_DA
         note = ""
         if covered == 0:
             note = "no ledger history"
-        elif first > s + g:
+        elif first > s:
             note = f"partial: ledger starts {first:%d %b %Y}"
+        elif first == s:
+            note = f"partial: ledger starts {first:%d %b %Y}, no history before it"
         elif last < e - g:
             note = f"partial: ledger ends {last:%d %b %Y}"
         rows.append({"period": str(p), "complete": note == "", "days": span, "days_covered": covered, "note": note})

@@ -185,7 +185,7 @@ def section_credit(r: PolicyReview) -> list:
     lifted = h[(h["released"] >= r.start) & (h["released"] <= r.end)]
     in_force = h[h["open"]]
     med = lifted["days_on_hold"].median() if len(lifted) else np.nan
-    out.append(Markdown(f"In {esc(r.label)}: **{len(placed)} holds placed, {len(lifted)} lifted** (median {med:.0f} days on hold for those lifted); {len(in_force)} customers on hold at the quarter end." if len(lifted) else f"In {esc(r.label)}: **{len(placed)} holds placed, none lifted**; {len(in_force)} customers on hold at the quarter end."))
+    out.append(Markdown(f"In {esc(r.label)}: **{len(placed)} holds placed, {len(lifted)} lifted** (median {med:.1f} days on hold for those lifted); {len(in_force)} customers on hold at the quarter end." if len(lifted) else f"In {esc(r.label)}: **{len(placed)} holds placed, none lifted**; {len(in_force)} customers on hold at the quarter end."))
     e = r.hold_effects
     if e.empty:
         out.append(Markdown("No hold was placed early enough in the year to compare the 90 days before and after it."))

@@ -83,38 +83,50 @@ def past_due_amount_days(ledger: Ledger, start, end) -> np.ndarray:
     return np.maximum(area, 0.0)
 
 
-def _disputed_invoices(ledger: Ledger, episodes: pd.DataFrame) -> np.ndarray:
-    """Mask of invoices that were disputed: named by a dispute episode, or flagged ``disputed``."""
-    flag = ledger.invoices["disputed"].fillna(False).to_numpy(dtype=bool) if "disputed" in ledger.invoices else np.zeros(len(ledger.invoices), dtype=bool)
-    if len(episodes):
-        pos = invoice_positions(ledger.invoices, episodes.dropna(subset=["invoice_id"])[["customer_id", "invoice_id"]])
-        flag = flag.copy()
-        flag[pos[pos >= 0]] = True
-    return flag
+def _disputed_invoices(ledger: Ledger, episodes: pd.DataFrame, start, end) -> tuple[np.ndarray, str]:
+    """Mask of the invoices in dispute during [start, end], and where that was read from.
+
+    With an activity log (any rows): the invoices named by a dispute episode (:func:`dispute_episodes`)
+    open on some day of the window — opened ≤ end and not resolved before start — so a past quarter is
+    replayed as it was and a later dispute does not count. Without a log: the invoices' ``disputed`` flag,
+    which says what was in dispute when the ledger was exported ("flag")."""
+    n = len(ledger.invoices)
+    if len(ledger.activities):
+        mask = np.zeros(n, dtype=bool)
+        if len(episodes):
+            e = episodes.dropna(subset=["invoice_id"])
+            e = e[(e["opened"] <= pd.Timestamp(end)) & ~(e["resolved"] < pd.Timestamp(start))]
+            pos = invoice_positions(ledger.invoices, e[["customer_id", "invoice_id"]])
+            mask[pos[pos >= 0]] = True
+        return mask, "log"
+    flag = ledger.invoices["disputed"].fillna(False).to_numpy(dtype=bool) if "disputed" in ledger.invoices else np.zeros(n, dtype=bool)
+    return flag, "flag"
 
 
 def dispute_lateness(ledger: Ledger, quarter, *, episodes: pd.DataFrame | None = None) -> dict:
     """The share of the quarter's late payment explained by disputes.
 
-    share_pct = Σ :func:`past_due_amount_days` over the quarter of the disputed invoices (named in a
-    dispute episode opened by the quarter end, or flagged ``disputed``) ÷ Σ over all invoices × 100 — of
-    every currency unit left unpaid past its due date for a day in the quarter, the part sitting on a
-    disputed invoice. Returns ``{"amount_days", "disputed_amount_days", "share_pct", "disputed_invoices"}``
-    (amount-days in currency-days; disputed_invoices = the disputed invoices past due in the quarter).
+    share_pct = Σ :func:`past_due_amount_days` over the quarter of the invoices in dispute during it
+    (:func:`_disputed_invoices`: replayed from the activity log's dispute episodes open in the quarter; the
+    ``disputed`` flag only when the ledger has no log) ÷ Σ over all invoices × 100 — of every currency unit
+    left unpaid past its due date for a day in the quarter, the part sitting on a disputed invoice.
+    Returns ``{"amount_days", "disputed_amount_days", "share_pct", "disputed_invoices", "source"}``
+    (amount-days in currency-days; disputed_invoices = the disputed invoices past due in the quarter;
+    source = "log" or "flag").
     """
     start, end = quarter_bounds(quarter)
     if episodes is None:
         episodes = dispute_episodes(ledger, end)
     area = past_due_amount_days(ledger, start, end)
-    disp = _disputed_invoices(ledger, episodes)
+    disp, source = _disputed_invoices(ledger, episodes, start, end)
     total, dsum = float(area.sum()), float(area[disp].sum())
     return {
         "amount_days": total / 100.0,
         "disputed_amount_days": dsum / 100.0,
         "share_pct": dsum / total * 100.0 if total > 0 else np.nan,
         "disputed_invoices": int((disp & (area > 0)).sum()),
+        "source": source,
     }
-
 
 
 def chart_disputes(episodes: pd.DataFrame, quarters: pd.PeriodIndex) -> plt.Figure:
@@ -154,7 +166,7 @@ def section_disputes(r: PolicyReview) -> list:
     od = r.open_disputes
     r.book.add("open disputes", od)
     od_amount = float(od["amount"].sum()) if len(od) else 0.0
-    med = f"a median of **{qs['median_days_to_resolve']:.0f} days** (mean {qs['mean_days_to_resolve']:.0f})" if qs["resolved"] else "none resolved"
+    med = f"a median of **{qs['median_days_to_resolve']:.1f} days** (mean {qs['mean_days_to_resolve']:.1f})" if qs["resolved"] else "none resolved"
     text = (
         f"In {esc(r.label)}: **{qs['opened']} disputes opened** on invoices of {qs['opened_amount']:,.2f}; **{qs['resolved']} resolved** in {med}; "
         f"{len(od)} open at the quarter end, on {od_amount:,.2f} still unpaid. "

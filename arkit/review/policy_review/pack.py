@@ -20,7 +20,7 @@ from .credit import credit_utilisation_history, hold_episodes, hold_effects
 from .disputes import dispute_episodes, dispute_lateness
 from .plans import plan_activity
 from .retention import retention
-from .billing import settled_invoices, billing_by_customer
+from .billing import billing_by_customer, settled_invoices, within_customer_effects
 from .incentives_in_use import early_pay_take_up, early_pay_summary
 from .recommendations import recommendations
 
@@ -51,6 +51,9 @@ class PolicyReview:
     retention: pd.DataFrame
     settled: pd.DataFrame
     billing_customers: pd.DataFrame
+    method_effects: pd.DataFrame
+    terms_effects: pd.DataFrame
+    band_effects: pd.DataFrame
     early_pay: pd.DataFrame
     early_pay_summary: pd.DataFrame
     recommendations: pd.DataFrame | None = None
@@ -120,6 +123,9 @@ def build(ledger: Ledger, quarter, *, policy: dict, quarters: int = 8, lookback_
         retention=retention(ledger, q, lookback_months=lookback_months),
         settled=settled,
         billing_customers=billing_by_customer(settled),
+        method_effects=within_customer_effects(settled, "method"),
+        terms_effects=within_customer_effects(settled, "terms"),
+        band_effects=within_customer_effects(settled, "band"),
         early_pay=take,
         early_pay_summary=early_pay_summary(take),
         tolerance_days=tolerance_days,

@@ -12,7 +12,6 @@ from ..display import esc, table
 from .outcomes import QUARTER_FIGURES
 from .credit import hold_effect_totals
 from .disputes import dispute_quarter
-from .billing import lateness_by
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,9 +64,9 @@ def rule_ladder_step(summary: pd.DataFrame, *, min_on_time_pct: float = 75.0, mi
         return []
     parts = []
     for r in s.itertuples():
-        med = f", median delay {r.median_delay_days:.0f} days" if pd.notna(r.median_delay_days) else ""
+        med = f", median delay {r.median_delay_days:.1f} days" if pd.notna(r.median_delay_days) else ""
         parts.append(f"{r.step} ({r.owner}, day {r.day}): {r.on_time} of {r.decided} on time, {r.late} late, {r.never} never{med}")
-    names = ", ".join(f"{r.step} ({r.pct_on_time:.0f} %)" for r in s.itertuples())
+    names = ", ".join(f"{r.step} ({r.pct_on_time:.1f} %)" for r in s.itertuples())
     return [_rec("ladder_step", "Escalation", f"Enforce the escalation steps done on time for fewer than {min_on_time_pct:g} % of the invoices that reached them — {names}: automate them, or change their owner or day.", "; ".join(parts) + ".")]
 
 
@@ -103,7 +102,7 @@ def rule_credit_limit_review(util: pd.DataFrame, *, months: int = 2, threshold_p
             "credit_limit_review",
             "Credit limits",
             f"Review the credit limit of {len(hit)} customers above {threshold_pct:g} % utilisation for {months} months.",
-            f"Open AR {hit['open_ar'].sum():,.2f} against limits of {hit['credit_limit'].sum():,.2f}; highest {top['customer_name']} at {top['utilisation']:.0f} %. Customers: {_who(hit['customer_name'])}.",
+            f"Open AR {hit['open_ar'].sum():,.2f} against limits of {hit['credit_limit'].sum():,.2f}; highest {top['customer_name']} at {top['utilisation']:.1f} %. Customers: {_who(hit['customer_name'])}.",
             len(hit),
         )
     ]
@@ -116,8 +115,8 @@ def rule_credit_holds(totals: dict, *, min_holds: int = 3, max_sales_drop_pct: f
     → fires."""
     if totals["holds"] < min_holds or not totals["sales_change_pct"] < -max_sales_drop_pct:
         return []
-    pay = f"; their payments changed {totals['payments_change_pct']:+.0f} %" if pd.notna(totals["payments_change_pct"]) else ""
-    return [_rec("credit_holds", "Credit limits", "Release holds as soon as the overdue balance is paid, or hold only above a larger overdue amount: holds are costing sales.", f"Over {totals['holds']} holds, held customers' sales fell {-totals['sales_change_pct']:.0f} % in the 90 days after the hold{pay}.")]
+    pay = f"; their payments changed {totals['payments_change_pct']:+.1f} %" if pd.notna(totals["payments_change_pct"]) else ""
+    return [_rec("credit_holds", "Credit limits", "Release holds as soon as the overdue balance is paid, or hold only above a larger overdue amount: holds are costing sales.", f"Over {totals['holds']} holds, held customers' sales fell {-totals['sales_change_pct']:.1f} % in the 90 days after the hold{pay}.")]
 
 
 def rule_disputes(lateness: dict, quarter_stats: dict, *, max_share_pct: float = 15.0, max_median_days: float = 30.0) -> list[dict]:
@@ -133,7 +132,7 @@ def rule_disputes(lateness: dict, quarter_stats: dict, *, max_share_pct: float =
             "disputes",
             "Disputes",
             f"Speed up dispute resolution (target: a median of {max_median_days:g} days or less) and fix the billing errors behind the most frequent reasons.",
-            f"Disputed invoices hold {share:.1f} % of the quarter's past-due amount-days; the {quarter_stats['resolved']} disputes resolved in the quarter took a median of {med:.0f} days.",
+            f"Disputed invoices hold {share:.1f} % of the quarter's past-due amount-days; the {quarter_stats['resolved']} disputes resolved in the quarter took a median of {med:.1f} days.",
         )
     ]
 
@@ -154,20 +153,23 @@ def rule_lost_customers(ret: pd.DataFrame, *, max_lost_pct: float = 20.0, min_cu
         _rec(
             "lost_customers",
             "Retention",
-            f"Win back good customers and soften the path for them: {len(lost)} of the {len(ret)} customers delinquent in the year ({pct:.0f} %) stopped buying.",
+            f"Win back good customers and soften the path for them: {len(lost)} of the {len(ret)} customers delinquent in the year ({pct:.1f} %) stopped buying.",
             f"{len(paid_up)} of them paid up before leaving ({_who(paid_up['customer_name']) or 'none'}); {len(lost) - len(paid_up)} still owe {lost['past_due_now'].sum():,.2f}.",
             len(lost),
         )
     ]
 
 
-def rule_month_end_billing(by_customer: pd.DataFrame, names: pd.Series | None = None, *, min_gap_days: float = 10.0, min_invoices: int = 3) -> list[dict]:
-    """Customers who pay month-end invoices much later than their others: at least ``min_invoices`` (default
-    3) settled invoices billed at month end and as many others, and month-end invoices paid at least
-    ``min_gap_days`` (default 10) days later on average (:func:`billing_by_customer`). Moving their billing
-    to mid-month puts the invoice in their payment run. Example: month-end invoices 18 days late, others 2 →
-    gap 16 → listed."""
+def rule_month_end_billing(by_customer: pd.DataFrame, names: pd.Series | None = None, *, min_gap_days: float = 10.0, min_invoices: int = 3, max_p_value: float = 0.05) -> list[dict]:
+    """Customers who pay month-end invoices much later than their others — a comparison within each
+    customer: at least ``min_invoices`` (default 3) settled invoices billed at month end and as many others,
+    month-end invoices paid at least ``min_gap_days`` (default 10) days later on average, and the gap
+    significant for that customer (Welch's t-test p-value ≤ ``max_p_value``, default 0.05;
+    :func:`billing_by_customer`). Moving their billing to mid-month puts the invoice in their payment run.
+    Example: month-end invoices 18, 20, 22 days late, others 1, 2, 3 → gap 18, p < 0.001 → listed."""
     b = by_customer[(by_customer["eom_invoices"] >= min_invoices) & (by_customer["other_invoices"] >= min_invoices) & (by_customer["gap_days"] >= min_gap_days)]
+    if "p_value" in b:
+        b = b[b["p_value"] <= max_p_value]
     if b.empty:
         return []
     eom = (b["eom_avg_days_late"] * b["eom_invoices"]).sum() / b["eom_invoices"].sum()
@@ -177,36 +179,60 @@ def rule_month_end_billing(by_customer: pd.DataFrame, names: pd.Series | None = 
         _rec(
             "month_end_billing",
             "Billing",
-            f"Move {len(b)} customers billed at month end, who pay those invoices {eom:.0f} days late on average, to mid-month billing.",
-            f"Their {int(b['eom_invoices'].sum())} month-end invoices were paid {eom:.1f} days late on average against {oth:.1f} for their {int(b['other_invoices'].sum())} other invoices. Customers: {_who(who.fillna(b['customer_id']))}.",
+            f"Move {len(b)} customers billed at month end, who pay those invoices {eom:.1f} days late on average, to mid-month billing.",
+            f"Their {int(b['eom_invoices'].sum())} month-end invoices were paid {eom:.1f} days late on average against {oth:.1f} for their {int(b['other_invoices'].sum())} other invoices; for each of them the gap is at least {min_gap_days:g} days and significant (p ≤ {max_p_value:g}). Customers: {_who(who.fillna(b['customer_id']))}.",
             len(b),
         )
     ]
 
 
-def rule_payment_method(by_method: pd.DataFrame, *, min_extra_days: float = 3.0, min_invoices: int = 50) -> list[dict]:
-    """Payment methods that arrive later: a method with at least ``min_invoices`` (default 50) settled
-    invoices whose average days late exceeds the all-method average by ``min_extra_days`` (default 3) days or
-    more (:func:`lateness_by` on method). Example: checks 9.0 days late, all methods 4.5 → fires."""
-    if by_method.empty:
+def _ci(r) -> str:
+    return f"95 % CI {r.ci_low:+.1f} to {r.ci_high:+.1f} days"
+
+
+def rule_payment_method(effects: pd.DataFrame, *, min_extra_days: float = 3.0, min_invoices: int = 50, min_customers: int = 5) -> list[dict]:
+    """Payment methods that arrive later **within the same customers**: a method with at least
+    ``min_invoices`` (default 50) settled invoices whose within-customer effect against the reference
+    method (:func:`~.billing.within_customer_effects` on method; ACH when present) is at least
+    ``min_extra_days`` (default 3) days, significant (the 95 % confidence interval above 0) and identified by
+    at least ``min_customers`` (default 5) customers who paid both ways. A raw gap that comes from who pays
+    by the method (chronic late payers paying by wire) does not fire it. Example: checks +4.2 days within
+    customer (CI +2.0 to +6.4) on 12 customers → fires; raw +7.3 but +0.2 within → not."""
+    if effects is None or effects.empty:
         return []
-    overall = (by_method["avg_days_late"] * by_method["invoices"]).sum() / by_method["invoices"].sum()
+    ok = effects[(effects["level"] != effects["reference"]) & (effects["invoices"] >= min_invoices) & (effects["effect"] >= min_extra_days) & (effects["ci_low"] > 0) & (effects["switchers"] >= min_customers)]
     out = []
-    for r in by_method[(by_method["invoices"] >= min_invoices) & (by_method["avg_days_late"] - overall >= min_extra_days)].itertuples():
-        out.append(_rec("payment_method", "Payment options", f"Move customers paying by {r.method} to ACH or card (direct debit where possible): {r.method} payments arrive {r.avg_days_late - overall:.1f} days later than average.", f"{r.invoices} invoices paid by {r.method} were {r.avg_days_late:.1f} days late on average against {overall:.1f} for all methods."))
+    for r in ok.itertuples():
+        out.append(
+            _rec(
+                "payment_method",
+                "Payment options",
+                f"Move customers paying by {r.level} to {r.reference} or card (direct debit where possible): within the same customers, {r.level} payments arrive {r.effect:.1f} days later than {r.reference} ({_ci(r)}), on {r.switchers} customers who paid both ways.",
+                f"{r.invoices} invoices paid by {r.level} were {r.avg_days_late:.1f} days late on average, {r.raw_gap:+.1f} days against {r.reference}; holding the customer constant the gap is {r.effect:+.1f} days (p = {r.p_value:.3f}), identified by {r.switchers} of the {r.customers} customers paying by {r.level}.",
+                int(r.switchers),
+            )
+        )
     return out
 
 
-def rule_terms(by_terms: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_invoices: int = 30) -> list[dict]:
-    """Terms customers do not keep: terms with at least ``min_invoices`` (default 30) settled invoices paid
-    more than ``max_avg_days_late`` (default 15) days late on average (:func:`lateness_by` on terms). One
-    recommendation naming them, latest first. Example: Net 60 paid 18.2 days late → fires."""
-    t = by_terms[(by_terms["invoices"] >= min_invoices) & (by_terms["avg_days_late"] > max_avg_days_late)].sort_values("avg_days_late", ascending=False, kind="stable")
+def rule_terms(effects: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_invoices: int = 30, min_extra_days: float = 3.0, min_customers: int = 5) -> list[dict]:
+    """Terms customers do not keep, and that make the same customers pay later: terms with at least
+    ``min_invoices`` (default 30) settled invoices paid more than ``max_avg_days_late`` (default 15) days
+    late on average, whose within-customer effect against the most used terms
+    (:func:`~.billing.within_customer_effects` on terms) is at least ``min_extra_days`` (default 3) days,
+    significant (95 % CI above 0), on at least ``min_customers`` (default 5) customers billed on both. One
+    recommendation naming them, latest first. Example: Net 60 paid 18.2 days late, +6.0 days within
+    customer (CI +2.1 to +9.9) on 8 customers → fires; terms no customer shares with the reference → not
+    (the comparison cannot separate the terms from the customers on them)."""
+    if effects is None or effects.empty:
+        return []
+    t = effects[(effects["level"] != effects["reference"]) & (effects["invoices"] >= min_invoices) & (effects["avg_days_late"] > max_avg_days_late) & (effects["effect"] >= min_extra_days) & (effects["ci_low"] > 0) & (effects["switchers"] >= min_customers)]
+    t = t.sort_values("avg_days_late", ascending=False, kind="stable")
     if t.empty:
         return []
-    names = ", ".join(f"{r.terms} ({r.avg_days_late:.0f} days)" for r in t.itertuples())
-    ev = "; ".join(f"'{r.terms}': {r.invoices} invoices settled in the year, {r.pct_late:.0f} % late, {r.avg_days_late:.1f} days late and {r.avg_days_to_pay:.0f} days to pay on average" for r in t.itertuples())
-    return [_rec("terms", "Payment options", f"Review the terms customers pay more than {max_avg_days_late:g} days after the due date on average — {names}: shorten them, or pair them with a late fee or an early-pay offer.", ev + ".")]
+    names = ", ".join(f"{r.level} ({r.avg_days_late:.1f} days late)" for r in t.itertuples())
+    ev = "; ".join(f"'{r.level}': {r.invoices} invoices settled in the year, {r.avg_days_late:.1f} days late on average; within the same customers {r.effect:+.1f} days against '{r.reference}' ({_ci(r)}), on {r.switchers} customers billed on both" for r in t.itertuples())
+    return [_rec("terms", "Payment options", f"Review the terms customers pay more than {max_avg_days_late:g} days after the due date on average and later than on '{t['reference'].iloc[0]}' within the same customers — {names}: shorten them, or pair them with a late fee or an early-pay offer.", ev + ".", int(t["switchers"].sum()))]
 
 
 def rule_early_pay(summary: pd.DataFrame, *, min_take_up_pct: float = 25.0, min_invoices: int = 20) -> list[dict]:
@@ -215,7 +241,7 @@ def rule_early_pay(summary: pd.DataFrame, *, min_take_up_pct: float = 25.0, min_
     (:func:`early_pay_summary`). Example: 2/10 Net 30 taken on 30 of 300 invoices (10 %) → fires."""
     out = []
     for r in summary[(summary["eligible"] >= min_invoices) & (summary["pct_taken"] < min_take_up_pct)].itertuples():
-        out.append(_rec("early_pay", "Payment options", f"Rethink the '{r.terms}' discount: it is taken on only {r.pct_taken:.0f} % of eligible invoices; drop it, or offer it to slow payers it could move (see the incentive comparison).", f"{r.taken} of {r.eligible} eligible invoices of {r.customers} customers took it, costing {r.discount:,.2f} (an annualised {r.annual_cost_pct:.1f} %); takers paid in {r.days_to_pay_taken:.0f} days, the others in {r.days_to_pay_not_taken:.0f}."))
+        out.append(_rec("early_pay", "Payment options", f"Rethink the '{r.terms}' discount: it is taken on only {r.pct_taken:.1f} % of eligible invoices; drop it, or offer it to slow payers it could move (see the incentive comparison).", f"{r.taken} of {r.eligible} eligible invoices of {r.customers} customers took it, costing {r.discount:,.2f} (an annualised {r.annual_cost_pct:.1f} %); takers paid in {r.days_to_pay_taken:.1f} days, the others in {r.days_to_pay_not_taken:.1f}."))
     return out
 
 
@@ -229,9 +255,9 @@ RULES = {
     "credit_holds": (rule_credit_holds, "Held customers' sales down more than {max_sales_drop_pct:g} % in the 90 days from a hold against the 90 days before (at least {min_holds} holds)."),
     "disputes": (rule_disputes, "Disputes holding {max_share_pct:g} % or more of the quarter's past-due amount-days, or a median of more than {max_median_days:g} days to resolve."),
     "lost_customers": (rule_lost_customers, "More than {max_lost_pct:g} % of the customers delinquent in the year stopped buying (at least {min_customers} delinquent)."),
-    "month_end_billing": (rule_month_end_billing, "Customers paying month-end invoices {min_gap_days:g} days or more later than their others (at least {min_invoices} of each)."),
-    "payment_method": (rule_payment_method, "A payment method {min_extra_days:g} days or more later than the average of all methods (at least {min_invoices} invoices)."),
-    "terms": (rule_terms, "Terms paid more than {max_avg_days_late:g} days late on average (at least {min_invoices} invoices)."),
+    "month_end_billing": (rule_month_end_billing, "Customers paying month-end invoices {min_gap_days:g} days or more later than their own other invoices (at least {min_invoices} of each, the gap significant for the customer at p ≤ {max_p_value:g})."),
+    "payment_method": (rule_payment_method, "A payment method {min_extra_days:g} days or more later than ACH within the same customers, significant at 95 %, on at least {min_customers} customers paying both ways (at least {min_invoices} invoices)."),
+    "terms": (rule_terms, "Terms paid more than {max_avg_days_late:g} days late on average and {min_extra_days:g} days or more later than the most used terms within the same customers, significant at 95 %, on at least {min_customers} customers (at least {min_invoices} invoices)."),
     "early_pay": (rule_early_pay, "An early-pay discount taken on fewer than {min_take_up_pct:g} % of the eligible invoices (at least {min_invoices})."),
 }
 
@@ -263,8 +289,8 @@ def recommendations(r: PolicyReview) -> pd.DataFrame:
         *(rule_disputes(r.dispute_lateness, dispute_quarter(r.disputes, r.quarter)) if len(r.disputes) else []),
         *rule_lost_customers(r.retention),
         *rule_month_end_billing(r.billing_customers, names),
-        *rule_payment_method(lateness_by(r.settled, "method")),
-        *rule_terms(lateness_by(r.settled, "terms")),
+        *rule_payment_method(r.method_effects),
+        *rule_terms(r.terms_effects),
         *rule_early_pay(r.early_pay_summary),
     ]
     cols = ["no", "area", "recommendation", "evidence", "rule", "customers"]

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from .pack import PolicyReview
 
 STAGES = ("agency", "legal")
+#: The stage label of the totals over every referred invoice (each once, from its first referral).
+ALL = "All referrals"
 #: Adjustment kinds that credit an invoice (count as recovered), and those that charge it (netted out).
 CREDIT_KINDS = ("discount_taken", "small_balance")
 CHARGE_KINDS = ("fee", "interest")
@@ -173,15 +175,15 @@ def first_referrals(referred: pd.DataFrame) -> pd.DataFrame:
 
 def referral_recovery(referred: pd.DataFrame) -> pd.DataFrame:
     """Recovery per stage from :func:`referred_invoices`: one row for ``agency``, one for ``legal`` (when
-    referred there) and ``all referrals`` (each invoice once, :func:`first_referrals`): customers,
+    referred there) and ``All referrals`` (:data:`ALL`: each invoice once, :func:`first_referrals`): customers,
     invoices, owed, recovered, pct_recovered = Σ recovered ÷ Σ owed × 100 (money summed in cents),
     written_off, open_now, in_quarter (invoices referred in the quarter).
     Example: agency owed 1,300 recovered 600 → 46.2 %."""
     cols = ["stage", "customers", "invoices", "owed", "recovered", "pct_recovered", "written_off", "open_now", "in_quarter"]
     rows = []
-    groups = [(s, referred[referred["stage"] == s]) for s in STAGES] + [("all referrals", first_referrals(referred))]
+    groups = [(s, referred[referred["stage"] == s]) for s in STAGES] + [(ALL, first_referrals(referred))]
     for name, g in groups:
-        if not len(g) or (name != "all referrals" and g.empty):
+        if not len(g):
             continue
         owed, rec = int(cents(g["owed"]).sum()), int(cents(g["recovered"]).sum())
         rows.append(
@@ -251,7 +253,7 @@ def section_referrals(r: PolicyReview) -> list:
     stages = r.referral_recovery
     r.book.add("referral recovery", stages)
     r.book.add("referred invoices", r.referred_invoices)
-    tot = stages[stages["stage"] == "all referrals"].iloc[0]
+    tot = stages[stages["stage"] == ALL].iloc[0]
     q = refs[refs["in_quarter"]]
     out.append(
         Markdown(

@@ -1,0 +1,49 @@
+"""The dictionary of columns: labels, kinds, code labels (policy ladder labels win), frames for people."""
+
+import pandas as pd
+
+from arkit import columns as c
+
+
+def test_known_pattern_and_unknown_names():
+    assert (c.label("open_ar"), c.kind_of("open_ar")) == ("Open AR", "money")
+    assert (c.label("pct_on_time"), c.kind_of("pct_on_time")) == ("On time (%)", "pct")
+    assert (c.label("utilisation"), c.kind_of("utilisation")) == ("Credit used", "fraction")
+    assert c.label("util_2026-05") == "Credit used 2026-05" and c.kind_of("util_2026-05") == "pct"
+    assert c.label("late_fee_rate") == "Late fee rate"  # unknown snake_case: words
+    assert c.label("Past due") == "Past due" and c.kind_of("Past due") == "money"  # already words: kept
+    assert c.humanize("dso_change_days") == "DSO change days"
+
+
+def test_kinds_inferred_from_data_when_unknown():
+    assert c.kind_of("x_total", pd.Series([1.5])) == "money"
+    assert c.kind_of("Oldest (days)", pd.Series([29.0, None])) == "days"
+    assert c.kind_of("something", pd.Series([3, 4])) == "count"
+    assert c.kind_of("ratio_x", pd.Series([0.1234567])) == "number"
+    assert c.kind_of("when", pd.Series(pd.to_datetime(["2026-06-29"]))) == "date"
+    assert c.kind_of("ok", pd.Series([True])) == "flag"
+
+
+def test_code_labels_and_policy_overrides():
+    assert c.code_label("demand_letter") == "Demand letter" and c.code_label("credit_manager") == "Credit manager"
+    assert c.code_label("chronic_late") == "Chronic late payer" and c.code_label("good_slipping") == "Good customer slipping"
+    assert c.code_label("some_new_step") == "Some new step" and c.code_label("C0001") == "C0001"
+    policy = {"ladder": [{"step": "demand_letter", "label": "Letter before action"}]}
+    assert c.code_label("demand_letter", policy) == "Letter before action"
+
+
+def test_for_people_relabels_maps_codes_and_flags():
+    df = pd.DataFrame({"customer_id": ["C1", "C2"], "step": ["demand_letter", None], "over_limit": [True, False], "reason": ["credit_hold", "open AR at 107%"], "dup": [1, 2]})
+    df = df.rename(columns={"dup": "customer_id2"})
+    people, kinds = c.for_people(df)
+    assert list(people.columns) == ["Customer", "Step", "Over credit limit", "Why", "Customer id2"]
+    assert people["Step"].iloc[0] == "Demand letter" and pd.isna(people["Step"].iloc[1])
+    assert people["Over credit limit"].tolist() == ["Yes", "No"]
+    assert people["Why"].tolist() == ["Credit hold", "open AR at 107%"]  # a whole-cell code in text: its label
+    assert kinds["Customer"] == "id" and kinds["Step"] == "text"
+    assert df["step"].iloc[0] == "demand_letter"  # input untouched
+
+
+def test_describe_gives_the_definitions_appendix():
+    d = c.describe(["dso", "bpdso", "customer_name"])
+    assert d["Term"].tolist() == ["DSO", "BPDSO"] and d["Definition"].str.len().gt(10).all()
