@@ -30,13 +30,13 @@ def test_feed_worklist_adds_a_pre_due_call_and_each_rows_expected_pay_date():
     rows += [("C", "C1", "2026-07-06", 40_000.0, -6, 0.4, "2026-07-06")]  # large but likely on time
     rows += [("D", "D1", "2026-09-30", 60_000.0, -92, 0.95, "2026-10-20")]  # likely late, but due in 3 months
     rows += [(f"S{i}", f"S{i}", "2026-07-10", 10.0, -10, 0.99, "2026-08-01") for i in range(20)]  # small
-    wl = pd.DataFrame({"priority": [1], "customer_id": ["B"], "customer_name": ["Name B"], "step": ["call"], "action": ["call"], "letter": [None], "owner": ["collector"], "oldest_invoice": ["B1"], "oldest_days_past_due": [30], "past_due_amount": [100.0], "open_amount": [100.0], "expected_recovery": [80.0], "reason": ["oldest invoice B1 30 days past due"]})
+    wl = pd.DataFrame({"priority": [1], "customer_id": ["B"], "customer_name": ["Name B"], "step": ["call"], "action": ["call"], "letter": [None], "owner": ["collector"], "oldest_invoice": ["B1"], "oldest_days_past_due": [30], "past_due_amount": [100.0], "open_amount": [100.0], "amount_at_stake": [100.0], "probability_of_loss": [0.2], "expected_loss_avoided": [20.0], "reason": ["oldest invoice B1 30 days past due"]})
     w = outlook.feed_worklist(wl, _outlook(_preds(rows)))
     assert list(w["customer_id"]) == ["B", "A"]
     assert w.loc[0, "expected_pay_date"] == pd.Timestamp("2026-07-03")
     a = w.loc[1]
     assert a["step"] == "call_before_due" and a["owner"] == "collector" and a["oldest_invoice"] == "A1"
-    assert a["expected_recovery"] == pytest.approx(45_000.0)  # 0.9 × 50,000
+    assert a["amount_at_stake"] == 50_000.0 and a["p_late"] == 0.9 and a["expected_loss_avoided"] == 0.0
     assert a["expected_pay_date"] == pd.Timestamp("2026-07-25")
     assert a["reason"].startswith("likely to be paid late (90 %)")
     assert list(w["priority"]) == [1, 2]

@@ -132,8 +132,9 @@ def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
     - a **pre-due call** (step ``call_before_due``, owner collector) for each customer not already on the
       worklist with a not-yet-due invoice due within :data:`PRE_DUE_WINDOW_DAYS` days whose p_late ≥
       :data:`PRE_DUE_P_LATE` and whose open amount is in the top :data:`PRE_DUE_TOP_SHARE` of the open
-      invoices; expected_recovery = p_late × open amount (what the call tries to bring in on time). These
-      rows follow the ladder's rows; priorities are renumbered.
+      invoices; amount_at_stake = its open amount, ``p_late`` its chance of being paid late; no loss is
+      claimed (probability_of_loss empty, expected_loss_avoided 0: the call is about timing). These rows
+      follow the ladder's rows, largest p_late × amount first; priorities are renumbered.
     """
     p = o.predictions
     w = worklist.copy()
@@ -158,11 +159,17 @@ def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
                 "action": "call",
                 "letter": None,
                 "owner": "collector",
+                "trigger": "likely to be paid late",
                 "oldest_invoice": cand["invoice_id"].to_numpy(),
                 "oldest_days_past_due": cand["days_past_due"].to_numpy(),
                 "past_due_amount": 0.0,
                 "open_amount": cand["open_amount"].to_numpy(),
-                "expected_recovery": (cand["at_risk"]).round(2).to_numpy(),
+                "amount_to_demand": 0.0,
+                "disputed_amount": 0.0,
+                "amount_at_stake": cand["open_amount"].to_numpy(),
+                "probability_of_loss": np.nan,  # the call is about lateness, not loss
+                "expected_loss_avoided": 0.0,
+                "p_late": cand["p_late"].to_numpy(),
                 "expected_pay_date": cand["expected_pay_date"].to_numpy(),
                 "reason": ("likely to be paid late (" + (cand["p_late"] * 100).round(0).astype("int64").astype("str") + " %): " + cand["drivers"].astype("str")).to_numpy(),
             }
@@ -170,7 +177,8 @@ def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
         for c in w.columns:
             if c not in add:
                 add[c] = None
-        w = pd.concat([w, add[w.columns]], ignore_index=True) if len(w) else add
+        cols = list(w.columns) + [c for c in add.columns if c not in w.columns]
+        w = pd.concat([w, add[cols]], ignore_index=True) if len(w) else add
         w["priority"] = np.arange(1, len(w) + 1)
     return w
 
