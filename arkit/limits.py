@@ -20,6 +20,7 @@ workbook made on the Mac 1904 system count from 1904-01-01.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -39,6 +40,11 @@ _WIDE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{2,3})\d")
 _ANY_WIDE = re.compile(rb"r=\"[A-Z][A-Z]")
 _NARROW = re.compile(rb"\br=\"([A-Z])[0-9]")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"", re.I)
+
+
+#: The limits of the load in progress (``load_ledger(limits=...)``), for readers that do not get the mapping
+#: (source detection reading a workbook's head).
+active_limits: contextvars.ContextVar[dict | None] = contextvars.ContextVar("arkit_limits", default=None)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def check_workbook(path, *, limits: dict | None = None) -> WorkbookInfo:
     """
     p = Path(path)
     st = p.stat()
-    lim = limits_with(limits)
+    lim = limits_with(limits if limits is not None else active_limits.get())
     return _check(str(p), st.st_mtime_ns, st.st_size, tuple(sorted(lim.items())))
 
 
@@ -90,7 +96,7 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
     how = "; raise it with load_ledger(..., limits={...}) if the file is genuine"
 
     def refuse(what: str) -> LedgerError:
-        return LedgerError(f"{path} {what}{how}.")
+        return LedgerError(f"{path}{'' if what.startswith(',') else ' '}{what}{how}.")
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -103,16 +109,19 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
                     raise refuse(f"has an entry {i.filename} packed {i.file_size / max(i.compress_size, 1):,.0f} to 1 (a zip bomb?), over the limit of {lim['max_ratio']:,} to 1 (max_ratio)")
             date1904 = False
             names = {i.filename for i in infos}
+            labels: dict[str, str] = {}
             if "xl/workbook.xml" in names:
                 with zf.open("xl/workbook.xml") as fh:
-                    date1904 = bool(_DATE1904.search(fh.read(4 * 2**20)))
+                    wb_xml = fh.read(4 * 2**20)
+                date1904 = bool(_DATE1904.search(wb_xml))
+                labels = _sheet_labels(zf, wb_xml, names)
             total = 0
             for i in infos:
                 name = i.filename
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and name != "content.xml":
                     if not name.endswith(".xml"):
                         continue
-                total = _scan_xml(zf, i, lim, total, refuse)
+                total = _scan_xml(zf, i, lim, total, refuse, labels.get(name))
     except LedgerError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
@@ -120,11 +129,37 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
     return WorkbookInfo(date1904=date1904)
 
 
-def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int, refuse) -> int:
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br:id=\"([^\"]+)\"")
+_REL = re.compile(rb"<Relationship\b[^>]*?\bId=\"([^\"]+)\"[^>]*?\bTarget=\"([^\"]+)\"|<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"([^\"]+)\"")
+
+
+def _sheet_labels(zf: zipfile.ZipFile, wb_xml: bytes, names: set[str]) -> dict[str, str]:
+    """Worksheet part name → the sheet's name as Excel shows it ("xl/worksheets/sheet1.xml" → "invoices")."""
+    import html
+
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name not in names:
+        return {}
+    with zf.open(rels_name) as fh:
+        rels = fh.read(4 * 2**20)
+    targets = {}
+    for m in _REL.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        t = target.decode("utf-8", "replace").lstrip("/")
+        targets[rid.decode("utf-8", "replace")] = t if t.startswith("xl/") else "xl/" + t
+    out = {}
+    for m in _SHEET.finditer(wb_xml):
+        part = targets.get(m.group(2).decode("utf-8", "replace"))
+        if part:
+            out[part] = "'" + html.unescape(m.group(1).decode("utf-8", "replace")) + "'"
+    return out
+
+
+def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int, refuse, label: str | None = None) -> int:
     """Stream one XML entry: count its real unpacked bytes and, for a worksheet, the grid it spans."""
     sheet = info.filename.startswith("xl/worksheets/")
-    label = os.path.basename(info.filename)
-    max_row = max_col = counted = 0
+    label = label or os.path.basename(info.filename)
+    max_row = max_col = counted = cells = 0
     tail = b""
     first = True
     with zf.open(info) as fh:
@@ -145,7 +180,7 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
                     rows = int(m.group(4)) - int(m.group(2) or 1) + 1
                     cols = _col_number(m.group(3)) - _col_number(m.group(1) or b"A") + 1
                     if rows * cols > lim["max_cells"]:
-                        raise refuse(f", sheet {label}, declares {rows:,} rows × {cols:,} columns = {rows * cols:,} cells, over the limit of {lim['max_cells']:,} (max_cells)".replace(" , sheet", ", sheet"))
+                        raise refuse(f", sheet {label}, declares {rows:,} rows × {cols:,} columns = {rows * cols:,} cells, over the limit of {lim['max_cells']:,} (max_cells)")
             # rows come in order: the last row tag of the chunk holds its highest number
             at = buf.rfind(b"<row")
             m = _ROW.match(buf, at) if at >= 0 else None
@@ -169,7 +204,10 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
                     max_col = max(max_col, max(_col_number(c) for c in narrow))
             elif max_col < 26 and max_row:
                 max_col = max(max_col, 1)
-            if max_row * max(max_col, 1) > lim["max_cells"]:
-                raise refuse(f", sheet {label}, spans {max_row:,} rows × {max_col:,} columns = {max_row * max_col:,} cells, over the limit of {lim['max_cells']:,} (max_cells)".replace(" , sheet", ", sheet"))
+            cells += chunk.count(b"<c>") + chunk.count(b"<c ")  # cells without r="…" count by position too
+            grid = max_row * max(max_col, 1)
+            if max(grid, cells) > lim["max_cells"]:
+                size = f"spans {max_row:,} rows × {max_col:,} columns = {grid:,} cells" if grid >= cells else f"holds {cells:,} cells in {max_row:,} rows"
+                raise refuse(f", sheet {label}, {size}, over the limit of {lim['max_cells']:,} (max_cells)")
             tail = buf[-256:]
     return total
