@@ -68,17 +68,15 @@ class RawTable:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", _CAMEL.sub("_", text.strip()).lower()).strip("_")
+
+
 def norm_name(name) -> str:
     """Column-name key: camel case split, lower case, runs of non-alphanumerics as one underscore
     ("Invoice Date", "invoice_date", "InvoiceDate" and "invoiceDate" → invoice_date; "CustomerID" → customer_id)."""
     return _norm_text(str(name))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _norm_text(name: str) -> str:
-    # cached: detection scores every preset against every header cell (a 10,000-column export: 500k calls)
-    text = _CAMEL.sub("_", name.strip())
-    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -172,9 +170,9 @@ def _read_csv(path: Path, mapping: dict) -> RawTable:
 _GRID_CACHE: dict = {}
 
 
-def _excel_head(path: Path, sheet, n: int = 60) -> list[list]:
+def _excel_head(path: Path, sheet, n: int = 60, *, limits: dict | None = None) -> list[list]:
     """The first ``n`` rows of a sheet; the whole grid is kept for the read that follows (detection)."""
-    grid = _excel_grid(path, sheet)
+    grid = _excel_grid(path, sheet, limits=limits)
     _GRID_CACHE.clear()
     _GRID_CACHE.update(key=_file_key(path, sheet), value=grid)
     return grid[:n]
@@ -909,6 +907,8 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
                 if pd.notna(ts):
                     return pd.Timestamp(ts).normalize(), line
     return None, None
+
+
 
 
 def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:

@@ -241,7 +241,9 @@ def chart_adherence(summary: pd.DataFrame) -> plt.Figure:
         v = s[col].to_numpy(dtype="float64") / decided * 100.0
         ax.barh(np.arange(len(s)), v, left=left, color=color, label=label)
         left += v
-    ax.set_yticks(np.arange(len(s)), s["step"].astype(str), fontsize=8)
+    from ...columns import code_label
+
+    ax.set_yticks(np.arange(len(s)), [code_label(x) for x in s["step"].astype(str)], fontsize=8)  # labels, not codes
     ax.set_xlim(0, 100)
     ax.legend(fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.18))
     ax.set_title("Escalation ladder: steps done on time, late or never", loc="left", fontsize=12, fontweight="bold")
