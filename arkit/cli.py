@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
     r.add_argument("--programs", type=Path, help="incentives: programs YAML (default: config/programs.yaml)")
     r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
-    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
+    r.add_argument("--pdf", action="store_true", help="also print the report to <report>.pdf beside the HTML with headless Chromium (default: HTML only)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
     d.add_argument("--out", type=Path, default=Path("reports/demo"), help="output folder (default: reports/demo)")
