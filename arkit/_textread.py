@@ -262,6 +262,8 @@ def _arrow_read(text: str, sep: str, header_line: int) -> tuple[pd.DataFrame, np
     header = next(csv.reader([body[: body.find("\n")] if "\n" in body else body], delimiter=sep))
     if not header or any(not h.strip() for h in header) or len(set(header)) != len(header):
         return None
+    if len(header) > 256:  # wide: pandas converts pyarrow's columns one by one (4 s for 10,000); the C parser is faster
+        return None
     try:
         frame = pd.read_csv(io.BytesIO(body.encode("utf-8")), sep=sep, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow")
     except Exception:  # noqa: BLE001 - any refusal: the C parser reads it and says what is wrong

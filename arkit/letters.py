@@ -257,8 +257,9 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
     """Write a draft letter (``.html``) and email (``.eml``) for every worklist row that names a letter.
 
     ``worklist``: one row per customer, with at least customer_id, step and letter (a template name in
-    ``config/templates/`` without ``.html.j2``; missing = no letter); customer_name, email and channel are
-    used when present. ``items``: the open items of :func:`arkit.aging` at ``as_of`` (a ``currency`` column,
+    ``config/templates/`` without ``.html.j2``; missing = no letter); customer_name, email, channel and
+    on_credit_hold (a customer already on hold is not told it "will be placed on hold") are used when
+    present. ``items``: the open items of :func:`arkit.aging` at ``as_of`` (a ``currency`` column,
     if added, labels the amounts). ``policy``: :func:`arkit.policy.load_policy`.
 
     Files go to ``<out_dir>/letters/`` named ``<step>_<customer_id>_<customer name>`` with every part
@@ -375,6 +376,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             "balance_after_credits": format_money(balance_c, cur),
             "amount_to_pay": format_money(balance_c, cur),
             "late_fee": late_fee,
+            "on_hold": bool(rec.get("on_credit_hold")) if rec.get("on_credit_hold") is not None and not pd.isna(rec.get("on_credit_hold")) else False,
         }
         ctx.update(_text_tables(ctx, upcoming))
         try:

@@ -7,8 +7,8 @@ what a user's file leaves out, section by section).
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
-
 
 from .errors import ConfigError
 from .mapping import CONFIG_DIR, read_yaml_mapping
@@ -20,8 +20,30 @@ _TARGETS = {"dso", "dso_countback", "bpdso", "add", "cei", "pct_current", "pct_9
 _STEP_KEYS = {"step", "action", "day", "owner", "letter", "channel", "label"}  # label: what reports show (arkit.columns)
 _SECTIONS = {
     "buckets", "targets", "ladder", "gentle", "good_customer", "chronic_late", "new_customer_months",
-    "credit_hold", "late_fee", "worklist", "company",
+    "credit_hold", "late_fee", "worklist", "company", "disputes", "min_days_between_steps",
 }  # fmt: skip
+#: The keys each mapping section accepts (a typo is an error naming the nearest known key).
+_SECTION_KEYS = {
+    "gentle": {"delay_days", "skip"},
+    "good_customer": {"lookback_months", "min_invoices", "max_avg_days_late", "grace_days"},
+    "chronic_late": {"lookback_months", "late_days", "min_share_late"},
+    "credit_hold": {"days_past_due", "utilisation"},
+    "late_fee": {"rate_per_month", "grace_days"},
+    "worklist": {"min_past_due", "deadline_days", "dispute_owner"},
+    "company": {"name", "address", "email", "phone", "payment_instructions"},
+}
+_DISPUTE_HANDLING = ("pause", "ignore")
+
+
+def _unknown(where: str, keys, known, prefix: str = "", what: str = "a policy key") -> None:
+    """A :class:`ConfigError` for the first key not in ``known``, naming the nearest known key."""
+    bad = sorted(str(k) for k in set(keys) - set(known))
+    if not bad:
+        return
+    k = bad[0]
+    near = difflib.get_close_matches(k, sorted(known), n=1, cutoff=0.6)
+    hint = f" Did you mean '{prefix}{near[0]}'?" if near else ""
+    raise ConfigError(f"{where}: key '{prefix}{k}' is not {what}.{hint} Known keys: {', '.join(sorted(known))}.")
 
 
 def _read(path: Path) -> dict:
@@ -58,9 +80,12 @@ def _num(where, key, v, *, lo=None, hi=None, integer=False):
 
 def validate_policy(p: dict, where: str = "<policy>", *, user_keys=None) -> dict:
     """Check every key of a policy dict; returns it (numbers normalised)."""
-    unknown = set(p) - _SECTIONS
-    if unknown:
-        raise ConfigError(f"{where}: key '{sorted(unknown)[0]}' is not a policy key (keys: {', '.join(sorted(_SECTIONS))}).")
+    _unknown(where, p, _SECTIONS - {"_file"})
+    for sec, known in _SECTION_KEYS.items():
+        v = p.get(sec)
+        if v is not None and not isinstance(v, dict):
+            raise ConfigError(f"{where}: key '{sec}' must be a mapping of keys to values ({', '.join(sorted(known))}).")
+        _unknown(where, v or {}, known, prefix=f"{sec}.", what=f"a key of '{sec}'")
     b = p.get("buckets")
     if not isinstance(b, list) or not b or any(not isinstance(x, int) or x < 1 for x in b) or any(y <= x for x, y in zip(b, b[1:])):
         raise ConfigError(f"{where}: key 'buckets' must be a list of increasing whole days ≥ 1, such as [30, 60, 90], not {b!r}.")
@@ -69,7 +94,9 @@ def validate_policy(p: dict, where: str = "<policy>", *, user_keys=None) -> dict
         raise ConfigError(f"{where}: key 'targets' must be a mapping of figure to target.")
     for k, v in t.items():
         if k not in _TARGETS:
-            raise ConfigError(f"{where}: key 'targets.{k}' is not a figure with a target ({', '.join(sorted(_TARGETS))}).")
+            near = difflib.get_close_matches(str(k), sorted(_TARGETS), n=1, cutoff=0.6)
+            hint = f" Did you mean 'targets.{near[0]}'?" if near else ""
+            raise ConfigError(f"{where}: key 'targets.{k}' is not a figure with a target{hint} ({', '.join(sorted(_TARGETS))}).")
         t[k] = _num(where, f"targets.{k}", v, lo=0)
     ladder = p.get("ladder")
     if not isinstance(ladder, list) or not ladder:
@@ -79,9 +106,7 @@ def validate_policy(p: dict, where: str = "<policy>", *, user_keys=None) -> dict
         key = f"ladder[{i}]"
         if not isinstance(s, dict):
             raise ConfigError(f"{where}: key '{key}' must be a mapping with step, action and day.")
-        bad = set(s) - _STEP_KEYS
-        if bad:
-            raise ConfigError(f"{where}: key '{key}.{sorted(bad)[0]}' is not a ladder key ({', '.join(sorted(_STEP_KEYS))}).")
+        _unknown(where, s, _STEP_KEYS, prefix=f"{key}.", what="a ladder key")
         for req in ("step", "action", "day"):
             if req not in s:
                 raise ConfigError(f"{where}: key '{key}.{req}' is missing.")
@@ -127,6 +152,11 @@ def validate_policy(p: dict, where: str = "<policy>", *, user_keys=None) -> dict
     wl = p.get("worklist", {})
     wl["min_past_due"] = _num(where, "worklist.min_past_due", wl.get("min_past_due"), lo=0)
     wl["deadline_days"] = _num(where, "worklist.deadline_days", wl.get("deadline_days"), lo=1, integer=True)
+    wl["dispute_owner"] = str(wl.get("dispute_owner") or "collector")
+    if p.get("disputes", "pause") not in _DISPUTE_HANDLING:
+        raise ConfigError(f"{where}: key 'disputes' is {p.get('disputes')!r}, expected one of: {', '.join(_DISPUTE_HANDLING)} (pause: an invoice in open dispute is not dunned).")
+    p["disputes"] = p.get("disputes", "pause")
+    p["min_days_between_steps"] = _num(where, "min_days_between_steps", p.get("min_days_between_steps", 0), lo=0, integer=True)
     co = p.get("company", {})
     if not isinstance(co, dict) or not co.get("name"):
         raise ConfigError(f"{where}: key 'company.name' is missing (letters are signed with it).")

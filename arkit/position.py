@@ -279,6 +279,29 @@ class Position:
         grid.insert(1, "customer_name", customer_names(self.ledger, grid["customer_id"]).to_numpy())
         return grid[["customer_id", "customer_name", *self.labels, *CUSTOMER_COLUMNS]]
 
+    def demand(self, *, include_disputed: bool = False) -> pd.Series:
+        """The amount to demand per customer (indexed by customer_id): dunnable past due + credits when
+        positive, else — nothing dunnable past due — the dunnable items not yet due + credits, floored at 0.
+        ``include_disputed=True`` (policy ``disputes: ignore``) counts invoices in open dispute as
+        dunnable; the default is :attr:`customers`' ``amount_to_demand``."""
+        if not include_disputed:
+            return self.customer("amount_to_demand")
+        it = self.items
+        dun = (it["dunnable"] | (it["disputed"] & ~it["written_off"])).to_numpy()
+        c = np.rint(it["open_amount"].to_numpy() * 100).astype("int64")
+        past = it["days_past_due"].to_numpy() > 0
+        cust = self.customers["customer_id"]
+        codes = pd.Index(cust).get_indexer(it["customer_id"].astype("str"))
+        n = len(cust)
+
+        def total(mask):
+            return np.rint(np.bincount(codes[mask], weights=c[mask], minlength=n)).astype("int64")
+
+        cred = np.rint(self.customers["credits"].to_numpy() * 100).astype("int64")
+        pd_, cur = total(dun & past), total(dun & ~past)
+        out = np.where(pd_ > 0, np.maximum(pd_ + cred, 0), np.maximum(cur + cred, 0))
+        return pd.Series(out / 100.0, index=pd.Index(cust, name="customer_id"))
+
     def customer(self, column: str) -> pd.Series:
         """One column of :attr:`customers` indexed by customer_id (e.g. ``pos.customer("past_due")``)."""
         return self.customers.set_index("customer_id")[column]

@@ -385,6 +385,8 @@ def _mark_numbers(html: str) -> str:
         if not body.strip() or not _NUMBER.match(body):
             return m.group(0)
         cls = re.search(r'\bclass\s*=\s*"([^"]*)"', attrs)
+        if cls and re.search(r"\barkit-(?:text|nowrap)\b", cls.group(1)):
+            return m.group(0)  # a report table already classed by its column's kind (arkit.columns)
         if cls:
             attrs = attrs[: cls.start(1)] + "num " + attrs[cls.start(1) :]
         else:
@@ -834,6 +836,12 @@ def render_report(
         kernels_dir = staging / "kernels"
         _write_kernelspec(kernels_dir)
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
+        if res.name == "monthly-review" and period.as_of is not None:
+            # a month the ledger cannot support is refused in one line before the notebook runs
+            from .load import load_ledger
+            from .review.monthly import check_as_of
+
+            check_as_of(load_ledger(ledger_path, source=source), period.as_of)
 
         executed = staging / f"{res.stem}.ipynb"
         with open(staging / "kernel.log", "wb") as log:

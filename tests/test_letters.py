@@ -383,6 +383,18 @@ def test_policy_templates_exist():
     assert letters == {"reminder", "formal_letter", "demand_letter"}
 
 
+def test_a_customer_on_credit_hold_is_not_told_it_will_be_placed_on_hold(tmp_path):
+    wl = WORKLIST[WORKLIST["customer_id"].isin(["C2", "C3"])].assign(on_credit_hold=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # C3's hostile email and missing address are warned about elsewhere
+        res = draft_letters(wl, ITEMS, policy=load_policy(), as_of=AS_OF, out_dir=tmp_path).set_index("customer_id")
+    formal, demand = _visible(_html(tmp_path, res, "C2")), _visible(_html(tmp_path, res, "C3"))
+    assert "may be placed on credit hold" not in formal and "Your account is on credit hold" in formal
+    assert "will be placed on hold" not in demand and "stays on credit hold" in demand
+    text = _eml(tmp_path, res, "C3").get_body(preferencelist=("plain",)).get_content()
+    assert "will be placed on hold" not in text and "stays on credit hold" in text
+
+
 def test_draft_mark_until_company_details_are_configured(drafted, tmp_path):
     out, result, _ = drafted
     for cid in STEMS:  # the shipped policy's company is arkit's example: every letter is marked DRAFT

@@ -97,35 +97,33 @@ def test_mid_month_as_of_is_refused_with_the_month_ends_to_use():
         monthly.build(example(), "2026-03-15", policy=load_policy())
 
 
-PAST_DUE_COLUMNS = ("past_due", "past_due_ar", "past_due_amount")
-
-
 def test_each_customer_has_one_past_due_in_every_workbook_sheet(review, tmp_path):
-    """Read the report's appendix workbook back: every sheet with a customer id and a past-due column
-    shows each customer's past due as the position does; each letter demands the worklist amount."""
+    """Read the report's appendix workbook back: every sheet with a customer column and a past-due column
+    shows each customer's past due as the position does; each letter demands the worklist amount. Sheets
+    carry people's headers (arkit.columns labels)."""
+    from arkit.columns import label
+
     for f in (monthly.section_headline, monthly.section_aging, monthly.section_concentration, monthly.section_signals, monthly.section_segments):
         f(review)
     monthly.section_worklist(review, output_dir=tmp_path)
     monthly.section_letters(review, output_dir=tmp_path)
     book = monthly.save_book(review, tmp_path)
     truth = review.position.customer("past_due")
-    from arkit.columns import label
-
-    # the workbook shows people's headers (arkit.columns): read it back under the frames' own names
-    names = {label(c): c for c in ("customer_id", "amount_owed", "amount_to_demand", *PAST_DUE_COLUMNS)}
-    sheets = {k: v.rename(columns=names) for k, v in pd.read_excel(book, sheet_name=None, engine="calamine").items()}
+    sheets = pd.read_excel(book, sheet_name=None, engine="calamine")
+    cust, past = label("customer_id"), {label(c) for c in ("past_due", "past_due_ar", "past_due_amount")}
     compared = []
     for name, df in sheets.items():
-        cols = [c for c in PAST_DUE_COLUMNS if c in df.columns]
-        if "customer_id" not in df.columns or not cols:
+        cols = [c for c in df.columns if c in past]
+        if cust not in df.columns or len(cols) != 1:
             continue
-        got = df.set_index(df["customer_id"].astype(str))[cols[0]].astype(float)
+        got = df.set_index(df[cust].astype(str))[cols[0]].astype(float)
         want = truth.reindex(got.index).fillna(0.0)
         assert np.allclose(got.to_numpy(), want.to_numpy(), atol=0.005), name
         compared.append(name)
-    assert {"aging by customer", "top past due", "signals", "segments", "worklist"} <= set(compared)
-    letters = sheets["letters"].set_index("customer_id")["amount_owed"]
-    wl = sheets["worklist"].set_index("customer_id")["amount_to_demand"]
+    assert {"aging by customer", "top past due", "signals", "segments", "worklist"} <= set(compared), compared
+    letters = sheets["letters"].set_index(cust)[label("amount_owed")]
+    w = sheets["worklist"]
+    wl = w[w[label("letter")].notna()].set_index(cust)[label("amount_to_demand")]  # one dunning row per customer
     assert len(letters) > 0
     assert np.allclose(letters.to_numpy(), wl.reindex(letters.index).to_numpy(), atol=0.005)
     # no letter names an invoice in open dispute or written off
@@ -144,3 +142,42 @@ def test_every_per_customer_sheet_has_a_customer_id_column(review, tmp_path):
     for name in ("aging by customer", "top past due", "signals", "segments", "worklist", "payment plans"):
         if name in sheets:
             assert "Customer" in sheets[name].columns, name  # customer_id under its label (arkit.columns)
+
+
+def test_months_the_ledger_cannot_support_are_refused_in_one_line():
+    from arkit.errors import LedgerError
+
+    frames = make_sample_ledger(n_invoices=600, seed=2, as_of=AS_OF)
+    led = Ledger.from_frames(**frames)
+    with pytest.raises(LedgerError, match=r"ledger ends on 2026-06-\d\d .*cannot show October 2026: give 2026-06-30 or an earlier month end"):
+        monthly.build(led, "2026-10-31", policy=load_policy())
+    first = frames["invoices"]["invoice_date"].min()
+    partial = (first + pd.offsets.MonthEnd(0)).normalize()
+    if first.day != 1:
+        with pytest.raises(LedgerError, match="is not a full month in it"):
+            monthly.build(led, partial, policy=load_policy())
+    with pytest.raises(LedgerError, match="no accepted invoice dated on or before 2023-01-31"):
+        monthly.build(led, "2023-01-31", policy=load_policy())
+
+
+def test_the_first_full_month_says_there_is_no_previous_month():
+    from tests.ledgers import invoices, payments
+
+    led = Ledger.from_frames(invoices([("A", "A1", "2026-03-01", "2026-03-31", 100.0), ("A", "A2", "2026-03-20", "2026-04-19", 50.0)]), payments([("A", "A1", "2026-03-25", 100.0)]))
+    r = monthly.build(led, "2026-03-31", policy=load_policy())
+    assert len(r.figures) == 1 and r.headline["previous"].isna().all() and r.headline["change"].isna().all()
+    from arkit.review.summary import monthly_summary
+
+    text = "".join(getattr(p, "data", "") if isinstance(getattr(p, "data", ""), str) else "" for p in monthly_summary(r))  # "What changed" at the top
+    assert "no previous month" in text and " rose " not in text and " fell " not in text
+
+
+def test_cli_refuses_a_month_after_the_ledger_before_running_a_notebook(tmp_path, capsys):
+    from arkit.cli import main
+    from arkit.sample import write_workbook
+
+    path = write_workbook(make_sample_ledger(n_invoices=400, seed=3, as_of=AS_OF), tmp_path / "ledger.xlsx")
+    rc = main(["run", "monthly-review", "--ledger", str(path), "--as-of", "2026-10-31", "--out", str(tmp_path / "reports")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "cannot show October 2026" in err
+    assert not (tmp_path / "reports" / "2026-10").exists()

@@ -187,10 +187,14 @@ def test_broken_after_and_grace(led):
 
 def test_late_catch_up_completes_the_plan(led):
     """as_of 06-10: Q's #4 deadline 06-06 has passed; paid by 06-06 = 250 + 250 + 250 + 250 (06-05) = 1,000 ≥
-    1,000 → kept (the catch-up covers it). kept 2, missed 2 (#2, #3 stay missed), paid 1,000 → completed.
+    1,000 → kept (the catch-up covers it). kept 2, missed 2 (#2, #3 stay missed), paid 1,000 — but the plan
+    covers Q1, still open by 2,000 − 500 − 750 = 750 (the unapplied 250 is plan money, not applied to Q1),
+    so it is not completed: 2 missed → broken.
     R: #1 missed, #2 due 06-15 pending. S agreed 06-10 is now in force, both installments pending → on track."""
     p = plans_in_force(led, "2026-06-10").set_index("customer_id")
-    assert p.loc["Q", ["kept", "missed", "pending", "paid_to_date", "status"]].tolist() == [2, 2, 0, 1000.00, "completed"]
+    assert p.loc["Q", ["kept", "missed", "pending", "paid_to_date", "status"]].tolist() == [2, 2, 0, 1000.00, "broken"]
+    assert p.loc["Q", ["invoices_covered", "invoices_open"]].tolist() == [1, 1]
+    assert p.loc["P", ["invoices_covered", "invoices_open", "status"]].tolist() == [1, 0, "completed"]
     assert p.loc["S", ["installments", "due_to_date", "kept", "missed", "pending", "status"]].tolist() == [2, 0, 0, 0, 2, "on track"]
 
 
@@ -238,6 +242,8 @@ def test_arguments_and_inputs_untouched(led):
 def test_sample_invariants(sample, as_of):
     p = plans_in_force(sample, as_of)
     assert (p["kept"] + p["missed"] + p["pending"] == p["installments"]).all()
+    assert (p["kept"] <= p["due_to_date"]).all()
+    assert (p.loc[p["status"] == "completed", "invoices_open"] == 0).all()
     assert p["status"].isin(STATUSES).all()
     assert (p["agreed_date"] <= pd.Timestamp(as_of)).all()
     assert (p["paid_to_date"] <= p["amount"]).all() and (p["paid_to_date"] >= 0).all()
@@ -246,3 +252,23 @@ def test_sample_invariants(sample, as_of):
     assert p["installments"].sum() == len(logged)
     assert round(p["amount"].sum(), 2) == round(logged["promised_amount"].sum(), 2)
     assert len(p) == len(logged.drop_duplicates(["customer_id", "date"]))
+
+
+def test_plans_are_judged_on_the_invoices_they_cover():
+    """T owes T1 600 (due 01-31) when it agrees, on 02-10, 2 × 300 due 03-01 and 04-01; T2 (issued 03-01) is
+    not covered. T pays 300 to T2 on 02-25 and 300 to T1 on 03-30.
+    At 04-15: #1 (deadline 03-06): plan money by then 0 < 300 → missed (a payment to T2 is not plan money);
+    #2 (deadline 04-06): 300 < 600 → missed; kept 0 ≤ due 2; paid 300 → broken.
+    At 02-28 nothing is due: a plan paid ahead keeps nothing yet (kept ≤ due)."""
+    inv = invoices([("T", "T1", "2026-01-01", "2026-01-31", 600.0), ("T", "T2", "2026-02-20", "2026-03-01", 300.0)])
+    pay = payments([("T", "T2", "2026-02-25", 300.0), ("T", "T1", "2026-03-30", 300.0)])
+    act = activities([("2026-02-10", "T", _PLAN, "installment 1/2", "2026-03-01", 300.0), ("2026-02-10", "T", _PLAN, "installment 2/2", "2026-04-01", 300.0)])
+    led = Ledger.from_frames(inv, pay, activities=act)
+    p = plans_in_force(led, "2026-04-15").iloc[0]
+    assert (p["kept"], p["missed"], p["pending"], p["due_to_date"], p["paid_to_date"], p["status"]) == (0, 2, 0, 2, 300.0, "broken")
+    # paid ahead: T pays T1 in full on 02-15; at 02-28 nothing is due yet → kept 0, pending 2, and the plan
+    # is completed (paid and its invoice closed)
+    led2 = Ledger.from_frames(inv, payments([("T", "T1", "2026-02-15", 600.0)]), activities=act)
+    q = plans_in_force(led2, "2026-02-28").iloc[0]
+    assert (q["kept"], q["pending"], q["due_to_date"], q["status"]) == (0, 2, 0, "completed")
+    assert (q["kept"] <= q["due_to_date"])

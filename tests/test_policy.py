@@ -17,6 +17,7 @@ def test_shipped_policy_is_valid():
     assert p["buckets"] == [30, 60, 90]
     assert [s["day"] for s in p["ladder"]] == sorted(s["day"] for s in p["ladder"])
     assert p["targets"]["dso"] == 45.0
+    assert p["disputes"] == "pause" and p["min_days_between_steps"] == 7 and p["worklist"]["dispute_owner"] == "collector"
 
 
 def test_user_policy_overrides_section_by_section(tmp_path):
@@ -39,6 +40,14 @@ def test_user_policy_overrides_section_by_section(tmp_path):
         ("late_fee: {rate_per_month: 2}\n", "key 'late_fee.rate_per_month' must be a number between 0 and 1"),
         ("colour: blue\n", "key 'colour' is not a policy key"),
         ("targets: [1, 2\n", "is not valid YAML at line"),
+        ("worklist: {deadline_day: 10}\n", "key 'worklist.deadline_day' is not a key of 'worklist'. Did you mean 'worklist.deadline_days'?"),
+        ("min_day_between_steps: 3\n", "key 'min_day_between_steps' is not a policy key. Did you mean 'min_days_between_steps'?"),
+        ("ladder: [{step: a, action: call, day: 20, ownr: me}]\n", "key 'ladder[0].ownr' is not a ladder key. Did you mean 'ladder[0].owner'?"),
+        ("targets: {dso_countbak: 3}\n", "Did you mean 'targets.dso_countback'?"),
+        ("company: {name: X, adress: Y}\n", "Did you mean 'company.address'?"),
+        ("gentle: {delay: 3}\n", "Did you mean 'gentle.delay_days'?"),
+        ("disputes: stop\n", "key 'disputes' is 'stop', expected one of: pause, ignore"),
+        ("min_days_between_steps: -1\n", "key 'min_days_between_steps' must be a whole number ≥ 0"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path, text, message):

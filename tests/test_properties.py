@@ -92,3 +92,62 @@ def test_settlements_invariants(led):
     inv = led.invoices.set_index(["customer_id", "invoice_id"])["amount"]
     covered = {k for k, a in inv.items() if a > 0 and round(paid.get(k, 0) * 100) >= round(a * 100)}
     assert set(zip(s["customer_id"], s["invoice_id"])) == covered
+
+
+LADDER_ACTIONS = ["reminder", "call", "letter", "credit_hold", "credit_release", "demand_letter", "agency", "legal"]
+
+
+@st.composite
+def logged_ledgers(draw):
+    led = draw(ledgers())
+    inv = led.invoices
+    rows = []
+    for _ in range(draw(st.integers(0, 25))):
+        k = draw(st.integers(0, len(inv) - 1))
+        named = draw(st.integers(0, 4)) > 0  # mostly naming the invoice, sometimes the customer only
+        when = inv["due_date"].iloc[k] + pd.Timedelta(days=draw(st.integers(-10, 200)))
+        rows.append({"date": when, "customer_id": inv["customer_id"].iloc[k], "action": draw(st.sampled_from(LADDER_ACTIONS)), "invoice_id": inv["invoice_id"].iloc[k] if named else None})
+    for _ in range(draw(st.integers(0, 2))):  # disputes
+        k = draw(st.integers(0, len(inv) - 1))
+        rows.append({"date": inv["invoice_date"].iloc[k], "customer_id": inv["customer_id"].iloc[k], "action": "dispute_opened", "invoice_id": inv["invoice_id"].iloc[k]})
+    acts = pd.DataFrame(rows, columns=["date", "customer_id", "action", "invoice_id"])
+    return Ledger.from_frames(inv, led.payments if len(led.payments) else None, None, acts if len(acts) else None)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logged_ledgers(), st.integers(0, 400), st.sampled_from(["irregular", "prompt"]))
+def test_ladder_steps_never_skip(led, offset, segment):
+    """On any ledger: every item's next step is at most one beyond the last step done on its path; the
+    vectorised ladder agrees with the scalar next_step; the worklist's steps are items' due next steps and
+    never name an invoice in open dispute."""
+    from arkit.policy import load_policy
+    from arkit.review.worklist import ladder_for, ladder_state, next_step, path_for, worklist
+
+    policy = load_policy()
+    as_of = START + pd.Timedelta(days=offset)
+    seg = pd.DataFrame({"customer_id": ["A", "B", "C"], "segment": segment, "risk_score": 10.0, "utilisation": np.nan})
+    st_ = ladder_state(led, as_of, policy=policy, segments=seg)
+    assert (st_["next_index"] <= st_["last_done_index"] + 1).all()
+    act = led.activities[led.activities["date"] <= as_of]
+    held = set()
+    h = act[act["action"].isin(["credit_hold", "credit_release"])].sort_values("date", kind="stable")
+    if len(h):
+        last = h.groupby("customer_id")["action"].last()
+        held = set(last[last == "credit_hold"].index)
+    steps = ladder_for(policy, segment)
+    for r in st_.itertuples(index=False):
+        due = led.invoices.set_index(["customer_id", "invoice_id"]).loc[(r.customer_id, r.invoice_id), "due_date"]
+        mine = act[(act["customer_id"] == r.customer_id) & ((act["invoice_id"] == r.invoice_id) | act["invoice_id"].isna())]
+        logged = mine.assign(rel=(mine["date"] - due).dt.days).groupby("action")["rel"].max().to_dict()
+        since = (as_of - r.last_done_date).days if pd.notna(r.last_done_date) else None
+        want = next_step(int(r.days_past_due), logged, steps, days_since_last_step=since, min_gap=policy["min_days_between_steps"], on_hold=r.customer_id in held)
+        assert (want["step"] if want else None) == (r.next if r.due else None), r
+        path = [s["step"] for s in path_for(steps, int(r.days_past_due))]
+        if r.due:
+            assert path.index(r.next) == r.last_done_index + 1
+    w = worklist(led, as_of, policy=policy, segments=seg)
+    disputed = set(arkit.position(led, as_of).disputes["invoice_id"].dropna())
+    dun = w[w["trigger"] == "ladder"]
+    due = st_[st_["due"]]
+    assert set(zip(dun["customer_id"], dun["step"])) <= set(zip(due["customer_id"], due["next"]))
+    assert not set(dun["oldest_invoice"]) & disputed

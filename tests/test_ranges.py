@@ -64,7 +64,7 @@ def test_a_time_of_day_is_not_junk(tmp_path):
 @pytest.mark.parametrize(
     "cell,problem",
     [
-        ("1e20", "amount '1e20' is outside ±1,000,000,000,000 (not a real amount)"),  # text in a CSV: read as a number (Excel writes 1E+20), then out of range
+        ("1e20", "amount '1e20' is outside ±1,000,000,000,000 (not a real amount)"),
         ("99999999999999999999", "amount '99999999999999999999' is outside ±1,000,000,000,000 (not a real amount)"),
         ("-1000000000000.01", "amount '-1000000000000.01' is outside ±1,000,000,000,000 (not a real amount)"),
         ("inf", "amount 'inf' is not a finite number"),
@@ -191,7 +191,7 @@ def test_a_wide_export_is_read_linearly(tmp_path):
     p.write_text(",".join(cols) + "\n" + "".join(",".join(["A", str(r), "2026-01-01", "2026-01-31", "10"] + [f"v{r}"] * 9995) + "\n" for r in range(2)))
     led = _accounted(arkit.load_ledger(p))
     assert led.load_report.summary.loc["invoices", "rows_accepted"] == 2 and led.invoices.shape[1] >= 10_000
-    # its speed (goal: under 2 s) is measured by bench/bench_hostile.py, not by a timed test
+    # its speed (goal: under 2 s; it was 115 s) is measured by bench/bench_hostile.py, not by a timed test
 
 
 def test_wide_hash_tells_rows_apart():

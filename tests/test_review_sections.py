@@ -97,18 +97,32 @@ def test_risk_score_when_nobody_has_a_point():
 def test_ladder_and_next_step():
     steps = ladder_for(POLICY, "chronic_late")
     assert next_step(-3, {}, steps)["step"] == "reminder_before_due"
-    assert next_step(20, {}, steps)["step"] == "call"
-    assert next_step(20, {"call": 16}, steps) is None
-    assert next_step(20, {"call": 2}, steps)["step"] == "call"  # logged before the call's window (15 − 3)
-    assert next_step(50, {"call": 16}, steps)["step"] == "credit_hold"
-    assert next_step(50, {"demand_letter": 44}, steps) is None  # a later step already taken
+    # nothing logged: the first step its age allows, never the step its age would reach
+    assert next_step(20, {}, steps)["step"] == "reminder_overdue"
+    assert next_step(200, {}, steps)["step"] == "reminder_overdue"
+    assert next_step(20, {"reminder": 1}, steps)["step"] == "call"
+    assert next_step(20, {"reminder": 1, "call": 16}, steps) is None  # the formal letter's day (30) has not come
+    assert next_step(20, {"reminder": 1, "call": 2}, steps)["step"] == "call"  # logged before the call's window (15 − 3)
+    # one step after the furthest step done: a call on day 16 → the formal letter, not the demand letter
+    assert next_step(70, {"call": 16}, steps)["step"] == "formal_letter"
+    assert next_step(50, {"demand_letter": 61}, steps) is None  # agency review (day 90) not yet
     # the pre-due reminder (day −3) does not count as the overdue reminder (day 1, window from day −2)
     assert next_step(5, {"reminder": -3}, steps)["step"] == "reminder_overdue"
     assert next_step(5, {"reminder": 1}, steps) is None
+    # minimum gap after the last step done
+    done = {"reminder": 1, "call": 35}
+    assert next_step(40, done, steps, days_since_last_step=2, min_gap=7) is None
+    assert next_step(40, done, steps, days_since_last_step=8, min_gap=7)["step"] == "formal_letter"
+    # a customer already on credit hold has that step done
+    done = {"reminder": 1, "call": 16, "letter": 31}
+    assert next_step(50, done, steps)["step"] == "credit_hold"
+    assert next_step(50, done, steps, on_hold=True) is None
+    assert next_step(60, done, steps, on_hold=True)["step"] == "demand_letter"
     gentle = ladder_for(POLICY, "good_slipping")
     assert "credit_hold" not in [s["step"] for s in gentle]
-    assert next_step(20, {}, gentle)["step"] == "reminder_overdue"  # the call moves from day 15 to 25
-    assert next_step(25, {}, gentle)["step"] == "call"
+    assert next_step(20, {}, gentle)["step"] == "reminder_overdue"
+    assert next_step(20, {"reminder": 1}, gentle) is None  # the call moves from day 15 to 25
+    assert next_step(25, {"reminder": 1}, gentle)["step"] == "call"
 
 
 def test_segments_rules():
@@ -131,15 +145,25 @@ def test_worklist_on_small_ledger():
     led = small_ledger()
     seg = segment_customers(led, AS_OF, policy=POLICY)
     w = worklist(led, AS_OF, policy=POLICY, segments=seg).set_index("customer_id")
-    # A: 60 days past due, nothing but calls logged → the demand letter (day 60) is due
-    assert w.loc["A", "step"] == "demand_letter" and w.loc["A", "letter"] == "demand_letter"
+    # A: 60 days past due, calls logged on 06-12 and 06-22 (days 42 and 52): the call step is the furthest
+    # done, so the next is the formal letter (day 30) — not the demand letter its age reaches; 8 days
+    # since the last call ≥ the 7-day minimum gap
+    assert w.loc["A", "step"] == "formal_letter" and w.loc["A", "letter"] == "formal_letter"
     assert w.loc["A", "past_due_amount"] == 1000.0
-    # B: its only invoice (15 days past due) is in open dispute since 06-20 → not dunned
-    assert "B" not in w.index
+    # B: its only invoice (15 days past due) is in open dispute since 06-20 → not dunned, one
+    # "resolve dispute" line with its age and amount
+    assert w.loc["B", "step"] == "resolve_dispute" and pd.isna(w.loc["B", "letter"])
+    assert (w.loc["B", "dispute_age_days"], w.loc["B", "disputed_amount"], w.loc["B", "owner"]) == (10, 500.0, "collector")
     assert w.loc["A", "amount_to_demand"] == 1000.0
-    risk_a = seg.set_index("customer_id").loc["A", "risk_score"]
-    assert w.loc["A", "expected_recovery"] == pytest.approx(round(1000 * (1 - risk_a / 100 * 0.8), 2))
-    assert list(w["priority"]) == [1]
+    risks = seg.set_index("customer_id")["risk_score"]
+    # expected loss avoided = amount at stake × risk ÷ 100: A 1,000 × 0.45, B 500 × 0.188
+    assert w.loc["A", "expected_loss_avoided"] == pytest.approx(round(1000 * risks["A"] / 100, 2))
+    assert w.loc["B", "expected_loss_avoided"] == pytest.approx(round(500 * risks["B"] / 100, 2))
+    assert list(w["priority"]) == [1, 2] and w.index.tolist() == ["A", "B"]
+    # with disputes: ignore, B's invoice is dunned like any other and no resolve line is added
+    ignore = {**POLICY, "disputes": "ignore"}
+    wi = worklist(led, AS_OF, policy=ignore, segments=seg).set_index("customer_id")
+    assert wi.loc["B", "step"] == "reminder_overdue" and wi.loc["B", "amount_to_demand"] == 500.0
 
 
 def test_worklist_overdue_reminder_after_a_pre_due_reminder():
@@ -211,6 +235,89 @@ def test_trend_agrees_with_kpis_on_sample():
     d = change_drivers(led, "2026-06-30")
     assert d["share_of_rise"].sum() == pytest.approx(100.0) or (d["change"] <= 0).all()
     assert not math.isnan(figs["pct_91_plus"].iloc[-1])
+
+
+def test_worklist_priority_ties_broken_by_age():
+    inv = invoices([("A", "A1", "2026-04-01", "2026-05-01", 100.0), ("B", "B1", "2026-05-01", "2026-06-01", 100.0)])
+    led = Ledger.from_frames(inv)
+    seg = pd.DataFrame({"customer_id": ["B", "A"], "segment": ["irregular", "irregular"], "risk_score": [20.0, 20.0], "utilisation": [np.nan, np.nan]})
+    w = worklist(led, AS_OF, policy=POLICY, segments=seg)
+    assert w["customer_id"].tolist() == ["A", "B"]  # same expected loss (100 × 0.20): 60 days before 29 days
+    assert w["expected_loss_avoided"].tolist() == [20.0, 20.0] and w["step"].tolist() == ["reminder_overdue"] * 2
+
+
+def test_written_off_and_disputed_invoices_are_never_dunned():
+    inv = invoices([("A", "A1", "2026-01-01", "2026-01-31", 300.0), ("A", "A2", "2026-03-01", "2026-03-31", 200.0), ("A", "A3", "2026-04-01", "2026-04-30", 100.0)])
+    adj = pd.DataFrame([("A", "A1", "2026-06-01", 300.0, "write_off")], columns=["customer_id", "invoice_id", "date", "amount", "kind"])
+    acts = _acts([("2026-06-01", "A", "dispute_opened", "A3", None, None, None, None), ("2026-05-02", "A", "write_off", "A2", None, None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts, adj)
+    seg = segment_customers(led, AS_OF, policy=POLICY)
+    w = worklist(led, AS_OF, policy=POLICY, segments=seg)
+    # A1 written off (adjustment), A2 written off (activity only), A3 in dispute: nothing to dun, one dispute line
+    assert w["step"].tolist() == ["resolve_dispute"] and w["oldest_invoice"].tolist() == ["A3"]
+
+
+def test_without_a_log_every_item_starts_at_the_first_step():
+    inv = invoices([(c, f"{c}1", "2025-12-01", d, 100.0) for c, d in (("A", "2025-12-31"), ("B", "2026-06-20"), ("C", "2026-07-02"))])
+    led = Ledger.from_frames(inv)
+    seg = segment_customers(led, AS_OF, policy=POLICY)
+    w = worklist(led, AS_OF, policy=POLICY, segments=seg).set_index("customer_id")
+    # A 181 days past due and B 10 days: the overdue reminder; C due in 2 days: the pre-due reminder
+    assert w["step"].to_dict() == {"A": "reminder_overdue", "B": "reminder_overdue", "C": "reminder_before_due"}
+
+
+def _invoice_level_ledger():
+    """A0 400 due 03-31, A1 1,000 due 05-01; the only payment is 400 to A0 on 06-05."""
+    inv = invoices([("A", "A0", "2026-03-01", "2026-03-31", 400.0), ("A", "A1", "2026-04-01", "2026-05-01", 1000.0)])
+    pay = payments([("A", "A0", "2026-06-05", 400.0)])
+    acts = _acts(
+        [
+            ("2026-06-01", "A", "promise_to_pay", "A1", None, "2026-06-10", 400.0, None),  # A1: nothing paid to it → broken
+            ("2026-06-01", "A", "promise_to_pay", "A0", None, "2026-06-10", 400.0, None),  # A0: paid 06-05 → kept
+            ("2026-06-02", "A", "call", "A1", "no_answer", None, None, None),  # a payment to A0 does not answer it
+            ("2026-06-02", "A", "call", "A0", "no_answer", None, None, None),  # answered by the payment on A0
+        ]
+    )
+    for c in ("date", "promised_date"):
+        acts[c] = pd.to_datetime(acts[c])
+    return Ledger.from_frames(inv, pay, None, acts)
+
+
+def test_promises_are_judged_on_the_invoice_they_name():
+    p = promises(_invoice_level_ledger(), AS_OF).set_index("invoice_id")
+    assert p.loc["A1", "status"] == "broken" and p.loc["A1", "paid_in_window"] == 0.0
+    assert p.loc["A0", "status"] == "kept" and p.loc["A0", "paid_in_window"] == 400.0
+    assert promises(_invoice_level_ledger(), "2026-06-08").set_index("invoice_id").loc["A1", "status"] == "pending"
+
+
+def test_contacts_are_answered_by_a_response_on_that_invoice():
+    u = unanswered_contacts(_invoice_level_ledger(), AS_OF).set_index("customer_id")
+    assert u.loc["A", "unanswered_contacts"] == 1 and u.loc["A", "last_contact"] == pd.Timestamp("2026-06-02")
+    # a reply logged for the customer afterwards answers both
+    led = _invoice_level_ledger()
+    extra = _acts([("2026-06-20", "A", "call", "A1", "reached", None, None, None)])
+    extra["date"] = pd.to_datetime(extra["date"])
+    acts = pd.concat([led.activities, extra], ignore_index=True)
+    led2 = Ledger.from_frames(led.invoices, led.payments, None, acts)
+    assert unanswered_contacts(led2, AS_OF).empty
+
+
+def test_days_late_trend_counts_open_overdue_items():
+    """B paid 4 invoices on their due dates in the prior window, then stopped: two invoices due 05-01 and
+    06-01 are open at 06-30 (60 and 29 days late so far) → recent 44.5, prior 0, trend +44.5."""
+    from arkit.review.signals import days_late_trend
+
+    rows, pays = [], []
+    for i, due in enumerate(["2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28"]):
+        d = pd.Timestamp(due) - pd.Timedelta(days=30)
+        rows.append(("B", f"P{i}", d, pd.Timestamp(due), 100.0))
+        pays.append(("B", f"P{i}", pd.Timestamp(due), 100.0))
+    rows += [("B", "O1", pd.Timestamp("2026-04-01"), pd.Timestamp("2026-05-01"), 100.0), ("B", "O2", pd.Timestamp("2026-05-02"), pd.Timestamp("2026-06-01"), 100.0)]
+    led = Ledger.from_frames(invoices(rows), payments(pays))
+    t = days_late_trend(led, AS_OF).set_index("customer_id").loc["B"]
+    assert (t["avg_days_late_recent"], t["avg_days_late_prior"], t["trend"]) == (44.5, 0.0, 44.5)
+    assert (t["settled_recent"], t["open_late_recent"], t["settled_prior"]) == (0, 2, 4)
 
 
 def test_irregular_reason_matches_the_rule_that_fired():

@@ -85,14 +85,14 @@ def test_previous_month_end():
 def test_matrix_cell_by_cell(led):
     m = roll_rates(led, "2026-06-30")
     assert list(m.index) == LABELS
-    assert list(m.columns) == [*LABELS, "collected", "start_total"]
+    assert list(m.columns) == [*LABELS, "collected", "written_off", "start_total"]
     expected = {
-        #            current  1-30   31-60  61-90   91+     collected start_total
-        "current": [0.0, 600.00, 0.0, 0.0, 0.0, 500.00, 1100.00],
-        "1-30": [0.0, 0.0, 500.00, 0.0, 0.0, 0.0, 500.00],
-        "31-60": [0.0, 0.0, 0.0, 25.00, 0.0, 15.00, 40.00],
-        "61-90": [0.0, 0.0, 0.0, 0.0, 300.00, 450.50, 750.50],
-        "91+": [0.0, 0.0, 0.0, 0.0, 120.25, 0.0, 120.25],
+        #            current  1-30   31-60  61-90   91+     collected written_off start_total
+        "current": [0.0, 600.00, 0.0, 0.0, 0.0, 500.00, 0.0, 1100.00],
+        "1-30": [0.0, 0.0, 500.00, 0.0, 0.0, 0.0, 0.0, 500.00],
+        "31-60": [0.0, 0.0, 0.0, 25.00, 0.0, 15.00, 0.0, 40.00],
+        "61-90": [0.0, 0.0, 0.0, 0.0, 300.00, 450.50, 0.0, 750.50],
+        "91+": [0.0, 0.0, 0.0, 0.0, 120.25, 0.0, 0.0, 120.25],
     }
     for row, values in expected.items():
         assert m.loc[row].tolist() == values, row
@@ -150,8 +150,8 @@ def test_custom_buckets(led):
     Into 61+ from earlier buckets: 25.00."""
     m = roll_rates(led, "2026-06-30", buckets=(60,))
     assert list(m.index) == ["current", "1-60", "61+"]
-    assert m.loc["1-60"].tolist() == [0.0, 500.00, 25.00, 15.00, 540.00]
-    assert m.loc["61+"].tolist() == [0.0, 0.0, 420.25, 450.50, 870.75]
+    assert m.loc["1-60"].tolist() == [0.0, 500.00, 25.00, 15.00, 0.0, 540.00]
+    assert m.loc["61+"].tolist() == [0.0, 0.0, 420.25, 450.50, 0.0, 870.75]
     r = rolled_into_91(led, "2026-06-30", buckets=(60,))
     assert (r["bucket"], r["amount"]) == ("61+", 25.00)
 
@@ -222,3 +222,13 @@ def test_sample_trend_last_row_matches_matrix(sample):
         want = worse / m.loc[LABELS[b], "start_total"] * 100
         got = t.iloc[-1, 2 + b]
         assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want)
+
+
+def test_a_write_off_is_reported_as_written_off_not_collected():
+    """W1 800 due 01-31 (120 days at 05-31 → 91+), 300 paid 06-10, the remaining 500 written off 06-20:
+    the 91+ row has collected 300.00 and written_off 500.00; start_total 800.00."""
+    inv = pd.DataFrame([("W", "W1", "2026-01-01", "2026-01-31", 800.0)], columns=["customer_id", "invoice_id", "invoice_date", "due_date", "amount"]).assign(currency="USD")
+    pay = pd.DataFrame([("W", "W1", "2026-06-10", 300.0)], columns=["customer_id", "invoice_id", "payment_date", "amount"])
+    adj = pd.DataFrame([("W", "W1", "2026-06-20", 500.0, "write_off")], columns=["customer_id", "invoice_id", "date", "amount", "kind"])
+    m = roll_rates(Ledger.from_frames(inv, pay, adjustments=adj), "2026-06-30")
+    assert m.loc["91+", ["91+", "collected", "written_off", "start_total"]].tolist() == [0.0, 300.0, 500.0, 800.0]

@@ -68,11 +68,13 @@ def build(ledger: Ledger, as_of, *, programs: dict, policy: dict, pilot_customer
 
 
 def _money(x: float, cur: str = "") -> str:
-    s = f"{abs(x):,.0f}"
-    return f"{'−' if x < -0.5 else ''}{s}{' ' + cur if cur else ''}"
+    """Money in text as in the tables: thousands separators, 2 decimals, a minus sign: −18,400.00 USD."""
+    s = f"{abs(x):,.2f}"
+    return f"{'−' if x < -0.005 else ''}{s}{' ' + cur if cur else ''}"
 
 
-def _pct(x: float, digits: int = 0) -> str:
+def _pct(x: float, digits: int = 1) -> str:
+    """A fraction as a percentage in text, one decimal as in the tables: 0.324 → "32.4 %"."""
     if x is None or not np.isfinite(x):
         return "–"
     return f"{x * 100:.{digits}f} %"

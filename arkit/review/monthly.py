@@ -57,11 +57,21 @@ class MonthlyReview:
         return len(self.ledger.activities) > 0
 
 
-def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyReview:
-    """Compute every table of the review for the month ending ``as_of``."""
-    from .plans import plans_in_force
-    from .rollrates import roll_rates, rolled_into_91
+def first_full_month_end(ledger: Ledger) -> pd.Timestamp:
+    """The end of the ledger's first full month: the month of its first invoice when that invoice is dated
+    on the 1st, else the month after (the first month is only partly in the ledger)."""
+    first = pd.Timestamp(ledger.invoices["invoice_date"].min()).normalize()
+    end = first + pd.offsets.MonthEnd(0)
+    return end if first.day == 1 else (end + pd.offsets.MonthEnd(1)).normalize()
 
+
+def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
+    """``as_of`` as a month end the ledger can support, or a one-line :class:`LedgerError` saying why not.
+
+    Refused: a date that is not a month end; a ledger with no invoice by then; a month after the month of
+    the ledger's last event (invoice, payment, activity or adjustment date: the months after it are
+    unknown, not empty); a month before the ledger's first full month (:func:`first_full_month_end`).
+    """
     as_of = pd.Timestamp(as_of).normalize()
     if not as_of.is_month_end:
         raise LedgerError(
@@ -71,6 +81,32 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
         rep = ledger.load_report
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
         raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
+    last = ledger.last_event
+    last_end = (pd.Timestamp(last).normalize() + pd.offsets.MonthEnd(0)).normalize()
+    if as_of > last_end:
+        raise LedgerError(
+            f"The ledger ends on {pd.Timestamp(last):%Y-%m-%d} (its last invoice, payment or activity), so it cannot show {as_of:%B %Y}: give {last_end:%Y-%m-%d} or an earlier month end."
+        )
+    full = first_full_month_end(ledger)
+    if as_of < full:
+        first = pd.Timestamp(ledger.invoices["invoice_date"].min())
+        raise LedgerError(
+            f"The ledger starts on {first:%Y-%m-%d}, so {as_of:%B %Y} is not a full month in it: give {full:%Y-%m-%d} (its first full month) or a later month end."
+        )
+    return as_of
+
+
+def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyReview:
+    """Compute every table of the review for the month ending ``as_of`` (checked by :func:`check_as_of`).
+
+    The trends start at the ledger's first full month when it is younger than ``months``; a review of
+    that first month shows no change on a previous month."""
+    from .plans import plans_in_force
+    from .rollrates import roll_rates, rolled_into_91
+
+    as_of = check_as_of(ledger, as_of)
+    full = first_full_month_end(ledger)
+    months = max(1, min(months, (as_of.year - full.year) * 12 + as_of.month - full.month + 1))
     buckets = tuple(policy["buckets"])
     pos = position(ledger, as_of, buckets=buckets)
     trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
@@ -242,13 +278,23 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
         from .collector import collector_sheet, write_worklist
 
         write_worklist(Path(output_dir) / "worklist.xlsx", collector_sheet(w, r.ledger, r.as_of), policy=r.policy)
+    notes = []
+    if not r.has_activities:
+        notes.append(Markdown("This ledger has no collections activity log, so no step can be known to be done: every overdue invoice starts at the first step of its ladder (the overdue reminder), never at a later one."))
     if w.empty:
-        return [Markdown("No customer needs a collections action this month.")]
-    by_step = w.groupby("step", sort=False).agg(customers=("customer_id", "size"), past_due=("past_due_amount", "sum")).reset_index()
-    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "past_due_amount", "expected_recovery", "reason"]].rename(columns={"priority": "#", "customer_id": "Customer", "customer_name": "Name", "segment": "Segment", "step": "Next step", "owner": "Owner", "oldest_days_past_due": "Oldest (days)", "past_due_amount": "Past due", "expected_recovery": "Expected recovery", "reason": "Why"})
+        return [*notes, Markdown("No customer needs a collections action this month.")]
+    by_step = w.groupby("step", sort=False).agg(rows=("customer_id", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
+    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
+    formula = Markdown(
+        "Priority: **expected loss avoided = amount at stake × probability of loss**, largest first (ties: the oldest item first). "
+        "The amount at stake is the past due that can be dunned (not in dispute, not written off) — the disputed amount on a *resolve dispute* line; "
+        "the probability of loss is the customer's risk score ÷ 100 (an assumption: the score is explainable, not a fitted probability)."
+    )
     return [
-        table(by_step.rename(columns={"step": "Step", "customers": "Customers", "past_due": "Past due"}), money=["Past due"], policy=r.policy),
-        table(shown, money=["Past due", "Expected recovery"], max_rows=50, policy=r.policy),
+        *notes,
+        formula,
+        table(by_step, money=["amount_at_stake"], policy=r.policy),
+        table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50, policy=r.policy),
     ]
 
 
@@ -260,7 +306,8 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     if need.empty:
         return [Markdown("No worklist action needs a letter this month.")]
     it = r.items
-    items = it[it["dunnable"] | (it["line"] != "debit")]  # never an invoice in dispute or written off
+    dunnable = it["dunnable"] | (it["disputed"] & ~it["written_off"]) if r.policy.get("disputes", "pause") == "ignore" else it["dunnable"]
+    items = it[dunnable | (it["line"] != "debit")]  # never an invoice in dispute (disputes: pause) or written off
     items = items.assign(currency=r.currency) if r.currency else items
     r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
     r.book.add("letters", r.letters)

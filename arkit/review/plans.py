@@ -2,8 +2,10 @@
 
 A plan in the activities table is one ``payment_plan`` row per installment (see docs/data-model.md):
 ``date`` = the day the plan was agreed, ``promised_date`` = the installment's due date, ``promised_amount``
-= its amount, ``outcome`` = ``installment k/n``. Plans are per customer (``invoice_id`` is empty), so a
-plan is followed against *all* the customer's payments from the agreement day on.
+= its amount, ``outcome`` = ``installment k/n``. A plan is judged on the invoices it covers: those its rows
+name, else the customer's invoices open and past due on the agreement day; its money is the payments
+applied to them from the agreement day on, plus the customer's unapplied cash in that time (not applied to
+another invoice). A payment to an invoice the plan does not cover is not plan money.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._prep import day_number, days
-from ..aging import _as_of, customer_names
+from .._prep import day_number, days, invoice_positions, prepared
+from ..aging import _as_of, customer_names, open_cents_at
 from ..model import Ledger, cents
 
 __all__ = ["payment_plan", "plans_in_force", "plan_compliance", "PLAN_COLUMNS", "STATUSES"]
@@ -36,6 +38,8 @@ PLAN_COLUMNS = [
     "pending",
     "paid_to_date",
     "status",
+    "invoices_covered",
+    "invoices_open",
 ]
 
 
@@ -111,7 +115,7 @@ def _installments(ledger: Ledger, as_of_day: int) -> pd.DataFrame:
     promised_date. Rows without a promised_date or promised_amount cannot be followed and are left out.
     """
     act = ledger.activities
-    cols = ["customer_id", "date", "outcome", "promised_date", "promised_amount"]
+    cols = ["customer_id", "date", "outcome", "promised_date", "promised_amount", "invoice_id"]
     if act.empty or "promised_date" not in act or "promised_amount" not in act:
         return pd.DataFrame(columns=[*cols, "plan", "k", "agreed", "due", "cents", "cum_cents"])
     a = act.loc[act["action"] == "payment_plan", [c for c in cols if c in act]].copy()
@@ -131,13 +135,9 @@ def _installments(ledger: Ledger, as_of_day: int) -> pd.DataFrame:
     return a.reset_index(drop=True)
 
 
-def _paid_between(ledger: Ledger, customer_ids: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Σ payment lines (signed, in cents) of each customer dated in [lo, hi] (day numbers); 0 if hi < lo.
-
-    All lines count: applied to any invoice or unapplied cash; negative lines (credit-note deductions)
-    net against the remittance, so the sum is the cash received.
-    """
-    pay = ledger.payments
+def _paid_between(pay: pd.DataFrame, customer_ids: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Σ payment lines of ``pay`` (signed, in cents) of each customer dated in [lo, hi] (day numbers); 0 if
+    hi < lo. Negative lines (credit-note deductions) net against the remittance."""
     if pay.empty or len(customer_ids) == 0:
         return np.zeros(len(customer_ids), dtype="int64")
     cust = pd.Index(pd.unique(pay["customer_id"].astype("str")))
@@ -158,6 +158,51 @@ def _paid_between(ledger: Ledger, customer_ids: pd.Series, lo: np.ndarray, hi: n
     return np.where((qc >= 0) & (hi >= lo), total, 0).astype("int64")
 
 
+def _covered(ledger: Ledger, plans: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
+    """(plan, inv) pairs: the invoices each plan covers — the invoices its rows name (``named``: plan,
+    invoice_id), else the customer's invoices with a positive balance past due on the agreement day."""
+    inv = ledger.invoices
+    p = prepared(ledger)
+    parts = []
+    if len(named):
+        pos = invoice_positions(inv, named.merge(plans[["plan", "customer_id"]], on="plan"))
+        nm = named.merge(plans[["plan", "customer_id"]], on="plan").assign(inv=pos)
+        parts.append(nm.loc[nm["inv"] >= 0, ["plan", "inv"]])
+    rest = plans[~plans["plan"].isin(named["plan"])] if len(named) else plans
+    cust_codes = pd.Index(pd.unique(inv["customer_id"].astype("str")))
+    inv_cust = cust_codes.get_indexer(inv["customer_id"].astype("str"))
+    for d, grp in rest.groupby("agreed", sort=True):  # one balance pass per distinct agreement day
+        oc, issued = open_cents_at(ledger, pd.Timestamp(np.datetime64(int(d), "D")))
+        open_past = np.flatnonzero(issued & (oc > 0) & (p.inv_due < int(d)))
+        cand = pd.DataFrame({"c": inv_cust[open_past], "inv": open_past})
+        g = pd.DataFrame({"plan": grp["plan"].to_numpy(), "c": cust_codes.get_indexer(grp["customer_id"].astype("str"))})
+        parts.append(g.merge(cand, on="c")[["plan", "inv"]])
+    if not parts:
+        return pd.DataFrame({"plan": pd.Series(dtype="int64"), "inv": pd.Series(dtype="int64")})
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+def _plan_paid(ledger: Ledger, covered: pd.DataFrame, plan_cust: pd.Series, q_plan: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Plan money of plan ``q_plan[i]`` dated in [lo[i], hi[i]]: payments applied to its covered invoices
+    plus the customer's unapplied cash (cents)."""
+    from .signals import _invoice_paid_between
+
+    n = len(q_plan)
+    out = np.zeros(n, dtype="int64")
+    if n == 0:
+        return out
+    q = pd.DataFrame({"plan": q_plan, "_q": np.arange(n)}).merge(covered, on="plan")
+    if len(q):
+        qi = q["_q"].to_numpy()
+        got = _invoice_paid_between(ledger, q["inv"].to_numpy(dtype="int64"), lo[qi], hi[qi])
+        out += np.rint(np.bincount(qi, weights=got, minlength=n)).astype("int64")
+    pay = ledger.payments
+    loose = pay[pay["invoice_id"].isna()]
+    if len(loose):
+        out += _paid_between(loose, plan_cust.reindex(q_plan).reset_index(drop=True), lo, hi)
+    return out
+
+
 def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: int = 2) -> pd.DataFrame:
     """One row per payment plan agreed on or before ``as_of``, with how its installments went.
 
@@ -166,23 +211,26 @@ def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: 
     promised_date or promised_amount are left out). installments = the rows logged; amount = Σ
     promised_amount; D_j = Σ amounts of installments 1..j.
 
-    paid(t) = Σ the customer's payment lines dated from the agreement day to min(t, as_of), applied to any
-    invoice or unapplied (plans are per customer; negative lines net).
-    - installment j is **kept** when paid(promised_date_j + grace_days) ≥ D_j: the payments made by its
-      grace deadline cover it and every earlier installment (a late payment thus catches up later ones,
-      and one paid ahead of its due date is already kept);
+    Covered invoices: those the plan's rows name, else the customer's invoices with a positive balance past
+    due on the agreement day (``invoices_covered``; ``invoices_open`` = how many still have a positive
+    balance at as_of). paid(t) = Σ payment lines applied to the covered invoices, plus the customer's
+    unapplied cash, dated from the agreement day to min(t, as_of) (negative lines net); a payment to an
+    invoice the plan does not cover is not plan money.
+    - installment j is **kept** when it is due (promised_date_j ≤ as_of) and paid(promised_date_j +
+      grace_days) ≥ D_j: the payments made by its grace deadline cover it and every earlier installment (a
+      late payment thus catches up later ones); so kept ≤ due_to_date always;
     - **missed** when not kept and promised_date_j + grace_days ≤ as_of (the deadline has passed);
-    - **pending** otherwise: due after as_of, or due but still within its grace days.
+    - **pending** otherwise: due after as_of (even if already paid ahead), or within its grace days.
     kept + missed + pending = installments. due_to_date counts installments with promised_date ≤ as_of and
     amount_due_to_date is their Σ amount. paid_to_date = paid(as_of) clipped to [0, amount] (payments
     beyond the plan's amount are not plan money).
 
-    status: ``completed`` when paid_to_date = amount (every installment paid, some perhaps late);
-    else ``broken`` when missed ≥ ``broken_after``; ``behind`` when 1 ≤ missed < broken_after; else
-    ``on track``.
+    status: ``completed`` when paid_to_date = amount **and** every covered invoice is paid (balance ≤ 0 at
+    as_of); else ``broken`` when missed ≥ ``broken_after``; ``behind`` when 1 ≤ missed < broken_after;
+    else ``on track``.
 
-    Caveats of customer-level matching: a customer paying new invoices as usual appears to keep its plan;
-    two plans of one customer in force at once are each measured against the same payments.
+    Caveat: two plans of one customer covering the same invoices are each measured against the same
+    payments.
     Columns: see :data:`PLAN_COLUMNS`; sorted by agreed_date, customer_id. Money in currency units.
     """
     if isinstance(grace_days, bool) or not isinstance(grace_days, (int, np.integer)) or grace_days < 0:
@@ -198,11 +246,16 @@ def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: 
     agreed = inst["agreed"].to_numpy(dtype="int64")
     due = inst["due"].to_numpy(dtype="int64")
     deadline = due + int(grace_days)
-    paid_by_deadline = _paid_between(ledger, inst["customer_id"], agreed, np.minimum(deadline, today))
-    kept = paid_by_deadline >= inst["cum_cents"].to_numpy()
+    heads = inst.drop_duplicates("plan")[["plan", "customer_id", "agreed"]]
+    named = inst.loc[inst["invoice_id"].notna(), ["plan", "invoice_id"]].drop_duplicates() if "invoice_id" in inst else inst.iloc[0:0][["plan"]]
+    covered = _covered(ledger, heads, named)
+    plan_cust = heads.set_index("plan")["customer_id"]
+    plan_ids = inst["plan"].to_numpy(dtype="int64")
+    paid_by_deadline = _plan_paid(ledger, covered, plan_cust, plan_ids, agreed, np.minimum(deadline, today))
+    is_due = due <= today
+    kept = is_due & (paid_by_deadline >= inst["cum_cents"].to_numpy())
     missed = ~kept & (deadline <= today)
     pending = ~kept & ~missed
-    is_due = due <= today
     inst = inst.assign(
         kept=kept.astype("int64"),
         missed=missed.astype("int64"),
@@ -227,11 +280,16 @@ def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: 
         }
     )
     agreed_p = plans["agreed"].to_numpy(dtype="int64")
-    paid = _paid_between(ledger, plans["customer_id"], agreed_p, np.full(len(plans), today, dtype="int64"))
+    pid = plans.index.to_numpy(dtype="int64")
+    paid = _plan_paid(ledger, covered, plan_cust, pid, agreed_p, np.full(len(plans), today, dtype="int64"))
     paid = np.clip(paid, 0, plans["amount_c"].to_numpy())
+    oc_now, _ = open_cents_at(ledger, as_of)
+    cov = covered.assign(open=oc_now[covered["inv"].to_numpy(dtype="int64")] > 0) if len(covered) else covered.assign(open=pd.Series(dtype=bool))
+    n_cov = cov.groupby("plan").size().reindex(pid, fill_value=0).to_numpy()
+    n_open = cov.groupby("plan")["open"].sum().reindex(pid, fill_value=0).to_numpy()
     missed_n = plans["missed"].to_numpy()
     status = np.select(
-        [paid >= plans["amount_c"].to_numpy(), missed_n >= broken_after, missed_n >= 1],
+        [(paid >= plans["amount_c"].to_numpy()) & (n_open == 0), missed_n >= broken_after, missed_n >= 1],
         ["completed", "broken", "behind"],
         default="on track",
     )
@@ -254,6 +312,8 @@ def plans_in_force(ledger: Ledger, as_of, *, grace_days: int = 5, broken_after: 
             "pending": plans["pending"].to_numpy(dtype="int64"),
             "paid_to_date": paid / 100.0,
             "status": pd.Series(status, dtype="str").to_numpy(),
+            "invoices_covered": n_cov.astype("int64"),
+            "invoices_open": n_open.astype("int64"),
         }
     )
     out.insert(1, "customer_name", customer_names(ledger, out["customer_id"]).to_numpy())
@@ -278,6 +338,8 @@ def _empty_plans() -> pd.DataFrame:
         "pending": "int64",
         "paid_to_date": "float64",
         "status": "str",
+        "invoices_covered": "int64",
+        "invoices_open": "int64",
     }
     return pd.DataFrame({c: pd.Series([], dtype=dtypes[c]) for c in PLAN_COLUMNS})
 

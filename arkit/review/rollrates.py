@@ -44,24 +44,36 @@ def _state(ledger: Ledger, ts: pd.Timestamp, edges: list[int]) -> tuple[np.ndarr
     return open_c, issued, codes.astype("int64")
 
 
-def _flow_cents(start_state, end_state, k: int) -> np.ndarray:
-    """The k × (k + 1) flow grid in cents: row = bucket at start, columns 0..k−1 = bucket at the end,
-    column k = collected.
+def _written_off_between(ledger: Ledger, start, end) -> np.ndarray:
+    """Cents written off (write-off adjustments) per invoice dated in (start, end]."""
+    p = prepared(ledger)
+    lo, hi = day_number(start), day_number(end)
+    sel = (p.adj_kind == "write_off") & (p.adj_date > lo) & (p.adj_date <= hi) & (p.adj_inv >= 0)
+    return np.rint(np.bincount(p.adj_inv[sel], weights=-p.adj_effect[sel], minlength=len(p.inv_cents))).astype("int64")
+
+
+def _flow_cents(start_state, end_state, k: int, written_off: np.ndarray | None = None) -> np.ndarray:
+    """The k × (k + 2) flow grid in cents: row = bucket at start, columns 0..k−1 = bucket at the end,
+    column k = collected, column k + 1 = written off.
 
     Cohort: issued by the start with open o₀ > 0. remaining = clip(o₁, 0, o₀) is placed in the invoice's
-    bucket at the end; collected = o₀ − remaining. So each row sums exactly to Σ o₀ of its invoices.
+    bucket at the end; the reduction o₀ − remaining is written off up to the invoice's write-offs between
+    the dates (``written_off``), the rest collected. So each row sums exactly to Σ o₀ of its invoices.
     """
     o0, issued0, c0 = start_state
     o1, _, c1 = end_state
     sel = issued0 & (o0 > 0)
     start_c, end_c = o0[sel], o1[sel]
     remaining = np.clip(end_c, 0, start_c)
-    collected = start_c - remaining
+    reduced = start_c - remaining
+    wo = np.minimum(written_off[sel], reduced) if written_off is not None else np.zeros_like(reduced)
+    collected = reduced - wo
     r, c = c0[sel], c1[sel]
-    grid = np.zeros((k, k + 1), dtype="int64")
+    grid = np.zeros((k, k + 2), dtype="int64")
     if sel.any():
         grid[:, :k] = np.rint(np.bincount(r * k + c, weights=remaining, minlength=k * k)).astype("int64").reshape(k, k)
         grid[:, k] = np.rint(np.bincount(r, weights=collected, minlength=k)).astype("int64")
+        grid[:, k + 1] = np.rint(np.bincount(r, weights=wo, minlength=k)).astype("int64")
     return grid
 
 
@@ -76,30 +88,31 @@ def roll_rates(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKET
     - its row is its bucket at the start (days past due = start − due_date);
     - remaining = o₁ (its open balance at ``as_of``) clipped to [0, o₀] goes to the column of its bucket
       at ``as_of`` (days past due = as_of − due_date);
-    - ``collected`` = o₀ − remaining: the reduction of its balance by payment lines applied to it between
-      the dates. An overpayment counts only up to o₀ (the surplus is not part of this amount), and a
+    - ``written_off`` = the part of o₀ − remaining taken off by write-off adjustments dated between the
+      dates (a write-off is not a collection); ``collected`` = o₀ − remaining − written_off: the reduction
+      of its balance by payment lines (and other adjustments) applied to it between the dates. An overpayment counts only up to o₀ (the surplus is not part of this amount), and a
       balance that grew (a reversed payment) is shown as remaining o₀, not as new flow. Where a remittance
       nets a credit note against the invoice, the invoice's line counts in full, so ``collected`` is the
       balance cleared, not the cash received.
-    - ``start_total`` = Σ o₀ of the row's invoices; each row's bucket columns + collected = start_total
-      exactly (integer cents).
+    - ``start_total`` = Σ o₀ of the row's invoices; each row's bucket columns + collected + written_off =
+      start_total exactly (integer cents).
     Credit notes, overpaid invoices and unapplied cash (balances ≤ 0 at the start) and invoices issued
     after the start are excluded. Ages only grow, so amounts sit on or right of the diagonal.
 
     Index ``from_bucket``: every bucket label in order (rows with no invoices are all zero). Columns: the
-    bucket labels, ``collected``, ``start_total``. ``attrs["start"]`` and ``attrs["as_of"]`` hold the dates.
+    bucket labels, ``collected``, ``written_off``, ``start_total``. ``attrs["start"]`` and ``attrs["as_of"]`` hold the dates.
     """
     as_of = _as_of(as_of)
     start = previous_month_end(as_of)
     edges = _check_edges(buckets)
     labels = bucket_labels(edges)
     k = len(labels)
-    grid = _flow_cents(_state(ledger, start, edges), _state(ledger, as_of, edges), k)
+    grid = _flow_cents(_state(ledger, start, edges), _state(ledger, as_of, edges), k, _written_off_between(ledger, start, as_of))
     return _matrix_frame(grid, labels, start, as_of)
 
 
 def _matrix_frame(grid: np.ndarray, labels: list[str], start, as_of) -> pd.DataFrame:
-    out = pd.DataFrame(grid / 100.0, columns=[*labels, "collected"], index=pd.Index(labels, name="from_bucket"))
+    out = pd.DataFrame(grid / 100.0, columns=[*labels, "collected", "written_off"], index=pd.Index(labels, name="from_bucket"))
     out["start_total"] = grid.sum(axis=1) / 100.0
     out.attrs.update(start=start, as_of=as_of)
     return out
@@ -183,7 +196,7 @@ def roll_rate_trend(
     names = [f"{labels[b]}_to_{labels[b + 1]}" for b in range(k - 1)]
     rates = np.full((months, k - 1), np.nan)
     for i in range(months):
-        grid = _flow_cents(states[i], states[i + 1], k)
+        grid = _flow_cents(states[i], states[i + 1], k, _written_off_between(ledger, dates[i], dates[i + 1]))
         base = grid.sum(axis=1)[: k - 1]
         worse = np.array([grid[b, b + 1 : k].sum() for b in range(k - 1)], dtype="int64")
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -22,32 +22,74 @@ def _ts(as_of) -> pd.Timestamp:
 
 
 def days_late_trend(ledger: Ledger, as_of, *, recent_months: int = 3, prior_months: int = 9) -> pd.DataFrame:
-    """Average days late of invoices settled recently against before.
+    """Average days late recently against before, counting invoices still open.
 
-    recent = settlements with settled_date in (as_of − recent_months, as_of]; prior = in
-    (as_of − recent_months − prior_months, as_of − recent_months]. days_late is signed (early payments
-    count negative). ``trend`` = avg_days_late_recent − avg_days_late_prior (NaN when either window is
-    empty); a positive trend is a customer paying later than they used to.
-    Columns: customer_id, avg_days_late_recent, avg_days_late_prior, settled_recent, settled_prior, trend.
+    Each window holds the invoices settled in it (signed days_late of :func:`arkit.settlements`; early
+    payments count negative) **and** the invoices still open and past due at its end, at their days late
+    so far (end − due_date): a customer who stopped paying gets later, not silent. recent = settled in
+    (as_of − recent_months, as_of] + open and past due at as_of; prior = settled in (as_of − recent_months −
+    prior_months, as_of − recent_months] + open and past due at as_of − recent_months (open = a debit item
+    of :func:`arkit.position` at that date). ``trend`` = avg_days_late_recent − avg_days_late_prior (NaN
+    when either window is empty); a positive trend is a customer paying later than they used to.
+    Columns: customer_id, avg_days_late_recent, avg_days_late_prior, settled_recent, settled_prior,
+    open_late_recent, open_late_prior, trend.
     """
+    from ..position import position
+
     as_of = _ts(as_of)
     s = settlements(ledger)
     s = s[s["settled_date"] <= as_of]
-    cut = as_of - pd.DateOffset(months=recent_months)
+    cut = (as_of - pd.DateOffset(months=recent_months)).normalize()
     lo = cut - pd.DateOffset(months=prior_months)
-    recent = s[s["settled_date"] > cut].groupby("customer_id")["days_late"].agg(["mean", "size"])
-    prior = s[(s["settled_date"] > lo) & (s["settled_date"] <= cut)].groupby("customer_id")["days_late"].agg(["mean", "size"])
+
+    def open_late(d):
+        it = position(ledger, d).debits
+        it = it[it["days_past_due"] > 0]
+        return it[["customer_id", "days_past_due"]].rename(columns={"days_past_due": "days_late"})
+
+    def window(settled, opened):
+        both = pd.concat([settled[["customer_id", "days_late"]].assign(_open=0), opened.assign(_open=1)], ignore_index=True)
+        return both.groupby("customer_id").agg(mean=("days_late", "mean"), size=("days_late", "size"), open=("_open", "sum"))
+
+    recent = window(s[s["settled_date"] > cut], open_late(as_of))
+    prior = window(s[(s["settled_date"] > lo) & (s["settled_date"] <= cut)], open_late(cut))
     out = recent.add_suffix("_r").join(prior.add_suffix("_p"), how="outer")
     out = pd.DataFrame(
         {
             "avg_days_late_recent": out["mean_r"],
             "avg_days_late_prior": out["mean_p"],
-            "settled_recent": out["size_r"].fillna(0).astype("int64"),
-            "settled_prior": out["size_p"].fillna(0).astype("int64"),
+            "settled_recent": (out["size_r"].fillna(0) - out["open_r"].fillna(0)).astype("int64"),
+            "settled_prior": (out["size_p"].fillna(0) - out["open_p"].fillna(0)).astype("int64"),
+            "open_late_recent": out["open_r"].fillna(0).astype("int64"),
+            "open_late_prior": out["open_p"].fillna(0).astype("int64"),
         }
     )
     out["trend"] = out["avg_days_late_recent"] - out["avg_days_late_prior"]
     return out.rename_axis("customer_id").reset_index()
+
+
+def _invoice_paid_between(ledger: Ledger, inv_pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Σ payment lines (cents) applied to invoice ``inv_pos[i]`` dated in [lo[i], hi[i]] (day numbers);
+    0 where inv_pos < 0 or hi < lo. Vectorised: payments sorted by (invoice, day), cumulative sums."""
+    from .._prep import prepared
+
+    p = prepared(ledger)
+    ok = p.pay_inv >= 0
+    if not ok.any() or len(inv_pos) == 0:
+        return np.zeros(len(inv_pos), dtype="int64")
+    span = int(max(p.pay_date.max(), hi.max(), lo.max())) + 2
+    base = int(min(p.pay_date.min(), lo.min())) - 1
+    key = p.pay_inv[ok] * (span - base) + (p.pay_date[ok] - base)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    cs = np.concatenate([[0], np.cumsum(p.pay_cents[ok][order])])
+    q = np.maximum(inv_pos, 0) * (span - base)
+
+    def upto(d):
+        return cs[np.searchsorted(ks, q + (d - base), side="right")]
+
+    total = upto(hi) - upto(lo - 1)
+    return np.where((inv_pos >= 0) & (hi >= lo), total, 0).astype("int64")
 
 
 def _cum_paid_at(payments: pd.DataFrame, customers: pd.Series, dates: pd.Series) -> np.ndarray:
@@ -64,28 +106,54 @@ def _cum_paid_at(payments: pd.DataFrame, customers: pd.Series, dates: pd.Series)
 
 
 def promises(ledger: Ledger, as_of, *, grace_days: int = 0) -> pd.DataFrame:
-    """Promises to pay and whether each was kept.
+    """Promises to pay and whether each was kept, judged on the invoice each names.
 
-    A ``promise_to_pay`` activity dated ≤ as_of with a promised_date is **kept** when the customer's
-    payments dated after the promise was made (activity date) and on or before promised_date + grace_days
-    add up to at least promised_amount (any amount if none was recorded); **broken** when that is not so
-    and promised_date + grace_days < as_of; **pending** otherwise. Payments to any invoice count.
-    Columns: customer_id, date, promised_date, promised_amount, paid_in_window, status.
+    A ``promise_to_pay`` activity dated ≤ as_of with a promised_date; deadline = promised_date +
+    grace_days (at most as_of). need = promised_amount, else the invoice's open balance on the day of the
+    promise (any amount at all for a promise naming no invoice).
+    - A promise naming an invoice is **kept** when the payments applied to *that invoice* dated after the
+      promise and on or before the deadline add up to need, or the invoice is closed (balance ≤ 0) by
+      the deadline; a payment to another invoice does not keep it.
+    - A promise naming no invoice is judged on all the customer's payments in the window (the log does
+      not say which invoice it was about).
+    **broken** when not kept and the deadline < as_of; **pending** otherwise.
+    Columns: customer_id, invoice_id, date, promised_date, promised_amount, paid_in_window, status.
     """
+    from .._prep import day_number, days, invoice_positions
+    from ..aging import open_cents_at
+
     as_of = _ts(as_of)
+    cols = ["customer_id", "invoice_id", "date", "promised_date", "promised_amount", "paid_in_window", "status"]
     a = ledger.activities
     pr = a[(a["action"] == "promise_to_pay") & (a["date"] <= as_of) & a["promised_date"].notna()].copy()
     if pr.empty:
-        return pd.DataFrame(columns=["customer_id", "date", "promised_date", "promised_amount", "paid_in_window", "status"])
+        return pd.DataFrame(columns=cols)
+    pr = pr.reset_index(drop=True)
+    today = day_number(as_of)
+    made, deadline = days(pr["date"]), np.minimum(days(pr["promised_date"]) + int(grace_days), today)
+    pos = invoice_positions(ledger.invoices, pr) if pr["invoice_id"].notna().any() else np.full(len(pr), -1, dtype="int64")
+    named = pos >= 0
+    paid_inv = _invoice_paid_between(ledger, pos, made + 1, deadline)
     pay = ledger.payments[ledger.payments["payment_date"] <= as_of]
-    deadline = pr["promised_date"] + pd.Timedelta(days=grace_days)
-    paid = _cum_paid_at(pay, pr["customer_id"], deadline.clip(upper=as_of)) - _cum_paid_at(pay, pr["customer_id"], pr["date"])
-    pr["paid_in_window"] = np.round(paid, 2)
-    need = pr["promised_amount"].fillna(0.01).clip(lower=0.01)
-    kept = pr["paid_in_window"] >= need - 0.005
-    status = np.where(kept, "kept", np.where(deadline < as_of, "broken", "pending"))
+    dl_dates = pd.to_datetime(deadline.astype("int64"), unit="D").astype("datetime64[ns]")
+    paid_cust = np.rint((_cum_paid_at(pay, pr["customer_id"], pd.Series(dl_dates)) - _cum_paid_at(pay, pr["customer_id"], pr["date"])) * 100).astype("int64")
+    # each named invoice's balance on the day of the promise and at the deadline (one pass per distinct day)
+    open_made = np.zeros(len(pr), dtype="int64")
+    open_dl = np.zeros(len(pr), dtype="int64")
+    for d in np.unique(np.concatenate([made[named], deadline[named]])):
+        oc, _ = open_cents_at(ledger, pd.Timestamp(np.datetime64(int(d), "D")))
+        m1, m2 = named & (made == d), named & (deadline == d)
+        open_made[m1] = oc[pos[m1]]
+        open_dl[m2] = oc[pos[m2]]
+    amt = pr["promised_amount"].to_numpy(dtype="float64")
+    need = np.where(np.isnan(amt), np.where(named, np.maximum(open_made, 1), 1), np.rint(np.nan_to_num(amt) * 100)).astype("int64")
+    need = np.maximum(need, 1)
+    paid = np.where(named, paid_inv, paid_cust)
+    kept = (paid >= need) | (named & (open_dl <= 0))
+    status = np.where(kept, "kept", np.where(deadline < today, "broken", "pending"))
+    pr["paid_in_window"] = paid / 100.0
     pr["status"] = status
-    return pr[["customer_id", "date", "promised_date", "promised_amount", "paid_in_window", "status"]].reset_index(drop=True)
+    return pr[cols]
 
 
 def open_disputes(ledger: Ledger, as_of) -> pd.DataFrame:
@@ -99,22 +167,53 @@ def open_disputes(ledger: Ledger, as_of) -> pd.DataFrame:
     return position(ledger, as_of).disputes[["customer_id", "invoice_id", "opened", "age_days", "amount"]]
 
 
+#: Outcomes of a logged contact that are a reply from the customer.
+ANSWERED = ("reached", "replied", "responded", "answered", "call_back", "callback")
+
+
 def unanswered_contacts(ledger: Ledger, as_of, *, days: int = 90) -> pd.DataFrame:
-    """Contacts without response in the last ``days`` days: calls, letters and reminders whose outcome is
-    one of :data:`UNANSWERED` (no answer, voicemail, no response, …), counted only when no payment was
-    received after the contact. Columns: customer_id, unanswered_contacts, last_contact.
+    """Contacts without response in the last ``days`` days, judged on the invoice each names.
+
+    Contacts: calls, letters and reminders dated in (as_of − days, as_of] whose outcome is one of
+    :data:`UNANSWERED` (no answer, voicemail, no response, …). A contact is **answered** — and not counted
+    — when after it (and by as_of) there was a response on *that invoice*: a payment applied to it, or a
+    promise_to_pay or dispute_opened naming it; or a reply logged for the customer (an activity whose
+    outcome is one of :data:`ANSWERED`, such as a call that reached them). A contact naming no invoice is
+    answered by any payment or response of the customer.
+    Columns: customer_id, unanswered_contacts, last_contact.
     """
     as_of = _ts(as_of)
     a = ledger.activities
-    w = a[(a["date"] <= as_of) & (a["date"] > as_of - pd.Timedelta(days=days)) & a["action"].isin(["call", "reminder", "letter", "demand_letter"])]
+    cols = ["customer_id", "unanswered_contacts", "last_contact"]
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    known = a[a["date"] <= as_of]
+    w = known[(known["date"] > as_of - pd.Timedelta(days=days)) & known["action"].isin(["call", "reminder", "letter", "demand_letter"])]
+    w = w[w["outcome"].fillna("").str.lower().isin(UNANSWERED)]
     if w.empty:
-        return pd.DataFrame(columns=["customer_id", "unanswered_contacts", "last_contact"])
+        return pd.DataFrame(columns=cols)
+    w = w.reset_index(drop=True).assign(_k=lambda x: x["invoice_id"].fillna("\x00"), _i=lambda x: np.arange(len(x)))
+    # the latest response on each invoice and for each customer (payments, promises, disputes)
     pay = ledger.payments[ledger.payments["payment_date"] <= as_of]
-    last_pay = pay.groupby("customer_id")["payment_date"].max().rename("last_payment")
-    after = w[["customer_id"]].merge(last_pay, left_on="customer_id", right_index=True, how="left")["last_payment"]
-    paid_after = (after.to_numpy() > w["date"].to_numpy()) if len(last_pay) else False
-    silent = w["outcome"].fillna("").str.lower().isin(UNANSWERED) & ~paid_after
-    g = w[silent].groupby("customer_id").agg(unanswered_contacts=("date", "size"), last_contact=("date", "max"))
+    resp = known[known["action"].isin(["promise_to_pay", "dispute_opened"])][["customer_id", "invoice_id", "date"]]
+    events = pd.concat([pay[["customer_id", "invoice_id", "payment_date"]].rename(columns={"payment_date": "date"}), resp], ignore_index=True)
+    last_inv = events.dropna(subset=["invoice_id"]).groupby(["customer_id", "invoice_id"])["date"].max()
+    last_cust = events.groupby("customer_id")["date"].max()
+    replies = known[known["outcome"].fillna("").str.lower().isin(ANSWERED)].groupby("customer_id")["date"].max()
+    idx = pd.MultiIndex.from_arrays([w["customer_id"], w["_k"]])
+    def dates(s: pd.Series, keys) -> np.ndarray:  # reindex, not map: an empty datetime Series maps to floats
+        if not len(s):
+            return np.full(len(w), np.datetime64("NaT"), dtype="datetime64[ns]")
+        return s.astype("datetime64[ns]").reindex(keys).to_numpy(dtype="datetime64[ns]")
+
+    after_inv = dates(last_inv, idx)
+    after_cust = dates(last_cust, w["customer_id"])
+    after_reply = dates(replies, w["customer_id"])
+    when = w["date"].to_numpy(dtype="datetime64[ns]")
+    named = w["invoice_id"].notna().to_numpy()
+    response = np.where(named, after_inv, after_cust)
+    answered = (response > when) | (after_reply > when)
+    g = w[~answered].groupby("customer_id").agg(unanswered_contacts=("date", "size"), last_contact=("date", "max"))
     return g.reset_index()
 
 

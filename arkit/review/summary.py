@@ -88,7 +88,10 @@ def monthly_summary(r) -> list:
 
     head = r.headline.set_index("figure")
     tiles = head.reindex([f for f in MONTHLY_TILES if f in head.index]).reset_index()
-    changed = summary_sentences(r.headline, r.drivers)
+    if len(r.figures) > 1:
+        changed = summary_sentences(r.headline, r.drivers)
+    else:  # the ledger's first full month: nothing to compare with
+        changed = [*summary_sentences(r.headline, r.drivers.iloc[0:0]), f"{r.as_of:%B %Y} is the ledger's first full month: there is no previous month to compare with."]
     wl = r.worklist
     n_letters = int(wl["letter"].notna().sum()) if len(wl) and "letter" in wl.columns else 0
     todo = todo_lines(wl, policy=r.policy, letters=n_letters)

@@ -28,26 +28,178 @@ def ladder_for(policy: dict, segment: str) -> list[dict]:
 #: An action logged up to this many days before a step's trigger day counts for that step.
 TOLERANCE_DAYS = 3
 
+#: Actions whose log rows count as ladder steps done.
+_NEVER = -(10**9)
 
-def next_step(days_past_due: int, logged: dict[str, int], steps: list[dict]) -> dict | None:
-    """The step due for a customer whose oldest open item is ``days_past_due`` days past due.
 
-    The due step is the last step whose day has been reached (day ≤ days_past_due). ``logged`` maps each
-    action to the day, relative to that item's due date, on which it was last logged. The step is done —
-    and nothing is due — when its action, or the action of a later step, was logged on or after the step's
-    own day less :data:`TOLERANCE_DAYS`; each step has its own window, so the reminder sent 3 days before
-    the due date does not count as the overdue reminder due a day after it. Examples with the default
-    ladder: 20 days past due → ``call`` (day 15); with a call logged on day 16 → None; with only a call on
-    day 2 (before its window) → ``call``.
+def path_for(steps: list[dict], days_past_due: int) -> list[dict]:
+    """The part of a ladder an item can still be on: the steps before or on the due date (day ≤ 0) while
+    it is not yet past due, the steps after it (day > 0) once it is. A pre-due reminder is moot once the
+    invoice is overdue, so an overdue item never starts there."""
+    return [s for s in steps if (s["day"] <= 0) == (days_past_due <= 0)]
+
+
+def next_step(days_past_due: int, logged: dict[str, int], steps: list[dict], *, days_since_last_step: int | None = None, min_gap: int = 0, on_hold: bool = False) -> dict | None:
+    """The ladder step due for one item ``days_past_due`` days past due, or None.
+
+    ``logged`` maps each action to the latest day, relative to the item's due date, on which it was
+    logged for this invoice (or for the customer without an invoice); ``steps`` is the customer's ladder
+    (:func:`ladder_for`). On the item's path (:func:`path_for`):
+
+    - step j is **done** when its action was logged on or after its own day less
+      :data:`TOLERANCE_DAYS` (each step has its own window: the reminder sent 3 days before the due date
+      is not the overdue reminder due a day after it); a credit_hold step is done while the customer is
+      ``on_hold``;
+    - the **next step** is the one right after the furthest step done — the first step when none is done —
+      so the ladder never skips a step and never goes back to one passed over;
+    - it is **due** once its day has come (day ≤ days_past_due) and at least ``min_gap`` days have passed
+      since the last step done (``days_since_last_step``; None = nothing done).
+
+    Examples with the default ladder: 20 days past due, nothing logged → ``reminder_overdue``; reminder on
+    day 1 → ``call`` (day 15); 70 days past due with only a call on day 16 → ``formal_letter`` (never the
+    demand letter its age would reach).
     """
-    reached = [i for i, s in enumerate(steps) if s["day"] <= days_past_due]
-    if not reached:
+    path = path_for(steps, days_past_due)
+    if not path:
         return None
-    i = reached[-1]
-    since = steps[i]["day"] - TOLERANCE_DAYS
-    if any(logged.get(s["action"], -(10**9)) >= since for s in steps[i:]):
+    furthest = -1
+    for j, s in enumerate(path):
+        if (s["action"] == "credit_hold" and on_hold) or logged.get(s["action"], _NEVER) >= s["day"] - TOLERANCE_DAYS:
+            furthest = j
+    if furthest + 1 >= len(path):
         return None
-    return steps[i]
+    step = path[furthest + 1]
+    if step["day"] > days_past_due:
+        return None
+    if furthest >= 0 and days_since_last_step is not None and days_since_last_step < min_gap:
+        return None
+    return step
+
+
+def ladder_state(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame, position=None) -> pd.DataFrame:
+    """Where every dunnable item stands on its ladder at ``as_of`` (vectorised :func:`next_step`).
+
+    Items: the position's debit items that are not in open dispute (policy ``disputes: pause``) and not
+    written off, due within 3 days or past due. For each: the customer's ladder (:func:`ladder_for` of its
+    segment), the path (:func:`path_for`), the steps done from the activity log (rows dated ≤ as_of naming
+    the invoice, or the customer without an invoice), the last step done and its date, and the next step
+    with whether it is due (its day has come and ``min_days_between_steps`` have passed since the last
+    step done).
+    Columns: customer_id, invoice_id, days_past_due, open_amount, segment, last_done (step name or NA),
+    last_done_index (position on the path, −1 = none), last_done_date, next (step name or NA),
+    next_index (−1 = none), due (bool).
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    from ..position import position as _position
+
+    P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
+    it = P.items
+    keep = it["dunnable"] | (it["disputed"] & ~it["written_off"]) if policy.get("disputes", "pause") == "ignore" else it["dunnable"]
+    it = it[keep & it["invoice_id"].notna() & (it["days_past_due"] >= -3)].reset_index(drop=True)
+    cols = ["customer_id", "invoice_id", "days_past_due", "open_amount", "segment", "last_done", "last_done_index", "last_done_date", "next", "next_index", "due"]
+    if it.empty:
+        types = {"days_past_due": "int64", "open_amount": "float64", "last_done_index": "int64", "last_done_date": "datetime64[ns]", "next_index": "int64", "due": "bool"}
+        return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in cols})
+    seg = segments.set_index("customer_id")["segment"] if "segment" in segments else pd.Series(dtype="str")
+    it["segment"] = it["customer_id"].map(seg).fillna("irregular").astype("str")
+    gentle = it["segment"].isin(["good_slipping", "prompt"]).to_numpy()
+    act_all = ledger.activities
+    act_all = act_all[(act_all["date"] <= as_of)] if len(act_all) else act_all
+    ladder_actions = {s["action"] for s in policy["ladder"]}
+    act = act_all[act_all["action"].isin(ladder_actions)] if len(act_all) else act_all
+    # latest log day (relative to the item's due date) and date of each action, per item
+    n = len(it)
+    item_key = pd.DataFrame({"customer_id": it["customer_id"], "invoice_id": it["invoice_id"], "_i": np.arange(n), "_due": it["due_date"]})
+    parts = []
+    if len(act):
+        named = act[act["invoice_id"].notna()][["customer_id", "invoice_id", "action", "date"]]
+        parts.append(named.merge(item_key, on=["customer_id", "invoice_id"]))
+        loose = act[act["invoice_id"].isna()][["customer_id", "action", "date"]]
+        if len(loose):
+            parts.append(loose.merge(item_key, on="customer_id"))
+    actions = sorted(ladder_actions)
+    a_pos = {a: k for k, a in enumerate(actions)}
+    rel_max = np.full((n, len(actions)), _NEVER, dtype="int64")
+    date_max = np.full((n, len(actions)), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if parts:
+        pr = pd.concat(parts, ignore_index=True)
+        if len(pr):
+            pr["_rel"] = (pr["date"] - pr["_due"]).dt.days.astype("int64")
+            g = pr.groupby(["_i", "action"]).agg(rel=("_rel", "max"), date=("date", "max")).reset_index()
+            ai = g["action"].map(a_pos).to_numpy()
+            rel_max[g["_i"].to_numpy(), ai] = g["rel"].to_numpy()
+            date_max[g["_i"].to_numpy(), ai] = g["date"].to_numpy()
+    on_hold = it["customer_id"].isin(_on_hold(act_all) if len(act_all) else set()).to_numpy()
+    hold_date = _hold_dates(act_all)
+    dpd = it["days_past_due"].to_numpy(dtype="int64")
+    gap = int(policy.get("min_days_between_steps", 0) or 0)
+    out_last = np.full(n, -1, dtype="int64")
+    out_last_name = np.full(n, None, dtype=object)
+    out_last_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out_next = np.full(n, -1, dtype="int64")
+    out_next_name = np.full(n, None, dtype=object)
+    out_due = np.zeros(n, dtype=bool)
+    hold_d = it["customer_id"].map(hold_date).to_numpy(dtype="datetime64[ns]") if len(hold_date) else np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    as_of64 = np.datetime64(as_of.to_datetime64(), "ns")
+    for is_gentle in (False, True):
+        steps = ladder_for(policy, "prompt" if is_gentle else "chronic_late")
+        for before_due in (True, False):
+            sel = np.flatnonzero((gentle == is_gentle) & ((dpd <= 0) == before_due))
+            if not len(sel):
+                continue
+            path = [s for s in steps if (s["day"] <= 0) == before_due]
+            if not path:
+                continue
+            furthest = np.full(len(sel), -1, dtype="int64")
+            last_date = np.full(len(sel), np.datetime64("NaT"), dtype="datetime64[ns]")
+            for j, s in enumerate(path):
+                k = a_pos[s["action"]]
+                done = rel_max[sel, k] >= s["day"] - TOLERANCE_DAYS
+                d = date_max[sel, k]
+                if s["action"] == "credit_hold":
+                    done = done | on_hold[sel]
+                    d = np.where(on_hold[sel] & np.isnat(d), hold_d[sel], d)
+                furthest = np.where(done, j, furthest)
+                last_date = np.where(done, d, last_date)
+            nxt = furthest + 1
+            has_next = nxt < len(path)
+            day_next = np.array([s["day"] for s in path] + [10**9], dtype="int64")[np.minimum(nxt, len(path))]
+            since = (as_of64 - last_date).astype("timedelta64[D]").astype("int64")
+            gap_ok = (furthest < 0) | np.isnat(last_date) | (since >= gap)
+            due = has_next & (day_next <= dpd[sel]) & gap_ok
+            names = np.array([s["step"] for s in path] + [None], dtype=object)
+            out_last[sel] = furthest
+            out_last_name[sel] = np.where(furthest >= 0, names[np.maximum(furthest, 0)], None)
+            out_last_date[sel] = last_date
+            out_next[sel] = np.where(has_next, nxt, -1)
+            out_next_name[sel] = np.where(has_next, names[np.minimum(nxt, len(path))], None)
+            out_due[sel] = due
+    return pd.DataFrame(
+        {
+            "customer_id": it["customer_id"].to_numpy(),
+            "invoice_id": it["invoice_id"].to_numpy(),
+            "days_past_due": dpd,
+            "open_amount": it["open_amount"].to_numpy(),
+            "segment": it["segment"].to_numpy(),
+            "last_done": pd.Series(out_last_name, dtype="str").to_numpy(),
+            "last_done_index": out_last,
+            "last_done_date": out_last_date,
+            "next": pd.Series(out_next_name, dtype="str").to_numpy(),
+            "next_index": out_next,
+            "due": out_due,
+        }
+    )
+
+
+def _hold_dates(act: pd.DataFrame) -> pd.Series:
+    """Date of the last credit_hold of customers currently on hold."""
+    if act is None or not len(act):
+        return pd.Series(dtype="datetime64[ns]")
+    h = act[act["action"].isin(["credit_hold", "credit_release"])].sort_values("date", kind="stable")
+    if h.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    last = h.groupby("customer_id").agg(action=("action", "last"), date=("date", "last"))
+    return last.loc[last["action"] == "credit_hold", "date"]
 
 
 def worklist(
@@ -59,99 +211,151 @@ def worklist(
     plans: pd.DataFrame | None = None,
     position=None,
 ) -> pd.DataFrame:
-    """One row per customer needing action at ``as_of``, highest expected recovery first.
+    """The collections worklist at ``as_of``: one dunning row per customer with a ladder step due, one
+    "resolve dispute" row per open dispute; largest expected loss avoided first.
 
-    - Reference item: the customer's oldest open invoice with a positive balance (largest days past due);
-      items due within 3 days count for the pre-due reminder (ladder days < 0).
-    - Step: :func:`next_step` on that item's days past due with the segment's ladder (:func:`ladder_for`),
-      given when each action was last logged for the customer, relative to that item's due date.
-    - Credit hold: also due when open AR exceeds ``credit_hold.utilisation`` × credit limit and the
-      customer is not already on hold (last credit_hold after the last credit_release).
+    - Dunning: :func:`ladder_state` gives each dunnable item (not in open dispute — policy
+      ``disputes: pause`` — and not written off) its next step and whether it is due; the customer's row
+      takes its most advanced due step (ties: the oldest item). So a customer whose past due is all in
+      dispute or written off is not dunned or escalated, and no step skips one not yet done.
+    - Credit hold: also due when open AR exceeds ``credit_hold.utilisation`` × credit limit, no ladder step
+      is due and the customer is not already on hold (last credit_hold after the last credit_release);
+      not for good customers slipping or prompt payers.
     - Customers with a payment plan on track (``plans`` status ``on track``) are not dunned.
-    - Past-due AR below ``worklist.min_past_due`` is left out unless the step is a pre-due reminder.
-    - expected_recovery = past_due_amount × (1 − risk_score ÷ 100 × 0.8): a documented heuristic — the
-      higher the risk of default, the less an action is expected to bring in. ``priority`` ranks by it.
-    Columns: priority, customer_id, customer_name, email, segment, risk_score, step, action, letter,
-    channel, owner, oldest_invoice, oldest_days_past_due, past_due_amount, open_amount, expected_recovery,
-    reason.
+    - A dunning row needs dunnable past due ≥ ``worklist.min_past_due`` unless the step is a pre-due
+      reminder.
+    - Disputes: one row per dispute open at as_of (:attr:`arkit.position.Position.disputes`), step
+      ``resolve_dispute``, owner ``worklist.dispute_owner``, with its age and amount.
+    - amount_to_demand: what the letter asks for (:attr:`~arkit.position.Position.customers`);
+      past_due_amount: the customer's past due (gross), the same as every table of the review.
+    - probability_of_loss = risk_score ÷ 100 (the explainable risk score of :mod:`.segments`, read as a
+      probability: an assumption, not a fitted model); amount_at_stake = dunnable past due (dunning rows;
+      the amount to demand for a pre-due reminder) or the disputed amount (dispute rows);
+      **expected_loss_avoided = amount_at_stake × probability_of_loss**. ``priority`` ranks by it, largest
+      first; ties by oldest_days_past_due, oldest first.
+    Columns: see :data:`WORKLIST_COLUMNS`.
     """
     as_of = pd.Timestamp(as_of).normalize()
     from ..position import position as _position
 
     P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
-    items = P.items
-    pos = items[items["dunnable"] & items["invoice_id"].notna()]
-    pos = pos[pos["days_past_due"] >= -3]
-    if pos.empty:
-        return _empty()
-    ref = pos.sort_values(["customer_id", "days_past_due"], ascending=[True, False], kind="stable").drop_duplicates("customer_id")
-    ref = ref.set_index("customer_id")
     pc = P.customers.set_index("customer_id")
-    past, openar, demand = pc["past_due"], pc["open_ar"], pc["amount_to_demand"]
+    ignore = policy.get("disputes", "pause") == "ignore"
+    pc["_demand"] = P.demand(include_disputed=ignore)
+    pc["_dunnable_past_due"] = pc["dunnable_past_due"] + (pc["disputed_past_due"] if ignore else 0.0)
     seg = segments.set_index("customer_id")
-    act = ledger.activities[ledger.activities["date"] <= as_of]
-    # the day (relative to the reference item's due date) each action was last logged, per customer
-    a = act.merge(ref[["due_date"]].reset_index(), on="customer_id")
-    a = a.assign(rel=(a["date"] - a["due_date"]).dt.days)
-    last_rel = a.groupby(["customer_id", "action"])["rel"].max()
-    logged = {cid: g.droplevel(0).to_dict() for cid, g in last_rel.groupby(level=0)}
-    on_hold = _on_hold(act)
-    on_plan = set()
-    if plans is not None and len(plans):
-        on_plan = set(plans.loc[plans["status"] == "on track", "customer_id"])
+    st = ladder_state(ledger, as_of, policy=policy, segments=segments, position=P)
+    act = ledger.activities[ledger.activities["date"] <= as_of] if len(ledger.activities) else ledger.activities
+    on_hold = _on_hold(act) if len(act) else set()
+    on_plan = set(plans.loc[plans["status"] == "on track", "customer_id"]) if plans is not None and len(plans) else set()
     cust = ledger.customers.drop_duplicates("customer_id", keep="last").set_index("customer_id") if len(ledger.customers) else None
-    rows = []
-    hold_rule = policy["credit_hold"]
-    for cid, r in ref.iterrows():  # one iteration per customer with an open item, not per ledger row
-        segment = seg["segment"].get(cid, "irregular") if "segment" in seg else "irregular"
-        steps = ladder_for(policy, segment)
-        step = next_step(int(r["days_past_due"]), logged.get(cid, {}), steps)
-        util = seg["utilisation"].get(cid, np.nan) if "utilisation" in seg else np.nan
-        reason = f"oldest invoice {r['invoice_id']} {int(r['days_past_due'])} days past due"
-        if step is None and pd.notna(util) and util > hold_rule["utilisation"] and cid not in on_hold and segment not in ("good_slipping", "prompt"):
-            step = next((s for s in steps if s["action"] == "credit_hold"), None)
-            reason = f"open AR at {util:.0%} of the credit limit"
-        if step is None or cid in on_plan:
-            continue
-        pd_amt = float(past.get(cid, 0.0))
-        if step["day"] >= 0 and float(pc["dunnable_past_due"].get(cid, 0.0)) < policy["worklist"]["min_past_due"]:
-            continue
-        if step["action"] == "credit_hold" and cid in on_hold:
-            continue
-        risk = float(seg["risk_score"].get(cid, 0.0)) if "risk_score" in seg else 0.0
-        rows.append(
-            {
-                "customer_id": cid,
-                "customer_name": r["customer_name"],
-                "email": cust["email"].get(cid) if cust is not None and "email" in cust else None,
-                "segment": segment,
-                "risk_score": risk,
-                "step": step["step"],
-                "action": step["action"],
-                "letter": step.get("letter"),
-                "channel": step.get("channel"),
-                "owner": step.get("owner"),
-                "oldest_invoice": r["invoice_id"],
-                "oldest_days_past_due": int(r["days_past_due"]),
-                "past_due_amount": round(pd_amt, 2),
-                "open_amount": round(float(openar.get(cid, 0.0)), 2),
-                "amount_to_demand": round(float(demand.get(cid, 0.0)), 2),
-                "expected_recovery": round(max(pd_amt, 0.0) * (1 - risk / 100 * 0.8), 2),
-                "reason": reason,
-            }
-        )
-    if not rows:
+    steps_by_name = {s["step"]: s for s in policy["ladder"]}
+    dunning = _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name)
+    rows = [dunning, _dispute_rows(P, pc, seg, policy)]
+    out = pd.concat([r for r in rows if len(r)], ignore_index=True) if any(len(r) for r in rows) else pd.DataFrame()
+    if out.empty:
         return _empty()
-    out = pd.DataFrame(rows).sort_values(["expected_recovery", "past_due_amount"], ascending=False, kind="stable").reset_index(drop=True)
+    out["customer_name"] = out["customer_id"].map(pc["customer_name"]).astype("str")
+    out["email"] = out["customer_id"].map(cust["email"]) if cust is not None and "email" in cust else None
+    out["past_due_amount"] = out["customer_id"].map(pc["past_due"]).fillna(0.0).round(2)
+    out["open_amount"] = out["customer_id"].map(pc["open_ar"]).fillna(0.0).round(2)
+    out["dispute_age_days"] = pd.to_numeric(out["dispute_age_days"], errors="coerce").astype("float64")
+    for c in ("amount_to_demand", "disputed_amount", "amount_at_stake"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    out["oldest_days_past_due"] = out["oldest_days_past_due"].astype("int64")
+    out["on_credit_hold"] = out["customer_id"].isin(on_hold)
+    out["risk_score"] = out["customer_id"].map(seg["risk_score"]).fillna(0.0).astype("float64") if "risk_score" in seg else 0.0
+    out["probability_of_loss"] = (out["risk_score"] / 100.0).clip(0, 1)
+    out["expected_loss_avoided"] = (out["amount_at_stake"].clip(lower=0) * out["probability_of_loss"]).round(2)
+    out = out.sort_values(["expected_loss_avoided", "oldest_days_past_due", "customer_id"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
     out.insert(0, "priority", np.arange(1, len(out) + 1))
-    return out
+    return out[WORKLIST_COLUMNS]
 
 
-_COLUMNS = [
+def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.DataFrame:
+    """One row per customer with a ladder step due (or a credit-limit hold)."""
+    hold_rule = policy["credit_hold"]
+    due = st[st["due"]] if len(st) else st
+    recs = []
+    if len(due):
+        best = due.sort_values(["customer_id", "next_index", "days_past_due"], ascending=[True, False, False], kind="stable").drop_duplicates("customer_id")
+        for r in best.itertuples(index=False):  # one iteration per customer with a step due, not per ledger row
+            cid = r.customer_id
+            if cid in on_plan:
+                continue
+            step = steps_by_name[r.next]
+            if step["day"] > 0 and float(pc["_dunnable_past_due"].get(cid, 0.0)) < policy["worklist"]["min_past_due"]:
+                continue
+            if step["action"] == "credit_hold" and cid in on_hold:
+                continue
+            last = f"last step done: {r.last_done} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
+            recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {int(r.days_past_due)} days past due; {last}", "ladder"))
+    done = {x["customer_id"] for x in recs}
+    hold = next((s for s in policy["ladder"] if s["action"] == "credit_hold"), None)
+    if hold is not None and "utilisation" in seg:
+        util = seg["utilisation"].astype("float64")
+        over = util[util > hold_rule["utilisation"]].index
+        for cid in over:
+            segment = seg["segment"].get(cid, "irregular") if "segment" in seg else "irregular"
+            if cid in done or cid in on_hold or cid in on_plan or segment in ("good_slipping", "prompt") or cid not in pc.index:
+                continue
+            if float(pc["_dunnable_past_due"].get(cid, 0.0)) + float(pc["dunnable_current"].get(cid, 0.0)) <= 0:
+                continue
+            recs.append(_row(cid, hold, segment, pc["oldest_invoice"].get(cid), int(pc["oldest_days_past_due"].get(cid, 0)), pc, f"open AR at {util[cid]:.0%} of the credit limit", "credit limit"))
+    return pd.DataFrame(recs)
+
+
+def _row(cid, step, segment, invoice, dpd, pc, reason, trigger) -> dict:
+    demand = float(pc["_demand"].get(cid, 0.0))
+    dun = float(pc["_dunnable_past_due"].get(cid, 0.0))
+    return {
+        "customer_id": cid, "segment": segment, "step": step["step"], "action": step["action"], "letter": step.get("letter"),
+        "channel": step.get("channel"), "owner": step.get("owner"), "trigger": trigger, "oldest_invoice": invoice,
+        "oldest_days_past_due": dpd, "amount_to_demand": round(demand, 2), "disputed_amount": 0.0, "dispute_age_days": pd.NA,
+        "amount_at_stake": round(dun if step["day"] > 0 or dun > 0 else demand, 2), "reason": reason,
+    }  # fmt: skip
+
+
+def _dispute_rows(P, pc, seg, policy) -> pd.DataFrame:
+    """One "resolve dispute" row per open dispute (none when the policy says ``disputes: ignore``)."""
+    d = P.disputes
+    if policy.get("disputes", "pause") != "pause" or d.empty:
+        return pd.DataFrame()
+    items = P.items.dropna(subset=["invoice_id"]).drop_duplicates(["customer_id", "invoice_id"]).set_index(["customer_id", "invoice_id"])["days_past_due"]
+    idx = pd.MultiIndex.from_arrays([d["customer_id"], d["invoice_id"].fillna("\x00")])
+    dpd = items.reindex(idx).fillna(0).astype("int64").to_numpy()
+    owner = policy["worklist"].get("dispute_owner", "collector")
+    since = d["opened"].dt.strftime("%Y-%m-%d")
+    what = np.where(d["invoice_id"].notna(), "invoice " + d["invoice_id"].fillna("").astype("str"), "the account (no invoice named)")
+    age = np.where(d["age_days"].notna(), " since " + since.fillna("") + " (" + d["age_days"].astype("str") + " days)", " (flagged in the export; age unknown)")
+    return pd.DataFrame(
+        {
+            "customer_id": d["customer_id"].to_numpy(),
+            "segment": d["customer_id"].map(seg["segment"]).fillna("irregular").to_numpy() if "segment" in seg else "irregular",
+            "step": "resolve_dispute",
+            "action": "dispute_resolved",
+            "letter": None,
+            "channel": None,
+            "owner": owner,
+            "trigger": "dispute",
+            "oldest_invoice": d["invoice_id"].to_numpy(),
+            "oldest_days_past_due": dpd,
+            "amount_to_demand": 0.0,
+            "disputed_amount": d["amount"].to_numpy(),
+            "dispute_age_days": d["age_days"].to_numpy(),
+            "amount_at_stake": d["amount"].to_numpy(),
+            "reason": pd.Series(what + " in dispute" + age + ": resolve it; dunning on it is paused", dtype="str").to_numpy(),
+        }
+    )
+
+
+WORKLIST_COLUMNS = [
     "priority", "customer_id", "customer_name", "email", "segment", "risk_score", "step", "action", "letter",
-    "channel", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "open_amount",
-    "amount_to_demand", "expected_recovery", "reason",
+    "channel", "owner", "trigger", "on_credit_hold", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "open_amount",
+    "amount_to_demand", "disputed_amount", "dispute_age_days", "amount_at_stake", "probability_of_loss",
+    "expected_loss_avoided", "reason",
 ]  # fmt: skip
+_COLUMNS = WORKLIST_COLUMNS
 
 
 def _empty() -> pd.DataFrame:

@@ -18,7 +18,9 @@ DEFINITIONS = {
     "DSO, countback": "Open AR at the quarter end exhausted against monthly sales going back; whole months count their calendar days.",
     "BPDSO": "Best possible DSO: the DSO formula applied to the part of AR not yet due.",
     "ADD": "Average days delinquent: DSO − BPDSO.",
-    "CEI, quarter": "(Open AR at the previous quarter end + the quarter's sales − open AR at the quarter end) ÷ (open AR at the previous quarter end + the quarter's sales − current AR at the quarter end) × 100.",
+    "CEI, mean of months": "The mean of the quarter's three monthly CEIs, each (open AR at the previous month end + the month's sales − open AR at the month end) ÷ (open AR at the previous month end + the month's sales − current AR at the month end) × 100, as in the monthly review. The CEI target applies to this figure.",
+    "CEI, multi-month formula": "(Open AR at the previous quarter end + the quarter's sales ÷ 3 − open AR at the quarter end) ÷ (open AR at the previous quarter end + the quarter's sales ÷ 3 − current AR at the quarter end) × 100: the textbook CEI over several months, shown without a target.",
+    "Partial quarter": "A quarter the ledger does not cover in full: its history starts on or after the quarter's first day (no opening balance), or ends more than 7 days before its last day. Shown greyed and marked; never counted in quarters on target, the trend charts' points or any rule.",
     "% current, % 91+": "The part of open AR not yet due, and the part in the oldest aging bucket (91+ days past due), at the quarter end, as a share of open AR (unapplied cash received more than 90 days earlier counts negative there, as in the aging).",
     "Collections, sales": "Payments received, and invoices issued (credit notes netted), dated in the quarter.",
     "Write-off": "A write-off entry in the activity log; its amount is the invoice's balance on the write-off day (the customer's open AR when no invoice is named). Write-offs ÷ sales uses the quarter's sales.",
@@ -36,6 +38,7 @@ DEFINITIONS = {
     "Billing day": "The invoice date's day of the month: start (1-10), mid (11-20), end (21-31).",
     "Days late": "Settled date − due date of an invoice paid in full (negative when paid early); invoices settled in the year.",
     "Payment method": "The method of the payment that completed the invoice's settlement.",
+    "Within-customer gap": "How much later invoices of one method, billing day or terms are paid than the reference (ACH, mid-month, the most used terms) by the same customers: a regression of days late with a fixed effect per customer, standard errors clustered by customer, 95 % confidence interval. It rests only on the customers who used both; a recommendation needs it to be material and its interval to exclude zero.",
     "Early-pay take-up": "An invoice on terms such as 2/10 Net 30 took the discount when payments in its first 10 days reached its amount less the discount; take-up = invoices that took it ÷ invoices eligible (window closed). Annualised cost = rate ÷ (1 − rate) × 365 ÷ (net days − discount days).",
     "Recommendation": "A rule with a documented threshold fired on the evidence shown; each lists that evidence.",
 }
