@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", type=Path, help="policy YAML (default: the notebook's own)")
     r.add_argument("--programs", type=Path, help="incentives: programs YAML (default: config/programs.yaml)")
     r.add_argument("--timeout", type=float, default=900, help="seconds allowed per notebook cell (default: 900)")
-    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML (needs Chromium)")
+    r.add_argument("--pdf", action="store_true", help="also print the report to PDF beside the HTML with headless Chromium (default: off, HTML only)")
 
     d = sub.add_parser("demo", help="sample ledger → validation, aging and KPI tables under reports/demo")
     d.add_argument("--out", type=Path, default=Path("reports/demo"), help="output folder (default: reports/demo)")
@@ -247,7 +247,7 @@ def _validate_snapshot(args, name: str, reason: str) -> int:
     from .snapshot import load_snapshot
 
     snap = load_snapshot(args.ledger, source=name)
-    print(f"{args.ledger}: {reason}")
+    print(terminal_text(f"{args.ledger}: {reason}"))
     a = snap.attrs
     as_of = snap["as_of"].iloc[0].date() if len(snap) else None
     print(f"aging summary (no invoices): {snap['customer'].nunique():,} customers, as of {as_of}" + (f", {a['company']}" if a.get("company") else ""))
@@ -279,7 +279,7 @@ def cmd_validate(args) -> int:
     rep = led.load_report
     src = rep.sources
     if "detection" in src:
-        print(f"{args.ledger}: {src['detection']['reason']}")
+        print(terminal_text(f"{args.ledger}: {src['detection']['reason']}"))
     else:
         print(f"{args.ledger}: read with {src.get('source') or args.source}")
     inv = src.get("invoices", {})
@@ -327,7 +327,7 @@ def cmd_aging(args) -> int:
     else:
         df = aging(led, args.as_of, buckets=args.buckets, basis=args.basis)
     if args.out is None and "detection" in led.load_report.sources:
-        print(f"{args.ledger}: {led.load_report.sources['detection']['reason']}")
+        print(terminal_text(f"{args.ledger}: {led.load_report.sources['detection']['reason']}"))
     _emit(df, args.out, title=f"aging at {args.as_of.date()}")
     items = df if args.by == "invoice" else None
     total = float(df["total"].sum()) if args.by == "customer" else float(df["open_amount"].sum())
@@ -346,7 +346,7 @@ def cmd_kpis(args) -> int:
     _emit(df, args.out, title="kpis")
     for col, why in res.attrs.get("not_computable", {}).items():
         if col in res.columns:
-            print(f"{col}: {why}")
+            print(terminal_text(f"{col}: {why}"))
     return 0
 
 
@@ -357,7 +357,7 @@ def cmd_sources(args) -> int:
     kinds = preset_kinds()
     if args.file is not None:
         det = detect_source(args.file)
-        print(f"{args.file}: {det.reason}")
+        print(terminal_text(f"{args.file}: {det.reason}"))
         rows = sorted(det.scores.values(), key=lambda r: -r["score"])
         for r in rows[:8]:
             state = "fits" if r["candidate"] else "missing " + ", ".join(r["missing"])

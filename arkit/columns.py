@@ -228,6 +228,8 @@ def for_people(df: pd.DataFrame, *, policy: dict | None = None, kinds: dict | No
             else:
                 kind = "text"
         new = label(name) if isinstance(name, str) else str(name)
+        if new in out and out[new].astype(object).equals(s.astype(object)):
+            continue  # the same column twice (a code and its label column): shown once
         base, n = new, 2
         while new in used:
             new = f"{base} ({n})"

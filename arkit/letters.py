@@ -347,7 +347,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
         contact = _text(rec.get("contact_name")) or contact
         by_post = bool(channel) and channel.lower() != "email"
         if by_post and not address:
-            warnings.warn(f"customer {cid!r}: the {letter} should go by {channel} but the customers table has no postal address for it; add address_line1, city, postcode", stacklevel=2)
+            warnings.warn(f"customer {cid!r}: the {letter.replace('_', ' ')} should go by {channel} but the customers table has no postal address for it; add address_line1, city, postcode", stacklevel=2)
         ctx = {
             "company": company,
             "customer": {"id": cid, "name": name, "email": ", ".join(_recipients(rec.get("email"))), "contact": contact, "address": address},

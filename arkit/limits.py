@@ -20,6 +20,7 @@ workbook made on the Mac 1904 system count from 1904-01-01.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -39,6 +40,11 @@ _WIDE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{2,3})\d")
 _ANY_WIDE = re.compile(rb"r=\"[A-Z][A-Z]")
 _NARROW = re.compile(rb"\br=\"([A-Z])[0-9]")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"", re.I)
+
+
+#: The limits of the load in progress (``load_ledger(limits=...)``), for readers that do not get the mapping
+#: (source detection reading a workbook's head).
+active_limits: contextvars.ContextVar[dict | None] = contextvars.ContextVar("arkit_limits", default=None)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def check_workbook(path, *, limits: dict | None = None) -> WorkbookInfo:
     """
     p = Path(path)
     st = p.stat()
-    lim = limits_with(limits)
+    lim = limits_with(limits if limits is not None else active_limits.get())
     return _check(str(p), st.st_mtime_ns, st.st_size, tuple(sorted(lim.items())))
 
 
@@ -103,16 +109,19 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
                     raise refuse(f"has an entry {i.filename} packed {i.file_size / max(i.compress_size, 1):,.0f} to 1 (a zip bomb?), over the limit of {lim['max_ratio']:,} to 1 (max_ratio)")
             date1904 = False
             names = {i.filename for i in infos}
+            labels: dict[str, str] = {}
             if "xl/workbook.xml" in names:
                 with zf.open("xl/workbook.xml") as fh:
-                    date1904 = bool(_DATE1904.search(fh.read(4 * 2**20)))
+                    wb_xml = fh.read(4 * 2**20)
+                date1904 = bool(_DATE1904.search(wb_xml))
+                labels = _sheet_labels(zf, wb_xml, names)
             total = 0
             for i in infos:
                 name = i.filename
                 if not (name.startswith("xl/worksheets/") and name.endswith(".xml")) and name != "content.xml":
                     if not name.endswith(".xml"):
                         continue
-                total = _scan_xml(zf, i, lim, total, refuse)
+                total = _scan_xml(zf, i, lim, total, refuse, labels.get(name))
     except LedgerError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
@@ -120,10 +129,36 @@ def _check(path: str, _mtime: int, _size: int, lim_items: tuple) -> WorkbookInfo
     return WorkbookInfo(date1904=date1904)
 
 
-def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int, refuse) -> int:
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\br:id=\"([^\"]+)\"")
+_REL = re.compile(rb"<Relationship\b[^>]*?\bId=\"([^\"]+)\"[^>]*?\bTarget=\"([^\"]+)\"|<Relationship\b[^>]*?\bTarget=\"([^\"]+)\"[^>]*?\bId=\"([^\"]+)\"")
+
+
+def _sheet_labels(zf: zipfile.ZipFile, wb_xml: bytes, names: set[str]) -> dict[str, str]:
+    """Worksheet part name → the sheet's name as Excel shows it ("xl/worksheets/sheet1.xml" → "invoices")."""
+    import html
+
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name not in names:
+        return {}
+    with zf.open(rels_name) as fh:
+        rels = fh.read(4 * 2**20)
+    targets = {}
+    for m in _REL.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        t = target.decode("utf-8", "replace").lstrip("/")
+        targets[rid.decode("utf-8", "replace")] = t if t.startswith("xl/") else "xl/" + t
+    out = {}
+    for m in _SHEET.finditer(wb_xml):
+        part = targets.get(m.group(2).decode("utf-8", "replace"))
+        if part:
+            out[part] = "'" + html.unescape(m.group(1).decode("utf-8", "replace")) + "'"
+    return out
+
+
+def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int, refuse, label: str | None = None) -> int:
     """Stream one XML entry: count its real unpacked bytes and, for a worksheet, the grid it spans."""
     sheet = info.filename.startswith("xl/worksheets/")
-    label = os.path.basename(info.filename)
+    label = label or os.path.basename(info.filename)
     max_row = max_col = counted = cells = 0
     tail = b""
     first = True

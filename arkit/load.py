@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import os
 import re
@@ -21,7 +22,7 @@ import pandas as pd
 
 from . import _layout, _textread, parse
 from .errors import LedgerError
-from .limits import check_workbook, limits_with
+from .limits import active_limits, check_workbook, limits_with
 from .mapping import load_mapping
 from .model import (
     ACTIONS,
@@ -67,11 +68,15 @@ class RawTable:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", _CAMEL.sub("_", text.strip()).lower()).strip("_")
+
+
 def norm_name(name) -> str:
     """Column-name key: camel case split, lower case, runs of non-alphanumerics as one underscore
     ("Invoice Date", "invoice_date", "InvoiceDate" and "invoiceDate" → invoice_date; "CustomerID" → customer_id)."""
-    text = _CAMEL.sub("_", str(name).strip())
-    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+    return _norm_text(str(name))
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -173,20 +178,19 @@ def _excel_head(path: Path, sheet, n: int = 60, *, limits: dict | None = None) -
     return grid[:n]
 
 
-def _excel_grid(path: Path, sheet, *, limits: dict | None = None) -> list[list]:
+def _excel_grid(path: Path, sheet, limits: dict | None = None) -> list[list]:
     """All cells of one sheet as rows of Python values, from A1 (so list positions are spreadsheet rows).
 
     python-calamine directly: pandas' ``read_excel(engine="calamine")`` converts every cell again in Python,
-    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open. Every
-    read passes :func:`arkit.limits.check_workbook` first (a cached scan), so no grid is ever built for a
-    workbook past the limits — detection's first look included.
+    which costs more than the read itself. openpyxl is the fallback for what calamine cannot open. The
+    workbook is checked against the resource limits first (:func:`arkit.limits.check_workbook`).
     """
-    check_workbook(path, limits=limits)
     key = _file_key(path, sheet)
     if _GRID_CACHE.get("key") == key:
         grid = _GRID_CACHE.pop("value")
         _GRID_CACHE.clear()
         return grid
+    check_workbook(path, limits=limits)  # before calamine builds any grid
     try:
         from python_calamine import CalamineWorkbook
 
@@ -206,7 +210,7 @@ def _excel_grid(path: Path, sheet, *, limits: dict | None = None) -> list[list]:
 def _read_excel_sheet(path: Path, sheet, mapping: dict) -> RawTable:
     where = str(path)
     info = check_workbook(path, limits=mapping.get("limits"))  # before calamine builds any grid
-    grid = _excel_grid(path, sheet, limits=mapping.get("limits"))
+    grid = _excel_grid(path, sheet, mapping.get("limits"))
     if not grid:
         raise LedgerError(f"{where}, sheet '{sheet}', is empty.")
     top = [[None if c == "" else c for c in row] for row in grid[:60]]
@@ -866,6 +870,25 @@ def derive_payments(invoices: pd.DataFrame, *, export_date=None) -> pd.DataFrame
     return pd.DataFrame({c: out[c] if c in out else pd.Series(index=out.index, dtype=pays[c].dtype) for c in pays.columns})
 
 
+def _read_at_the_edge(path, read):
+    """``read()`` (source detection, :func:`read_raw_tables`), with any failure a reader did not anticipate
+    (a decoder, csv, pyarrow or calamine error) turned into one sentence naming the file: a user's file never
+    causes a traceback. A file-system error (an ``OSError`` with an errno: permissions, a vanished file)
+    stays what it is."""
+    try:
+        return read()
+    except (LedgerError, MemoryError, KeyboardInterrupt):
+        raise
+    except OSError as exc:
+        if exc.errno is not None:
+            raise
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
+        text = str(exc).strip().splitlines()
+        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
+
+
 def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, str | None]:
     """The as-of date a report prints above its header ("As of Oct 31, 2026", "as at 31 October 2026",
     "Stichtag: 31.10.2026"): the first title line matching ``as_of.pattern`` whose date parses with one of
@@ -888,18 +911,6 @@ def report_as_of(title: list[str], mapping: dict) -> tuple[pd.Timestamp | None, 
 
 
 
-def _read_at_the_edge(path, mapping: dict) -> dict[str, RawTable]:
-    """:func:`read_raw_tables`, with any failure a reader did not anticipate (a decoder, csv, pyarrow or
-    calamine error) turned into one sentence naming the file: a user's file never causes a traceback."""
-    try:
-        return read_raw_tables(path, mapping)
-    except (LedgerError, OSError, MemoryError, KeyboardInterrupt):  # OSError: the CLI names the file and the cause
-        raise
-    except Exception as exc:  # noqa: BLE001 — the last line of defence of the reading layer
-        text = str(exc).strip().splitlines()
-        raise LedgerError(f"{path} could not be read ({type(exc).__name__}: {text[0][:200] if text else 'no detail'}).") from None
-
-
 def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dict | None = None) -> Ledger:
     """Load a receivables ledger from a CSV, XLSX or Parquet file, or a folder of them.
 
@@ -915,10 +926,14 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
     in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
-    mapping = resolve_source(path, source)
-    if limits is not None:
-        mapping = {**mapping, "limits": limits_with(limits)}
-    raw = _read_at_the_edge(path, mapping)
+    token = active_limits.set(limits_with(limits) if limits is not None else None)
+    try:
+        mapping = _read_at_the_edge(path, lambda: resolve_source(path, source))
+        if limits is not None:
+            mapping = {**mapping, "limits": limits_with(limits)}
+        raw = _read_at_the_edge(path, lambda: read_raw_tables(path, mapping))
+    finally:
+        active_limits.reset(token)
     return ledger_from_raw(raw, mapping, strict=strict)
 
 

@@ -17,7 +17,7 @@ from .model import ACTIONS
 DEFAULT_POLICY = CONFIG_DIR / "policy.yaml"
 
 _TARGETS = {"dso", "dso_countback", "bpdso", "add", "cei", "pct_current", "pct_91_plus"}
-_STEP_KEYS = {"step", "action", "day", "owner", "letter", "channel"}
+_STEP_KEYS = {"step", "action", "day", "owner", "letter", "channel", "label"}  # label: what reports show (arkit.columns)
 _SECTIONS = {
     "buckets", "targets", "ladder", "gentle", "good_customer", "chronic_late", "new_customer_months",
     "credit_hold", "late_fee", "worklist", "company", "disputes", "min_days_between_steps",
@@ -122,6 +122,8 @@ def validate_policy(p: dict, where: str = "<policy>", *, user_keys=None) -> dict
         s.setdefault("owner", "collector")
         s.setdefault("letter", None)
         s.setdefault("channel", "email" if s.get("letter") else None)
+        if "label" in s and (not isinstance(s["label"], str) or not s["label"].strip()):
+            raise ConfigError(f"{where}: key '{key}.label' must be a text such as 'Demand letter', not {s['label']!r}.")
         if s["letter"] is not None and not (CONFIG_DIR / "templates" / f"{s['letter']}.html.j2").exists():
             raise ConfigError(f"{where}: key '{key}.letter' names template '{s['letter']}', but config/templates/{s['letter']}.html.j2 does not exist.")
     g = p.get("gentle", {}) or {}

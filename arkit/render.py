@@ -385,6 +385,8 @@ def _mark_numbers(html: str) -> str:
         if not body.strip() or not _NUMBER.match(body):
             return m.group(0)
         cls = re.search(r'\bclass\s*=\s*"([^"]*)"', attrs)
+        if cls and re.search(r"\barkit-(?:text|nowrap)\b", cls.group(1)):
+            return m.group(0)  # a report table already classed by its column's kind (arkit.columns)
         if cls:
             attrs = attrs[: cls.start(1)] + "num " + attrs[cls.start(1) :]
         else:

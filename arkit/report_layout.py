@@ -31,5 +31,7 @@ def add_contents(page: str, *, min_sections: int = 3) -> str:
     if len(found) < min_sections or "<main>" not in page:
         return page
     items = "".join(f'<li><a href="#{_html.escape(i)}">{_html.escape(t)}</a></li>' for i, t in found)
-    nav = f'<nav class="arkit-toc" aria-label="Contents"><strong>Contents</strong><ol>{items}</ol></nav>'
+    numbered = any(re.match(r"^\d+[.)]\s", t) for _, t in found)  # "1. The policy": no second number
+    lst = f'<ul class="arkit-plain">{items}</ul>' if numbered else f"<ol>{items}</ol>"
+    nav = f'<nav class="arkit-toc" aria-label="Contents"><strong>Contents</strong>{lst}</nav>'
     return page.replace("<main>", "<main>\n" + nav, 1)

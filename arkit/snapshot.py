@@ -275,7 +275,7 @@ def _read_workbook(path: Path, sheet) -> tuple[pd.DataFrame, str]:
     """Cached cell values of one sheet (calamine; openpyxl ``data_only`` if calamine cannot read it)."""
     from .limits import check_workbook
 
-    check_workbook(path)  # before calamine builds any grid (a far cell or a zip bomb is refused in one line)
+    check_workbook(path)  # resource limits before calamine builds any grid
     try:
         import python_calamine
 

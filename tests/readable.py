@@ -25,7 +25,7 @@ from tests.browser import FLAGS, need
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 #: Internal codes with an underscore (the dictionary's codes): never a word a reader sees.
 CODES = sorted(k for k in code_labels() if "_" in k)
-_CODE_WORD = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, CODES)) + r")(?![\w/.-])")
+_CODE_WORD = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, CODES)) + r")(?![\w/-]|\.\w)")
 AMOUNT = re.compile(r"^[−-]?\d{1,3}(?:,\d{3})+\.\d\d$")  # amounts with a thousands separator
 
 
@@ -104,7 +104,7 @@ def browser_problems(html_path: Path, workdir: Path, *, width: int = 1280, pdf: 
             page.emulate_media(media="print")
             wraps = page.evaluate(
                 """() => [...document.querySelectorAll('td.num, td.arkit-nowrap')]
-                     .filter(td => getComputedStyle(td).whiteSpace !== 'nowrap').map(td => td.innerText).slice(0, 5)"""
+                     .filter(td => /[0-9]/.test(td.innerText) && getComputedStyle(td).whiteSpace !== 'nowrap').map(td => td.innerText).slice(0, 5)"""
             )
             problems += [f"numeric cell may wrap in print: {w}" for w in wraps]
             amounts = page.evaluate(

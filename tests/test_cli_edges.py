@@ -116,7 +116,7 @@ def test_an_unexpected_error_is_still_one_line_and_called_a_bug(ledger_csv, caps
     def bug(*a, **k):
         raise KeyError("x\ny")
 
-    monkeypatch.setattr("arkit.load.ledger_from_raw", bug)  # past the reading layer: arkit's own code
+    monkeypatch.setattr("arkit.load.ledger_from_raw", bug)
     err = _one_line_exit_2(capsys, ["validate", str(ledger_csv)])
     assert "unexpected error in 'validate' (KeyError" in err and "this is a bug" in err
 
@@ -139,3 +139,17 @@ def test_terminal_escapes_in_cells_and_headers_are_shown_as_escapes(tmp_path, ca
 def test_terminal_text():
     assert terminal_text("a\x1b[31mred\x07\nb\u202e") == "a\\x1b[31mred\\x07\\nb\\u202e"
     assert terminal_text("Müller & Co, 東京") == "Müller & Co, 東京"
+
+
+def test_a_header_no_preset_fits_is_named_with_escapes_shown(tmp_path, capsys):
+    p = tmp_path / "odd.csv"
+    p.write_text("\x1b]0;pwned\x07Kunde,Beleg\x1b[2J,Betrag\nA,1,10\n", encoding="utf-8")
+    for argv in (["validate", str(p)], ["sources", str(p)]):
+        try:
+            main(argv)
+        except SystemExit:
+            pass
+        out = capsys.readouterr()
+        shown = out.out + out.err
+        assert "\x1b" not in shown and "\x07" not in shown, shown
+        assert "\\x1b" in shown, shown

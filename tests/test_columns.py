@@ -47,3 +47,24 @@ def test_for_people_relabels_maps_codes_and_flags():
 def test_describe_gives_the_definitions_appendix():
     d = c.describe(["dso", "bpdso", "customer_name"])
     assert d["Term"].tolist() == ["DSO", "BPDSO"] and d["Definition"].str.len().gt(10).all()
+
+
+def test_policy_ladder_label_is_validated_and_used(tmp_path):
+    import pytest
+
+    from arkit.errors import ConfigError
+    from arkit.policy import load_policy
+
+    pol = tmp_path / "p.yaml"
+    base = load_policy()
+    ladder = [{k: v for k, v in s.items() if v is not None} for s in base["ladder"]]
+    ladder[5]["label"] = "Letter before action"
+    import yaml
+
+    pol.write_text(yaml.safe_dump({"ladder": ladder}), encoding="utf-8")
+    p = load_policy(pol)
+    assert c.code_label(p["ladder"][5]["step"], p) == "Letter before action"
+    ladder[5]["label"] = 5
+    pol.write_text(yaml.safe_dump({"ladder": ladder}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"ladder\[5\]\.label"):
+        load_policy(pol)

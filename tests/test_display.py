@@ -73,3 +73,9 @@ def test_literal_text_in_markdown():
 
     out = markdown2html_mistune("ledger " + literal("WA_Fn-UseC_-Telco <b>*x*.csv"))
     assert "WA_Fn-UseC_-Telco &lt;b&gt;*x*.csv" in out and "\\_" not in out and "<em>" not in out
+
+
+def test_numbered_headings_are_not_numbered_twice():
+    page = "<main>" + "".join(f'<h2 id="s{i}">{i}. Part {i}</h2>' for i in range(1, 4)) + "</main>"
+    out = add_contents(page)
+    assert '<ul class="arkit-plain"><li><a href="#s1">1. Part 1</a>' in out and "<ol>" not in out

@@ -51,7 +51,7 @@ def test_too_few_balances_keep_the_assumption_and_say_so():
     assert (rr["recovery_without_plan"], rr["recovery_with_plan"]) == (0.5, 0.8)
     assert rr["recovery_without_plan_source"].startswith("assumed: config/programs.yaml (1 balances without a plan followed")
     t = assumption_table(cal, progs).set_index("assumption")
-    assert t.loc["Recovery without a plan", "measured"] == "–" and t.loc["Cost of capital", "source"] == "assumed: config/programs.yaml"
+    assert t.loc["Recovery without a plan", "measured"] == "not measured" and t.loc["Cost of capital", "source"] == "assumed: config/programs.yaml"
 
 
 def _terms_ledger(n_takers=12, n_decliners=10):

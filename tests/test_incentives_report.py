@@ -47,8 +47,8 @@ def test_recommendation_of_the_issue():
     s = pd.DataFrame([_summary_row()])
     out = rep.recommendation_sentences(s, programs=_programs(D210))
     assert out[0] == (
-        "Do not offer 2/10 net 30: 41 % of the take-up would come from customers who already pay within 10 days; "
-        "it costs 37.2 % a year against a 9 % cost of capital and loses 18,400 a year at the base take-up."
+        "Do not offer 2/10 net 30: 41.0 % of the take-up would come from customers who already pay within 10 days; "
+        "it costs 37.2 % a year against a 9 % cost of capital and loses 18,400.00 a year at the base take-up."
     )
     assert out[-1] == "No program pays for itself at the base take-up."
 
@@ -62,11 +62,11 @@ def test_recommendation_verdicts_follow_low_base_high():
     ]
     progs = _programs(*[{**D210, "name": n} for n in "ABC"])
     out = rep.recommendation_sentences(pd.DataFrame(rows), programs=progs, currency="USD")
-    assert out[0].startswith("Offer A: it gains 500 USD a year at the base take-up and still 100 USD at the low take-up; 41 %")
-    assert out[1].startswith("Pilot B before offering it: it gains 200 USD a year at the base take-up but loses 100 USD at the low take-up")
-    assert out[2].startswith("Do not offer C yet: it loses 200 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
+    assert out[0].startswith("Offer A: it gains 500.00 USD a year at the base take-up and still 100.00 USD at the low take-up; 41.0 %")
+    assert out[1].startswith("Pilot B before offering it: it gains 200.00 USD a year at the base take-up but loses 100.00 USD at the low take-up")
+    assert out[2].startswith("Do not offer C yet: it loses 200.00 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
     assert out[3].startswith("Resting on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
-    assert out[4] == "Taking the measured figures where the ledger has them, the best program is A (500 USD a year, on assumed figures)."
+    assert out[4] == "Taking the measured figures where the ledger has them, the best program is A (500.00 USD a year, on assumed figures)."
 
 
 def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_recovery_win():
@@ -200,3 +200,12 @@ def test_readable_for_people(report, tmp_path):
     assert books
     for book in books:
         assert workbook_problems(book) == [], book.name
+
+
+def test_behaviour_by_customer_hand_computed():
+    """A: invoices of 100 and 300 paid in 10 and 30 days (5 and −5 days late) → 2 invoices, 400.00, mean 20.0
+    days to pay, median 20.0, mean days late 0.0; B: one of 50 paid in 40 days, 10 late."""
+    s = pd.DataFrame({"customer_id": ["A", "A", "B"], "segment": ["prompt", "prompt", "irregular"], "amount": [100.0, 300.0, 50.0], "days_to_pay": [10, 30, 40], "days_late": [5, -5, 10]})
+    b = rep.behaviour_by_customer(s).set_index("customer_id")
+    assert b.loc["A", ["invoices", "amount", "avg_days_to_pay", "median_days_to_pay", "avg_days_late"]].tolist() == [2, 400.0, 20.0, 20.0, 0.0]
+    assert b.loc["B", ["segment", "invoices", "avg_days_late"]].tolist() == ["irregular", 1, 10.0]

@@ -202,7 +202,8 @@ def calibrate(ledger: Ledger, as_of, *, programs: dict, horizon_months: int = 6)
 def assumption_table(cal: Calibration, programs: dict, summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every assumption the programs rest on, with the value assumed in the programs file, the value measured
     on the ledger (when it can be) and the source of the value used. Columns: assumption, program, assumed,
-    measured, source (text: "measured: …" or "assumed: config/programs.yaml …")."""
+    measured, source (text: "measured: …" or "assumed: config/programs.yaml …"); values carry their unit in
+    words ("55.0 % of balances", "9.0 % a year") so the table reads as text."""
     a = programs["assumptions"]
     sp = a["take_up"]["shift_probability"]
     rows = []
@@ -212,12 +213,12 @@ def assumption_table(cal: Calibration, programs: dict, summary: pd.DataFrame | N
         if t == "payment_plan":
             rr = cal.recovery_rates(prog)
             for key, label in (("recovery_without_plan", "Recovery without a plan"), ("recovery_with_plan", "Recovery with a plan")):
-                rows.append({"assumption": label, "program": prog["name"], "assumed": f"{prog[key] * 100:.1f} %", "measured": f"{rr[key] * 100:.1f} %" if rr[key + "_measured"] else "–", "source": rr[key + "_source"]})
+                rows.append({"assumption": label, "program": prog["name"], "assumed": f"{prog[key] * 100:.1f} % of balances", "measured": f"{rr[key] * 100:.1f} % of balances" if rr[key + "_measured"] else "not measured", "source": rr[key + "_source"]})
             lv = (prog.get("take_up") or {}).get("shift_probability", sp)
-            rows.append({"assumption": "Share of eligible balances accepting a plan", "program": prog["name"], "assumed": f"{lv['low'] * 100:.1f} / {lv['base'] * 100:.1f} / {lv['high'] * 100:.1f} %", "measured": "–", "source": "assumed: config/programs.yaml (the ledger records plans agreed, not plans offered)"})
+            rows.append({"assumption": "Share of eligible balances accepting a plan", "program": prog["name"], "assumed": f"{lv['low'] * 100:.1f} / {lv['base'] * 100:.1f} / {lv['high'] * 100:.1f} %", "measured": "not measured", "source": "assumed: config/programs.yaml (the ledger records plans agreed, not plans offered)"})
         elif t == "early_pay_discount":
             lv = (prog.get("take_up") or {}).get("shift_probability", sp)
-            meas = f"{cal.take_up_share * 100:.1f} % of the eligible amount" if np.isfinite(cal.take_up_share) else "–"
+            meas = f"{cal.take_up_share * 100:.1f} % of the eligible amount" if np.isfinite(cal.take_up_share) else "not measured"
             src = (
                 f"measured: the ledger's own '{cal.terms}' terms were taken on {cal.take_up_share * 100:.1f} % of the eligible amount ({cal.eligible_invoices:,} invoices in the lookback); the measured scenario prices the program at that take-up"
                 if np.isfinite(cal.take_up_share)
@@ -226,13 +227,13 @@ def assumption_table(cal: Calibration, programs: dict, summary: pd.DataFrame | N
             rows.append({"assumption": "Take-up (shift probability low / base / high)", "program": prog["name"], "assumed": f"{lv['low'] * 100:.1f} / {lv['base'] * 100:.1f} / {lv['high'] * 100:.1f} %", "measured": meas, "source": src})
             if len(off):
                 k, d = int((off["status"] == "takes it").sum()), int((off["status"] == "declines it").sum())
-                rows.append({"assumption": "Customers already offered a discount", "program": prog["name"], "assumed": "–", "measured": f"{k} take it, {d} decline it", "source": "measured: customers on early-pay terms in the lookback; not counted as movable"})
+                rows.append({"assumption": "Customers already offered a discount", "program": prog["name"], "assumed": "none", "measured": f"{k} take it, {d} decline it", "source": "measured: customers on early-pay terms in the lookback; not counted as movable"})
         else:
             lv = (prog.get("take_up") or {}).get("shift_probability", sp)
-            rows.append({"assumption": "Take-up (shift probability low / base / high)", "program": prog["name"], "assumed": f"{lv['low'] * 100:.1f} / {lv['base'] * 100:.1f} / {lv['high'] * 100:.1f} %", "measured": "–", "source": "assumed: config/programs.yaml (the ledger has no such program to measure)"})
+            rows.append({"assumption": "Take-up (shift probability low / base / high)", "program": prog["name"], "assumed": f"{lv['low'] * 100:.1f} / {lv['base'] * 100:.1f} / {lv['high'] * 100:.1f} %", "measured": "not measured", "source": "assumed: config/programs.yaml (the ledger has no such program to measure)"})
         if t == "late_fee":
-            rows.append({"assumption": "Share of fees collected", "program": prog["name"], "assumed": f"{prog['collection_rate'] * 100:.1f} %", "measured": "–", "source": "assumed: config/programs.yaml"})
-    rows.append({"assumption": "Cost of capital", "program": "all", "assumed": f"{a['cost_of_capital'] * 100:.1f} %", "measured": "–", "source": "assumed: config/programs.yaml"})
-    rows.append({"assumption": "Bad debt a year of receivables outstanding", "program": "all", "assumed": f"{a['bad_debt']['annual_loss_rate'] * 100:.1f} %", "measured": "–", "source": "assumed: config/programs.yaml"})
-    rows.append({"assumption": "Reach beyond the window (movable payers)", "program": "all", "assumed": f"{a['take_up']['reach_days']} days", "measured": "–", "source": "assumed: config/programs.yaml"})
+            rows.append({"assumption": "Share of fees collected", "program": prog["name"], "assumed": f"{prog['collection_rate'] * 100:.1f} % of fees charged", "measured": "not measured", "source": "assumed: config/programs.yaml"})
+    rows.append({"assumption": "Cost of capital", "program": "all", "assumed": f"{a['cost_of_capital'] * 100:.1f} % a year", "measured": "not measured", "source": "assumed: config/programs.yaml"})
+    rows.append({"assumption": "Bad debt a year of receivables outstanding", "program": "all", "assumed": f"{a['bad_debt']['annual_loss_rate'] * 100:.1f} % a year", "measured": "not measured", "source": "assumed: config/programs.yaml"})
+    rows.append({"assumption": "Reach beyond the window (movable payers)", "program": "all", "assumed": f"{a['take_up']['reach_days']} days", "measured": "not measured", "source": "assumed: config/programs.yaml"})
     return pd.DataFrame(rows, columns=["assumption", "program", "assumed", "measured", "source"])

@@ -14,8 +14,8 @@ from ..excel import write_excel
 MONEY_HINTS = ("amount", "ar", "total", "past_due", "current", "recovery", "paid", "limit", "sales", "collections", "previous", "change", "value", "promised")
 
 #: Kinds shown right-aligned and never broken inside a cell (numbers, dates); ids are kept whole too.
-_NOWRAP = frozenset({"money", "pct", "fraction", "days", "count", "number", "score", "date", "id"})
-_RIGHT = frozenset({"money", "pct", "fraction", "days", "count", "number", "score", "date"})
+_NOWRAP = frozenset({"money", "pct", "fraction", "days", "count", "number", "score", "date", "id", "figure"})
+_RIGHT = frozenset({"money", "pct", "fraction", "days", "count", "number", "score", "date", "figure"})
 
 
 class Table:
@@ -53,6 +53,7 @@ def table(
     links=(),
     fit: bool = True,
     muted_rows=None,
+    right=(),
 ) -> Table:
     """A table for people, rendered with great_tables.
 
@@ -69,7 +70,8 @@ def table(
     its leading columns (``fit``) — either way a source note says so and where the full table is (the
     Excel appendix). ``links`` names columns of relative file paths, shown as links to them. ``note``
     adds a source note. ``muted_rows`` (one bool per row of ``df``, in order) greys those rows — periods
-    shown for context but not judged, such as a partial quarter.
+    shown for context but not judged, such as a partial quarter. ``right`` names columns of numbers
+    already formatted as text (:func:`by_unit`: one unit per row), aligned and kept whole like numbers.
     """
     from .. import columns as coldict
 
@@ -91,7 +93,12 @@ def table(
     link_cols = {str(c) for c in ([links] if isinstance(links, str) else links)}
     for c in link_cols:
         overrides[c] = "link"
+    for c in [right] if isinstance(right, str) else right:
+        overrides[str(c)] = "figure"
     people, kinds = coldict.for_people(shown, policy=policy, kinds=overrides)
+    for c, k in list(kinds.items()):  # numbers a section already wrote as text ("0.232", "60.0 %"): shown as numbers
+        if k == "text" and _numeric_text(people[c]):
+            kinds[c] = "figure"
     if fit and columns is None:
         keep = fit_columns(people, kinds)
         if len(keep) < people.shape[1]:
@@ -110,12 +117,12 @@ _CELL_PAD_PX = 21
 
 
 def _formatted_len(s: pd.Series, kind: str) -> int:
-    vals = pd.to_numeric(s, errors="coerce").dropna() if kind not in ("date", "text", "id", "link") else s.dropna()
+    vals = pd.to_numeric(s, errors="coerce").dropna() if kind not in ("date", "text", "id", "link", "figure") else s.dropna()
     if len(vals) == 0:
         return 1
     if kind == "date":
         return 10
-    if kind in ("text", "id", "link"):
+    if kind in ("text", "id", "link", "figure"):
         return int(vals.astype("str").str.len().max())
     big = float(vals.abs().max())
     decimals = {"money": 2, "number": 2, "days": 1, "score": 1, "pct": 1, "fraction": 1}.get(kind, 0)
@@ -147,6 +154,38 @@ def fit_columns(people: pd.DataFrame, kinds: dict[str, str], *, width_px: float 
     return keep
 
 
+_NUMERIC_TEXT = re.compile(r"^\s*[<>≤≥]?\s?[−+-]?[$€£]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|pts|days|d)?\s*$|^\s*[–-]\s*$")
+
+
+def _numeric_text(s: pd.Series) -> bool:
+    """Every value of a text column is a number written as text (or a dash for none), at least one a number."""
+    vals = s.dropna().astype("str")
+    if vals.empty:
+        return False
+    ok = vals.str.match(_NUMERIC_TEXT)
+    return bool(ok.all()) and bool(vals.str.contains(r"\d").any())
+
+
+def by_unit(values: pd.Series, units: pd.Series, *, signed: bool = False) -> pd.Series:
+    """Numbers of mixed units (one figure per row: money, %, days) as text, each by its row's unit:
+    money ``1,234.50``, % ``35.8 %``, days ``49.7``; ``signed`` (a change, a gap): a leading + or −, and
+    shares in points (``−4.2 pts``); missing ``–``.
+    Show them with ``table(..., right=[column])``."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    u = units.astype("str").str.strip().str.lower().to_numpy()
+    out = []
+    for x, unit in zip(v, u):
+        if not np.isfinite(x):
+            out.append("–")
+            continue
+        pct, days = unit in ("%", "pct", "percent"), unit in ("days", "day", "d")
+        text = f"{abs(x) if signed else x:,.{1 if (pct or days) else 2}f}" + ((" pts" if signed else " %") if pct else "")  # a share moves in points
+        if signed:
+            text = ("−" if x < 0 and text.strip("0.,% ") else "+" if x > 0 else "") + text
+        out.append(text.replace("-", "−"))
+    return pd.Series(out, index=values.index, dtype=object)
+
+
 def _whole(s: pd.Series) -> bool:
     v = pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float)
     return bool(len(v)) and bool(np.all(v == np.round(v)))
@@ -174,7 +213,7 @@ def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None
 
     frame = people.reset_index(drop=True)
     for c, k in kinds.items():  # great_tables wants plain values: text columns as object, dates as datetimes
-        if k in ("text", "id", "code", "flag", "link"):
+        if k in ("text", "id", "code", "flag", "link", "figure"):
             s = frame[c]
             frame[c] = s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
         elif k == "date":

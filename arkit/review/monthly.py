@@ -20,7 +20,7 @@ from ..errors import LedgerError
 from ..model import Ledger
 from ..position import Position, position
 from . import charts
-from .display import ReportBook, esc, load_report_parts, table
+from .display import ReportBook, by_unit, esc, load_report_parts, table
 from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
@@ -129,18 +129,20 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
 
 def section_headline(r: MonthlyReview) -> list:
     """Headline figures with change on last month and gap to target, and the plain-language summary."""
-    sentences = summary_sentences(r.headline, r.drivers) if len(r.figures) > 1 else [*summary_sentences(r.headline, r.drivers.iloc[0:0]), f"{r.as_of:%B %Y} is the ledger's first full month: there is no previous month to compare with."]
-    bullets = "\n".join(f"- {esc(s)}" for s in sentences)
     h = r.headline.copy()
     h["status"] = h["on_target"].map({True: "on target", False: "off target"}).fillna("")
     shown = h[["label", "unit", "value", "previous", "change", "target", "gap", "status"]].rename(
         columns={"label": "Figure", "unit": "Unit", "value": "This month", "previous": "Last month", "change": "Change", "target": "Target", "gap": "Gap to target", "status": "Status"}
     )
+    # one figure per row: each value in its row's unit (money, %, days); the unit named as the reader knows it
+    for col, signed in (("This month", False), ("Last month", False), ("Change", True), ("Target", False), ("Gap to target", True)):
+        shown[col] = by_unit(shown[col], shown["Unit"], signed=signed)
+    shown["Unit"] = shown["Unit"].replace({"currency": r.currency or "ledger currency"})
     r.book.add("headline", h[["figure", "label", "unit", "value", "previous", "change", "target", "gap", "on_target"]])
     r.book.add("monthly figures", r.figures.reset_index())
+    # the change sentences are in the summary at the top ("At a glance"), not repeated here
     return [
-        Markdown(bullets),
-        table(shown, money=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %"),
+        table(shown, right=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %; changes of shares in percentage points (pts)"),
     ]
 
 
@@ -282,7 +284,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     if w.empty:
         return [*notes, Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(rows=("customer_id", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
-    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
+    paydate = ["expected_pay_date"] if "expected_pay_date" in w else []  # joined in by arkit.review.outlook
+    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", *paydate, "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
     formula = Markdown(
         "Priority: **expected loss avoided = amount at stake × probability of loss**, largest first (ties: the oldest item first). "
         "The amount at stake is the past due that can be dunned (not in dispute, not written off) — the disputed amount on a *resolve dispute* line; "
@@ -291,8 +294,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     return [
         *notes,
         formula,
-        table(by_step, money=["amount_at_stake"]),
-        table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50),
+        table(by_step, money=["amount_at_stake"], policy=r.policy),
+        table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50, policy=r.policy),
     ]
 
 
@@ -313,13 +316,24 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]
 
 
+#: Columns of the review's tables whose meaning the figure definitions (in the notebook) do not give;
+#: their definitions come from the dictionary of columns (:func:`arkit.columns.describe`).
+TABLE_TERMS = ("segment", "risk_score", "days_late_trend", "utilisation", "expected_recovery", "days_to_pay")
+
+
 def section_data(r: MonthlyReview) -> list:
-    """What was loaded (rows read, accepted, quarantined) and the definitions of the figures."""
-    return load_report_parts(r.ledger, r.book)
+    """What was loaded (rows read, accepted, quarantined) and the definitions of the table columns
+    (from the dictionary of columns, so the page, the workbook and the appendix say the same)."""
+    from ..columns import describe
+
+    terms = describe(TABLE_TERMS)
+    r.book.add("definitions", terms)
+    return [table(terms, max_rows=len(terms), caption="Columns of the tables above"), *load_report_parts(r.ledger, r.book)]
 
 
 def save_book(r: MonthlyReview, output_dir, name: str = "monthly-review.xlsx"):
-    """Write the Excel appendix of every table shown."""
+    """Write the Excel appendix of every table shown (steps and owners by the policy's labels)."""
+    r.book.policy = r.policy
     return r.book.save(Path(output_dir) / name)
 
 

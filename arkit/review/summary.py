@@ -25,15 +25,17 @@ def _fmt(value, unit: str) -> str:
         return "–"
     u = str(unit or "").strip().lower()
     if u in ("%", "pct", "percent"):
-        return f"{float(value):,.1f} %"
-    if u in ("days", "day", "d"):
-        return f"{float(value):,.1f} days"
-    return f"{float(value):,.2f}"
+        text = f"{float(value):,.1f} %"
+    elif u in ("days", "day", "d"):
+        text = f"{float(value):,.1f} days"
+    else:
+        text = f"{float(value):,.2f}"
+    return text.replace("-", "−")
 
 
-def figure_tiles(rows: pd.DataFrame) -> HTML:
+def figure_tiles(rows: pd.DataFrame, *, previous: str = "last month") -> HTML:
     """Headline figures as tiles: ``rows`` with label, unit, value and optionally change, target and
-    on_target. The change reads "−4.5 on last month"; the target "target 45.0 · met" or "· missed"."""
+    on_target. The change reads "−4.5 on last month" (``previous`` names the period); the target "target 45.0 · met" or "· missed"."""
     tiles = []
     for r in rows.to_dict("records"):
         unit = r.get("unit", "")
@@ -43,7 +45,7 @@ def figure_tiles(rows: pd.DataFrame) -> HTML:
             sign = "−" if ch < 0 else "+"
             pct = str(unit or "").strip().lower() in ("%", "pct", "percent")
             step = f"{abs(float(ch)):,.1f} points" if pct else _fmt(abs(ch), unit)  # a share moves in points
-            sub.append(f"{sign}{step} on last month")
+            sub.append(f"{sign}{step} on {previous}")
         tgt = r.get("target")
         if tgt is not None and not pd.isna(tgt):
             ok = r.get("on_target")
@@ -86,7 +88,10 @@ def monthly_summary(r) -> list:
 
     head = r.headline.set_index("figure")
     tiles = head.reindex([f for f in MONTHLY_TILES if f in head.index]).reset_index()
-    changed = summary_sentences(r.headline, r.drivers)
+    if len(r.figures) > 1:
+        changed = summary_sentences(r.headline, r.drivers)
+    else:  # the ledger's first full month: nothing to compare with
+        changed = [*summary_sentences(r.headline, r.drivers.iloc[0:0]), f"{r.as_of:%B %Y} is the ledger's first full month: there is no previous month to compare with."]
     wl = r.worklist
     n_letters = int(wl["letter"].notna().sum()) if len(wl) and "letter" in wl.columns else 0
     todo = todo_lines(wl, policy=r.policy, letters=n_letters)
@@ -100,3 +105,65 @@ def monthly_summary(r) -> list:
     )
     return [*notice(placeholder_warning(r.policy.get("company"))), figure_tiles(tiles), HTML(body)]
 
+
+
+#: The policy-review figures shown as tiles (codes of the outcomes table's ``figure`` column).
+POLICY_TILES = ("dso", "dso_countback", "add", "cei", "pct_current", "pct_91_plus")
+
+
+def _lists(changed_title: str, changed: list[str], todo_title: str, todo: list[str], note: str = "") -> HTML:
+    esc = lambda s: html.escape(str(s), quote=False)  # noqa: E731
+    return HTML(
+        f'<div class="arkit-summary"><div><h3>{esc(changed_title)}</h3><ul>'
+        + "".join(f"<li>{esc(s)}</li>" for s in changed)
+        + f"</ul></div><div><h3>{esc(todo_title)}</h3><ul>"
+        + "".join(f"<li>{esc(s)}</li>" for s in todo)
+        + "</ul>"
+        + (f'<p class="arkit-muted">{esc(note)}</p>' if note else "")
+        + "</div></div>"
+    )
+
+
+def policy_summary(r) -> list:
+    """The policy-review pack's summary: the quarter's figures against target (change on the previous
+    quarter), what moved most, and the recommendations (headlines; evidence in section 9)."""
+    o = r.outcomes.set_index("figure")
+    rows = o.reindex([f for f in POLICY_TILES if f in o.index]).reset_index()
+    rows["change"] = rows["value"] - rows["previous"]
+    rows["unit"] = rows["unit"].replace({"currency": ""})
+    moved = []
+    for x in rows.itertuples():
+        if pd.notna(x.target) and pd.notna(x.on_target):
+            moved.append(f"{x.label}: {_fmt(x.value, x.unit)} against a target of {_fmt(x.target, x.unit)} ({'met' if x.on_target else 'missed'}); {x.quarters_on_target} quarters on target.")
+    rec = r.recommendations
+    todo = [f"{row.area}: {row.recommendation}" for row in rec.itertuples()] if rec is not None and len(rec) else ["No rule fired: every figure the rules watch is within its threshold."]
+    tiles = figure_tiles(rows[["label", "unit", "value", "change", "target", "on_target"]], previous="the previous quarter")
+    return [tiles, _lists("Against the targets", moved, "Recommendations", todo, "Each recommendation's evidence is in section 9; the thresholds are listed there.")]
+
+
+def incentives_summary(r) -> list:
+    """The incentive comparison's summary: net benefit per year of each program at the base take-up
+    (low to high beside it), and the recommendation."""
+    from .incentives_report import recommendation_sentences
+
+    s = r.comparison.summary
+    cur = r.currency or ""
+    rows = pd.DataFrame(
+        {
+            "label": s["program"].astype("str"),
+            "unit": "",
+            "value": s["net_benefit"],
+            "on_target": s["net_benefit"] > 0,
+        }
+    )
+    tiles = figure_tiles(rows)
+    money = lambda v: f"{'−' if v < 0 else ''}{abs(v):,.0f}"  # noqa: E731
+    ranges = [
+        f"{p}: between {money(lo)} and {money(hi)}{' ' + cur if cur else ''} a year over the low to high take-up"
+        for p, lo, hi in zip(s["program"].astype("str"), s[["net_low", "net_high"]].min(axis=1), s[["net_low", "net_high"]].max(axis=1))
+    ]
+    recs = recommendation_sentences(s, programs=r.programs, currency=r.currency)
+    # the verdict of each program (its sentence up to the colon) and the closing sentence; the reasons
+    # are in the Recommendation section
+    short = [x.split(":", 1)[0] + "." if ":" in x and i < len(recs) - 1 else x for i, x in enumerate(recs)]
+    return [HTML('<p class="arkit-muted">Net benefit per year at the base take-up' + (f" ({html.escape(cur)})" if cur else "") + "; green: pays for itself, red: costs more than it brings.</p>"), tiles, _lists("Net benefit range", ranges, "Recommendation", short, "The reasons and every assumption behind these figures are under Recommendation.")]

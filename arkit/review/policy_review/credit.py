@@ -163,7 +163,7 @@ def section_credit(r: PolicyReview) -> list:
     if u.empty:
         out.append(Markdown("No credit limits are recorded, so utilisation and breaches cannot be shown."))
     else:
-        r.book.add("credit utilisation", u)
+        r.book.add("credit utilisation", u, pct=["utilisation"])  # held 0-100 here; the workbook holds a fraction with a % format
         bands = utilisation_bands(u)
         thr = r.policy["credit_hold"]["utilisation"] * 100
         over_q = int((u["months_over"] > 0).sum())

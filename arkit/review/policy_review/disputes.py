@@ -12,6 +12,7 @@ from ...aging import customer_names
 from ...model import Ledger
 from ..charts import _style
 from ..display import esc, table
+from .outcomes import quarter_labels
 from ._common import quarter_bounds, _label, _day, _activities, _episodes
 from typing import TYPE_CHECKING
 
@@ -129,7 +130,7 @@ def dispute_lateness(ledger: Ledger, quarter, *, episodes: pd.DataFrame | None =
     }
 
 
-def chart_disputes(episodes: pd.DataFrame, quarters: pd.PeriodIndex) -> plt.Figure:
+def chart_disputes(episodes: pd.DataFrame, quarters: pd.PeriodIndex, *, labels: list[str] | None = None) -> plt.Figure:
     """Disputes opened and resolved per quarter (bars) and the median days to resolve (line, right axis)."""
     o = episodes["opened"].dt.to_period("Q").value_counts().reindex(quarters, fill_value=0)
     res = episodes.dropna(subset=["resolved"])
@@ -145,7 +146,7 @@ def chart_disputes(episodes: pd.DataFrame, quarters: pd.PeriodIndex) -> plt.Figu
     ax2.set_ylabel("Median days to resolve")
     ax2.set_ylim(0, max(10.0, float(np.nanmax(med.to_numpy(dtype="float64"), initial=0)) * 1.2))
     ax2.spines[["top"]].set_visible(False)
-    ax.set_xticks(x, [_label(q) for q in quarters], fontsize=8)
+    ax.set_xticks(x, labels if labels is not None else [_label(q) for q in quarters], fontsize=8)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.12))
@@ -177,7 +178,7 @@ def section_disputes(r: PolicyReview) -> list:
     reasons = opened_q.groupby(opened_q["reason"].fillna("not given")).agg(disputes=("opened", "size"), amount=("amount", "sum")).sort_values("disputes", ascending=False).reset_index()
     res_q = d[(d["resolved"] >= r.start) & (d["resolved"] <= r.end)]
     outcomes = res_q.groupby(res_q["resolution"].fillna("not given")).agg(disputes=("opened", "size"), median_days=("days_to_resolve", "median")).sort_values("disputes", ascending=False).reset_index()
-    out = [Markdown(text), chart_disputes(d, quarters)]
+    out = [Markdown(text), chart_disputes(d, quarters, labels=quarter_labels(r.figures))]
     if len(reasons):
         out.append(table(reasons.rename(columns={"reason": "Reason (as logged)", "disputes": "Disputes", "amount": "Invoice amounts"}), money=["Invoice amounts"], caption=f"Disputes opened in {r.label} by reason"))
     if len(outcomes):

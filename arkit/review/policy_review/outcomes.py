@@ -13,7 +13,7 @@ from ...kpis import cei, kpis
 from ...model import Ledger
 from .. import charts
 from ..charts import _style
-from ..display import table
+from ..display import table, by_unit
 from ._common import ledger_span, period_coverage, parse_quarter, _label, _day_numbers, _book, _balance, _customer_codes, _activities
 from typing import TYPE_CHECKING
 
@@ -279,7 +279,9 @@ def section_outcomes(r: PolicyReview) -> list:
         "The multi-month formula (opening AR + sales ÷ 3 − closing AR, over opening AR + sales ÷ 3 − closing current AR) is shown beside it without a target."
     )
     out.append(Markdown(cei_text))
-    out.append(table(shown, money=numeric, caption=f"Quarter ending {r.end:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %; quarters on target: of the {n_full} complete quarters shown"))
+    for col in numeric:  # one figure per row: each value in its row's unit (money, %, days)
+        shown[col] = by_unit(shown[col], o["unit"].replace({r.currency or "currency": "currency"}), signed=col == "Gap to target")
+    out.append(table(shown, right=numeric, caption=f"Quarter ending {r.end:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %; quarters on target: of the {n_full} complete quarters shown"))
     ratios = f[["dso", "dso_countback", "bpdso", "add", "cei", "cei_multi_month", "pct_current", "pct_91_plus", "write_off_pct"]].reset_index(drop=True)
     ratios.insert(0, "quarter", quarter_labels(f))
     ratios = ratios.rename(columns={"quarter": "Quarter", "dso": "DSO", "dso_countback": "DSO countback", "bpdso": "BPDSO", "add": "ADD", "cei": "CEI (mean of months)", "cei_multi_month": "CEI (multi-month)", "pct_current": "% current", "pct_91_plus": "% 91+", "write_off_pct": "Write-offs ÷ sales"})

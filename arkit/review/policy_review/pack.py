@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ...model import Ledger
-from ..display import ReportBook, esc
+from ..display import ReportBook, esc, literal
 from ..plans import plans_in_force
 from ..segments import segment_customers
 from ..signals import open_disputes
@@ -139,7 +139,7 @@ def section_header(r: PolicyReview, *, ledger_name: str = "") -> list:
     """The line under the title: the quarter, the ledger and its size, and a warning when the ledger ends
     before the quarter does."""
     L = r.ledger
-    name = f" · ledger `{esc(ledger_name)}`" if ledger_name else ""
+    name = f" · ledger {literal(ledger_name)}" if ledger_name else ""  # literal: a code span would show esc()'s backslashes
     out = [Markdown(f"**{esc(r.label)}** ({r.start:%d %B} – {r.end:%d %B %Y}){name} · {len(L.invoices):,} invoices, {len(L.payments):,} payments, {len(L.activities):,} collection activities")]
     last = pd.Timestamp(L.as_of_max).normalize() if len(L.invoices) else None
     if last is not None and last < r.end - pd.Timedelta(days=7):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...columns import code_label
+
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ from IPython.display import Markdown
 from ..._prep import prepared
 from ...aging import bucket_labels
 from ...model import Ledger
-from ..display import esc, table
+from ..display import esc, table, literal
 from ..worklist import ladder_for
 from ._common import _terms_labels
 from .outcomes import QUARTER_FIGURES
@@ -50,7 +52,7 @@ def policy_settings(policy: dict) -> pd.DataFrame:
         ("Payment terms", "Not set in the policy file; the terms in use on the ledger are shown below."),
         ("Credit-limit rule", f"Credit hold when the oldest item is {ch['days_past_due']} days past due, or when open AR exceeds {ch['utilisation'] * 100:g} % of the credit limit."),
         ("Late fee", f"{lf['rate_per_month'] * 100:g} % a month past due, after {lf['grace_days']} days' grace (shown in letters; not charged by arkit)."),
-        ("Gentle path", f"Prompt payers and good customers who slip: every step after the first overdue reminder {g['delay_days']} days later; skipped: {', '.join(g['skip']) or 'none'}."),
+        ("Gentle path", f"Prompt payers and good customers who slip: every step after the first overdue reminder {g['delay_days']} days later; skipped: {', '.join(code_label(x).lower() for x in g['skip']) or 'none'}."),
         ("Good customer", f"At least {gc['min_invoices']} invoices paid in {gc['lookback_months']} months, {gc['max_avg_days_late']:g} days late on average at most; slipping when an item is more than {gc['grace_days']} days past due."),
         ("Chronic late payer", f"At least {cl['min_share_late'] * 100:g} % of the invoices paid in {cl['lookback_months']} months more than {cl['late_days']} days late."),
         ("New customer", f"First invoice within {policy['new_customer_months']} months."),
@@ -89,7 +91,7 @@ def section_policy(r: PolicyReview) -> list:
     r.book.add("terms in use", terms)
     src = Path(str(r.policy.get("_file", "config/policy.yaml"))).name
     out = [
-        Markdown(f"Read from `{esc(src)}`."),
+        Markdown(f"Read from {literal(src)}."),
         table(settings.rename(columns={"area": "Area", "setting": "Rule"})),
         table(targets[["label", "unit", "target", "better"]].rename(columns={"label": "Figure", "unit": "Unit", "target": "Target", "better": "Better"}), days=["Target"], caption="Targets"),
         table(ladder.rename(columns={"step": "Step", "action": "Action", "day": "Day vs due date", "owner": "Owner", "letter": "Letter", "channel": "Channel", "gentle_day": "Day on the gentle path"}), caption="Escalation ladder (gentle path: prompt payers and good customers who slip; – = skipped)"),

@@ -62,11 +62,13 @@ def rule_ladder_step(summary: pd.DataFrame, *, min_on_time_pct: float = 75.0, mi
     s = s[(s["decided"] >= min_invoices) & (s["pct_on_time"] < min_on_time_pct)].sort_values("pct_on_time", kind="stable")
     if s.empty:
         return []
+    from ...columns import code_label  # steps and owners by their labels, never the policy's codes
+
     parts = []
     for r in s.itertuples():
         med = f", median delay {r.median_delay_days:.1f} days" if pd.notna(r.median_delay_days) else ""
-        parts.append(f"{r.step} ({r.owner}, day {r.day}): {r.on_time} of {r.decided} on time, {r.late} late, {r.never} never{med}")
-    names = ", ".join(f"{r.step} ({r.pct_on_time:.1f} %)" for r in s.itertuples())
+        parts.append(f"{code_label(r.step)} ({code_label(r.owner).lower()}, day {r.day}): {r.on_time} of {r.decided} on time, {r.late} late, {r.never} never{med}")
+    names = ", ".join(f"{code_label(r.step)} ({r.pct_on_time:.1f} %)" for r in s.itertuples())
     return [_rec("ladder_step", "Escalation", f"Enforce the escalation steps done on time for fewer than {min_on_time_pct:g} % of the invoices that reached them — {names}: automate them, or change their owner or day.", "; ".join(parts) + ".")]
 
 
