@@ -347,3 +347,14 @@ def test_credits_that_cover_what_is_due_are_not_dunned():
     led = Ledger.from_frames(inv)
     w = worklist(led, AS_OF, policy=POLICY, segments=segment_customers(led, AS_OF, policy=POLICY)).set_index("customer_id")
     assert list(w.index) == ["B"] and w.loc["B", "amount_to_demand"] == 70.0 and w.loc["B", "past_due_amount"] == 100.0
+
+
+def test_an_overdue_step_comes_before_a_pre_due_reminder():
+    """A: A1 20 days past due with its overdue reminder sent on day 1 (the call is due at day 15 → due now)
+    and A2 due in 2 days: the row is the call, not the pre-due reminder."""
+    inv = invoices([("A", "A1", "2026-05-11", "2026-06-10", 100.0), ("A", "A2", "2026-06-02", "2026-07-02", 100.0)])
+    acts = _acts([("2026-06-11", "A", "reminder", "A1", "sent", None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts)
+    w = worklist(led, AS_OF, policy=POLICY, segments=segment_customers(led, AS_OF, policy=POLICY))
+    assert w["step"].tolist() == ["call"] and w["oldest_invoice"].tolist() == ["A1"]

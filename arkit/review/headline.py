@@ -194,7 +194,7 @@ def concentration(summary: pd.DataFrame, *, n: int = 10) -> tuple[pd.DataFrame, 
     customer's past-due debit items (the ``past_due`` column; Σ buckets after ``current`` when absent —
     the buckets then hold debit items, credits apart); total = open AR (``open_ar`` or ``total``, net of
     credits); share_of_past_due = past_due ÷ Σ past_due × 100. Returns (table of the top n with
-    customer_id, customer_name, total, past_due, share_of_past_due, oldest bucket with a balance; a dict
+    customer_id, customer_name, open_ar (the total), past_due, share_of_past_due, oldest bucket with a balance; a dict
     with ``top_share_of_ar`` = Σ total of the n largest customers by total ÷ Σ positive totals × 100,
     and ``top_share_of_past_due``).
     """
@@ -207,7 +207,7 @@ def concentration(summary: pd.DataFrame, *, n: int = 10) -> tuple[pd.DataFrame, 
     nz = s[labels[1:]].gt(0)
     s["oldest_bucket"] = nz.iloc[:, ::-1].idxmax(axis=1).where(nz.any(axis=1), "current") if len(s) else []
     top = s.sort_values("past_due", ascending=False, kind="stable").head(n)
-    top = top[top["past_due"] > 0][["customer_id", "customer_name", "total", "past_due", "share_of_past_due", "oldest_bucket"]].reset_index(drop=True)
+    top = top[top["past_due"] > 0][["customer_id", "customer_name", "total", "past_due", "share_of_past_due", "oldest_bucket"]].reset_index(drop=True).rename(columns={"total": "open_ar"})
     pos_total = s["total"].clip(lower=0).sum()
     big = s["total"].clip(lower=0).nlargest(n).sum()
     stats = {

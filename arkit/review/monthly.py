@@ -210,7 +210,7 @@ def section_concentration(r: MonthlyReview) -> list:
     )
     if top.empty:
         return [Markdown(text), Markdown("No customer has a past-due balance.")]
-    return [Markdown(text), table(top, money=["total", "past_due"], pct=["share_of_past_due"])]
+    return [Markdown(text), table(top, money=["open_ar", "past_due"], pct=["share_of_past_due"])]
 
 
 def section_signals(r: MonthlyReview) -> list:

@@ -216,7 +216,7 @@ def worklist(
 
     - Dunning: :func:`ladder_state` gives each dunnable item (not in open dispute — policy
       ``disputes: pause`` — and not written off) its next step and whether it is due; the customer's row
-      takes its most advanced due step (ties: the oldest item). So a customer whose past due is all in
+      takes its most advanced due step (an overdue step before a pre-due reminder; ties: the oldest item). So a customer whose past due is all in
       dispute or written off is not dunned or escalated, and no step skips one not yet done.
     - Credit hold: also due when open AR exceeds ``credit_hold.utilisation`` × credit limit, no ladder step
       is due and the customer is not already on hold (last credit_hold after the last credit_release);
@@ -279,7 +279,10 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
     due = st[st["due"]] if len(st) else st
     recs = []
     if len(due):
-        best = due.sort_values(["customer_id", "next_index", "days_past_due"], ascending=[True, False, False], kind="stable").drop_duplicates("customer_id")
+        # the customer's most advanced due step: overdue steps before a pre-due reminder, then the step
+        # furthest along its path, then the oldest item
+        due = due.assign(_over=due["days_past_due"] > 0)
+        best = due.sort_values(["customer_id", "_over", "next_index", "days_past_due"], ascending=[True, False, False, False], kind="stable").drop_duplicates("customer_id")
         for r in best.itertuples(index=False):  # one iteration per customer with a step due, not per ledger row
             cid = r.customer_id
             if cid in on_plan:
