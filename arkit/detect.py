@@ -4,11 +4,14 @@
 invoices file of a folder) and scores every preset:
 
 - **columns**: the header row is found the way the preset would find it; each header cell the preset's own
-  ``columns`` map names scores 1, each that only matches a canonical column name scores 0.5;
+  ``columns`` map names (by a name of the system's, not arkit's) scores 1, each that carries arkit's own
+  name of a column scores 0.5 for the generic mapping and 0.25 for any other preset; each column a preset
+  names that the file lacks costs 0.25;
 - **required columns**: a ledger preset is a candidate only when customer, invoice number, invoice and due
   date and an amount all resolve (from a column, a constant, a group header or debit/credit columns);
 - **title**: the preset's ``detect.title`` regex found in the lines above the header scores 3;
-- **distinctive headers**: each of the preset's ``detect.headers`` present scores 1; a matching
+- **distinctive headers**: each of the preset's ``detect.headers`` present (and not one of arkit's own
+  column names) scores 1; a matching
   ``detect.extension`` scores 0.5.
 
 Aging-summary presets (the ones :func:`arkit.load_snapshot` reads) are candidates when a header row starts
@@ -83,7 +86,10 @@ def _head(path: Path) -> tuple[list[list], str]:
     if suf in {".parquet", ".pq"}:
         import pyarrow.parquet as pq
 
-        return [list(pq.read_schema(path).names)], str(path)
+        try:
+            return [list(pq.read_schema(path).names)], str(path)
+        except Exception:  # noqa: BLE001 - not a readable Parquet file: the reader says so in one sentence
+            return None, str(path)
     from . import _textread
 
     text, _enc, sep = load._prepared_text(path, None, None)
@@ -137,9 +143,10 @@ def _score_ledger(name: str, m: dict, grid: list[list], suffix: str) -> dict:
     det = m["detect"]
     t_hit = bool(det["title"] and re.search(det["title"], title))
     hkeys = {norm_name(c) for c in header}
-    d_hits = sum(1 for x in det["headers"] if norm_name(x) in hkeys)
+    # a header carrying arkit's own name of a column is evidence for the generic mapping, little for a system
+    d_hits = sum(1 for x in det["headers"] if norm_name(x) in hkeys and norm_name(x) not in canon)
     e_hit = suffix in det["extension"]
-    score = own_hits + 0.5 * canon_hits + 3 * t_hit + d_hits + 0.5 * e_hit
+    score = own_hits + (0.5 if name == "generic" else 0.25) * canon_hits + 3 * t_hit + d_hits + 0.5 * e_hit
     # a preset that names columns the file does not have fits less well
     absent = [k for k in own if k not in hkeys]
     score -= 0.25 * len(absent)

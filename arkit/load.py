@@ -68,17 +68,15 @@ class RawTable:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", _CAMEL.sub("_", text.strip()).lower()).strip("_")
+
+
 def norm_name(name) -> str:
     """Column-name key: camel case split, lower case, runs of non-alphanumerics as one underscore
     ("Invoice Date", "invoice_date", "InvoiceDate" and "invoiceDate" → invoice_date; "CustomerID" → customer_id)."""
     return _norm_text(str(name))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _norm_text(name: str) -> str:
-    # cached: detection scores every preset against every header cell (a 10,000-column export: 500k calls)
-    text = _CAMEL.sub("_", name.strip())
-    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
 
 
 # --------------------------------------------------------------------------------------------- reading

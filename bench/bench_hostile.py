@@ -10,7 +10,8 @@ Cases (targets from issue 13):
   under 1 GB.
 - ``far_cell``: a 2 KB workbook with one cell at XFD1048576: refused (calamine alone would abort).
 
-Peak RSS is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child process that ran the case (it
+``seconds`` is wall time of the case alone; ``cpu_seconds_process`` the child's user+system CPU time
+(imports included, pyarrow threads summed) — on a shared, busy machine the steadier figure. Peak RSS is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child process that ran the case (it
 includes the interpreter and pandas, ~150 MB). Writes bench/out/bench_hostile.json.
 """
 
@@ -55,6 +56,8 @@ else:
     except arkit.LedgerError as e:
         result["refused"] = str(e)
 result["seconds"] = round(time.perf_counter() - t, 2)
+ru = resource.getrusage(resource.RUSAGE_SELF)
+result["cpu_seconds_process"] = round(ru.ru_utime + ru.ru_stime, 2)  # whole child, imports included
 result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
 print(json.dumps(result))
 """

@@ -13,6 +13,9 @@ Run:  .venv/bin/python bench/bench_load.py [--profile]
   on both workbooks, and load_ledger's two sub-steps (``arkit.load.read_raw_tables`` and
   ``arkit.load.ledger_from_raw``) on the two-sheet workbook.
 - Headline: ratio = load_ledger(two-sheet workbook) / bare read of the same sheets (target <= 1.5).
+- CSV case: the invoices frame written with ``to_csv``; bare ``pd.read_csv`` (default and ``dtype=str``)
+  against ``load_ledger`` with ``source="auto"`` and ``source="generic"``; detection alone
+  (``arkit.detect.detect_source`` on the CSV and on the workbook). Detection cost = auto − generic.
 - Checks the loaded ledger holds exactly the generated rows (ids, dates, amounts); exits 1 if not.
 - Writes bench/out/bench_load.json; removes the temporary folder.
 """
@@ -90,6 +93,16 @@ def check_ledger(ledger, frames) -> dict:
     return res
 
 
+def check_ledger_invoices(ledger, frames) -> dict:
+    """The invoices of a ledger loaded from the CSV against the generated frame (rows, ids, amounts)."""
+    got, want = ledger.invoices, frames["invoices"]
+    ok = len(got) == len(want)
+    if ok:
+        ok = bool((got["invoice_id"].to_numpy() == want["invoice_id"].astype(str).to_numpy()).all())
+        ok &= int(np.abs(np.rint(got["amount"].to_numpy() * 100) - np.rint(want["amount"].to_numpy() * 100)).max()) == 0
+    return {"rows_loaded": int(len(got)), "rows_generated": int(len(want)), "ok": bool(ok)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--profile", action="store_true", help="also print a cProfile of one load_ledger run")
@@ -129,6 +142,27 @@ def main() -> int:
         val_two, val_two_all, _ = best_of(lambda: ledger_from_raw(raw, mapping))
         bare_all4, bare_all4_all, _ = best_of(lambda: pd.read_excel(full, sheet_name=None, engine="calamine"))
 
+        # the same invoices as a CSV file: bare pandas read against load_ledger (auto and a named preset), and
+        # the cost of recognising the export on sight (detection reads only the head; the decoded text is kept)
+        from arkit.detect import detect_source
+        from arkit.load import _TEXT_CACHE
+
+        csv_path = tmp / "invoices.csv"
+        frames["invoices"].to_csv(csv_path, index=False)
+        sizes["csv"] = csv_path.stat().st_size
+        bare_csv, bare_csv_all, _ = best_of(lambda: pd.read_csv(csv_path))
+        bare_csv_str, bare_csv_str_all, _ = best_of(lambda: pd.read_csv(csv_path, dtype=str))
+        load_csv_auto, load_csv_auto_all, led_csv = best_of(lambda: arkit.load_ledger(csv_path))
+        load_csv_named, load_csv_named_all, _ = best_of(lambda: arkit.load_ledger(csv_path, source="generic"))
+
+        def detect_only():
+            _TEXT_CACHE.clear()
+            return detect_source(csv_path)
+
+        detect_csv, detect_csv_all, det = best_of(detect_only)
+        detect_xlsx, detect_xlsx_all, _ = best_of(lambda: detect_source(two))
+        chk_csv = check_ledger_invoices(led_csv, frames)
+
         load_end = os.getloadavg()
         chk_two = check_ledger(led_two, frames)
         chk_full = check_ledger(led_full, frames)
@@ -154,6 +188,19 @@ def main() -> int:
         print(f"{'step (best of ' + str(REPEAT) + ')':56s} {'best [s]':>9s}   all runs [s]")
         for name, best, allt in table:
             print(f"{name:56s} {best:9.3f}   " + "  ".join(f"{t:.3f}" for t in allt))
+        csv_table = [
+            ("bare pd.read_csv, invoices CSV", bare_csv, bare_csv_all),
+            ("bare pd.read_csv(dtype=str), invoices CSV", bare_csv_str, bare_csv_str_all),
+            ("load_ledger(csv) source=auto (detection included)", load_csv_auto, load_csv_auto_all),
+            ("load_ledger(csv) source=generic", load_csv_named, load_csv_named_all),
+            ("detect_source(csv) alone (decodes the file once)", detect_csv, detect_csv_all),
+            ("detect_source(two-sheet workbook) alone", detect_xlsx, detect_xlsx_all),
+        ]
+        for name, best, allt in csv_table:
+            print(f"{name:56s} {best:9.3f}   " + "  ".join(f"{t:.3f}" for t in allt))
+        print(f"{'detection cost on the CSV: auto - generic':56s} {load_csv_auto - load_csv_named:9.3f}   (target < 0.2 s); chose {det.name}")
+        print(f"{'ratio load_ledger(csv, auto) / bare read_csv':56s} {load_csv_auto / bare_csv:9.2f}   (str read alone: {bare_csv_str / bare_csv:.2f}x)")
+        print(f"{'check: CSV ledger holds the generated invoices':56s} {str(chk_csv['ok']):>9s}")
         print(f"{'RATIO load_ledger / bare read (two-sheet workbook)':56s} {ratio:9.2f}   (target <= 1.5)")
         print(f"{'ratio load_ledger(full) / bare read 2 sheets (full)':56s} {ratio_full:9.2f}   (not like for like)")
         print(f"{'ratio load_ledger(full) / bare read all 4 sheets':56s} {ratio_full_all:9.2f}")
@@ -203,6 +250,18 @@ def main() -> int:
                 "bare_read_all_sheets_full_workbook": bare_all4,
                 "load_ledger_full_workbook": load_full,
                 "load_ledger_full_workbook_runs": load_full_all,
+            },
+            "csv": {
+                "bare_read_csv": bare_csv,
+                "bare_read_csv_dtype_str": bare_csv_str,
+                "load_ledger_auto": load_csv_auto,
+                "load_ledger_generic": load_csv_named,
+                "detect_source_csv": detect_csv,
+                "detect_source_xlsx": detect_xlsx,
+                "detection_cost_auto_minus_generic": load_csv_auto - load_csv_named,
+                "ratio_load_auto_over_bare": load_csv_auto / bare_csv,
+                "detected": det.name,
+                "check": chk_csv,
             },
             "ratio_load_over_bare_two_sheet": ratio,
             "ratio_load_full_over_bare_2_sheets_full": ratio_full,

@@ -55,12 +55,21 @@ def main() -> int:
     out.mkdir()
     for f in (monthly.section_headline, monthly.section_aging, monthly.section_roll_rates, monthly.section_concentration, monthly.section_signals, monthly.section_segments, monthly.section_plans):
         f(review)
+    t_sec = time.perf_counter() - t
+    from arkit.review import outlook
+
+    t = time.perf_counter()
+    fwd = outlook.attach(review)
+    for f in (outlook.section_cash_outlook, outlook.section_likely_to_slip, outlook.section_model_card):
+        f(fwd, review.book)
+    t_outlook = time.perf_counter() - t
+    t = time.perf_counter()
     monthly.section_worklist(review, output_dir=out)
     monthly.section_letters(review, output_dir=out)
     monthly.section_data(review)
     monthly.save_book(review, out)
     monthly.close_figures()
-    t_sections = time.perf_counter() - t
+    t_sections = time.perf_counter() - t + t_sec
 
     runs = []
     for i in range(args.runs):
@@ -79,6 +88,7 @@ def main() -> int:
         ("in-process: load + validate workbook", t_load),
         ("in-process: build (all figures)", t_build),
         ("in-process: sections, Excel, worklist, letters", t_sections),
+        ("in-process: outlook (predictions, forecast, test)", t_outlook),
         ("render_report end to end, best", best),
     ]
     print(f"monthly review, {len(led.invoices):,} invoices, {len(led.payments):,} payments, {len(led.activities):,} activities")

@@ -200,3 +200,12 @@ def test_readable_for_people(report, tmp_path):
     assert books
     for book in books:
         assert workbook_problems(book) == [], book.name
+
+
+def test_behaviour_by_customer_hand_computed():
+    """A: invoices of 100 and 300 paid in 10 and 30 days (5 and −5 days late) → 2 invoices, 400.00, mean 20.0
+    days to pay, median 20.0, mean days late 0.0; B: one of 50 paid in 40 days, 10 late."""
+    s = pd.DataFrame({"customer_id": ["A", "A", "B"], "segment": ["prompt", "prompt", "irregular"], "amount": [100.0, 300.0, 50.0], "days_to_pay": [10, 30, 40], "days_late": [5, -5, 10]})
+    b = rep.behaviour_by_customer(s).set_index("customer_id")
+    assert b.loc["A", ["invoices", "amount", "avg_days_to_pay", "median_days_to_pay", "avg_days_late"]].tolist() == [2, 400.0, 20.0, 20.0, 0.0]
+    assert b.loc["B", ["segment", "invoices", "avg_days_late"]].tolist() == ["irregular", 1, 10.0]

@@ -36,7 +36,7 @@ def test_rule_ladder_step():
         }
     )  # fmt: skip
     r = pr.rule_ladder_step(s)
-    assert len(r) == 1 and "Call (50.0 %)" in r[0]["recommendation"] and "Formal letter" not in r[0]["recommendation"]  # steps by their labels
+    assert len(r) == 1 and "Call (50.0 %)" in r[0]["recommendation"] and "Formal letter" not in r[0]["recommendation"] and "formal_letter" not in r[0]["recommendation"]
     assert "40 of 80 on time, 30 late, 10 never, median delay 4.0 days" in r[0]["evidence"]
     assert pr.rule_ladder_step(s, min_on_time_pct=40) == []
 

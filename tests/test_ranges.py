@@ -186,12 +186,26 @@ def test_rows_differing_only_in_an_extra_column_are_not_copies(tmp_path):
 
 
 def test_a_wide_export_is_read_linearly(tmp_path):
-    cols = ["customer_id", "invoice_id", "invoice_date", "due_date", "amount"] + [f"x{i}" for i in range(9995)]
-    p = tmp_path / "wide.csv"
-    p.write_text(",".join(cols) + "\n" + "".join(",".join(["A", str(r), "2026-01-01", "2026-01-31", "10"] + [f"v{r}"] * 9995) + "\n" for r in range(2)))
-    led = _accounted(arkit.load_ledger(p))
-    assert led.load_report.summary.loc["invoices", "rows_accepted"] == 2 and led.invoices.shape[1] >= 10_000
-    # its speed (goal: under 2 s; it was 115 s) is measured by bench/bench_hostile.py, not by a timed test
+    """Time grows with the cells, not their square: 10,000 columns take about 5x what 2,000 take (it was
+    115 s, quadratic: 25x). A ratio, so a busy machine does not fail it; bench/bench_hostile.py measures
+    the absolute figure (under 2 s on a quiet machine)."""
+    import time
+
+    def timed(width: int) -> float:
+        cols = ["customer_id", "invoice_id", "invoice_date", "due_date", "amount"] + [f"x{i}" for i in range(width - 5)]
+        p = tmp_path / f"wide{width}.csv"
+        p.write_text(",".join(cols) + "\n" + "".join(",".join(["A", str(r), "2026-01-01", "2026-01-31", "10"] + [f"v{r}"] * (width - 5)) + "\n" for r in range(2)))
+        best = float("inf")
+        for _ in range(2):
+            t = time.perf_counter()
+            led = _accounted(arkit.load_ledger(p))
+            best = min(best, time.perf_counter() - t)
+        assert led.load_report.summary.loc["invoices", "rows_accepted"] == 2 and led.invoices.shape[1] >= width
+        return best
+
+    small, big = timed(2_000), timed(10_000)
+    assert big < 30, f"{big:.1f} s for 10,000 columns"
+    assert big / small < 10, f"10,000 columns {big:.2f} s vs 2,000 columns {small:.2f} s: not linear"
 
 
 def test_wide_hash_tells_rows_apart():

@@ -338,3 +338,12 @@ def test_irregular_reason_matches_the_rule_that_fired():
     assert "too little history" not in seg.loc["G", "reason"]
     assert seg.loc["G", "reason"].startswith("11 invoices paid, 10.0 days late on average (a good customer 5 at most); 0 % more than 15 days late")
     assert seg.loc["H", "reason"] == "too little history: 2 invoices paid in 12 months (a good customer needs 6)"
+
+
+def test_credits_that_cover_what_is_due_are_not_dunned():
+    """A: 100 past due and a credit note of 150 → nothing to demand, no dunning row; B: 100 past due, a
+    credit of 30 → a reminder demanding 70."""
+    inv = invoices([("A", "A1", "2026-05-01", "2026-05-31", 100.0), ("A", "CN1", "2026-06-01", "2026-06-01", -150.0), ("B", "B1", "2026-05-01", "2026-05-31", 100.0), ("B", "CN2", "2026-06-01", "2026-06-01", -30.0)])
+    led = Ledger.from_frames(inv)
+    w = worklist(led, AS_OF, policy=POLICY, segments=segment_customers(led, AS_OF, policy=POLICY)).set_index("customer_id")
+    assert list(w.index) == ["B"] and w.loc["B", "amount_to_demand"] == 70.0 and w.loc["B", "past_due_amount"] == 100.0

@@ -51,7 +51,7 @@ def actual_weekly(ledger: Ledger, as_of, pos: np.ndarray, open_c: np.ndarray, we
     return np.diff(np.array(cum))
 
 
-def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13) -> pd.DataFrame:
+def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13, light: bool = False) -> pd.DataFrame:
     """Walk-forward scores of the predictions at each cut-off, beside the baseline.
 
     For each cut-off c, :func:`~arkit.predict.predict_payments` and :func:`~arkit.predict.forecast_collections`
@@ -71,7 +71,9 @@ def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13) -> pd.Data
     accuracy_baseline, brier, brier_baseline, settled_scored, mae_days, mae_days_baseline, wape,
     wape_baseline, band_coverage. ``attrs["reliability"]``: the reliability table of each cut-off
     (cutoff, bin, invoices, predicted, observed); ``attrs["weekly"]``: per cut-off and week, actual,
-    expected, low, high, baseline.
+    expected, low, high, baseline; ``attrs["overall"]``: the same scores pooled over the cut-offs (WAPE as
+    Σ|error| ÷ Σ actual over every scored week; the others as means of the cut-offs). ``light``: train on
+    half the examples (quick backtests inside a report).
     """
     cuts = sorted(pd.Timestamp(c).normalize() for c in cutoffs)
     end = ledger.as_of_max
@@ -93,7 +95,7 @@ def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13) -> pd.Data
     for c in cuts:  # one walk-forward step per cut-off
         if c < ledger.invoices["invoice_date"].min() or c >= end:
             raise ValueError(f"cut-off {c:%Y-%m-%d} is outside the ledger ({ledger.invoices['invoice_date'].min():%Y-%m-%d} to {end:%Y-%m-%d}): a backtest needs history before it and outcomes after it")
-        r = run(ledger, c)
+        r = run(ledger, c, light=light)
         f = r.frame
         cday = day_number(c)
         pos = key_full.get_indexer(pd.MultiIndex.from_arrays([f["customer_id"].astype("str"), f["invoice_id"].astype("str")]))
@@ -108,7 +110,7 @@ def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13) -> pd.Data
         pred = day_number_series(f["expected_pay_date"]).astype("float64")
         pred = np.where(np.isnan(pred), cday + 365, pred)
         base = day_number_series(f["baseline_pay_date"]).astype("float64")
-        fc = forecast_collections(ledger, c, weeks=weeks)
+        fc = forecast_collections(ledger, c, weeks=weeks, light=light)
         if cday + 7 * weeks <= end_day:
             act = actual_weekly(ledger, c, pos[pos >= 0], np.rint(f["open_amount"].to_numpy()[pos >= 0] * 100))
             tot = act.sum()
@@ -143,8 +145,22 @@ def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13) -> pd.Data
         rel.append(reliability_table(y, pl).assign(cutoff=c))
     out = pd.DataFrame(rows)
     out.attrs["reliability"] = pd.concat(rel, ignore_index=True)[["cutoff", "bin", "invoices", "predicted", "observed"]] if rel else pd.DataFrame()
-    out.attrs["weekly"] = pd.concat(weekly, ignore_index=True) if weekly else pd.DataFrame()
+    out.attrs["weekly"] = wk = pd.concat(weekly, ignore_index=True) if weekly else pd.DataFrame()
+    out.attrs["overall"] = overall(out, wk)
     del p
+    return out
+
+
+def overall(bt: pd.DataFrame, weekly: pd.DataFrame) -> dict:
+    """Scores pooled over the cut-offs of a backtest: means of the per-cut-off figures, WAPE and band
+    coverage over every scored week together."""
+    out = {k: float(bt[k].mean()) for k in ("auc", "auc_baseline", "accuracy", "accuracy_baseline", "brier", "brier_baseline", "mae_days", "mae_days_baseline")} if len(bt) else {}
+    w = weekly.dropna(subset=["actual"]) if len(weekly) else weekly
+    tot = float(w["actual"].sum()) if len(w) else 0.0
+    out["wape"] = float((w["actual"] - w["expected"]).abs().sum() / tot) if tot > 0 else float("nan")
+    out["wape_baseline"] = float((w["actual"] - w["baseline"]).abs().sum() / tot) if tot > 0 else float("nan")
+    out["band_coverage"] = float(((w["actual"] >= w["low"] - 0.005) & (w["actual"] <= w["high"] + 0.005)).mean()) if len(w) else float("nan")
+    out["cutoffs"] = int(len(bt))
     return out
 
 

@@ -24,10 +24,10 @@ def weekly_probabilities(cdf: np.ndarray, weeks: int) -> np.ndarray:
     return np.diff(F, axis=1)
 
 
-def _bands(cdf: np.ndarray, amount: np.ndarray, cust: np.ndarray, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+def _bands(cdf: np.ndarray, amount: np.ndarray, cust: np.ndarray, weeks: int, n_sim: int = N_SIMULATIONS) -> tuple[np.ndarray, np.ndarray]:
     """p10 and p90 of each week's collections by simulation: each invoice's settlement bin drawn from its
     distribution, with one customer's invoices correlated (Gaussian copula, :data:`CUSTOMER_CORRELATION`)."""
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
     n = len(cdf)
     if n == 0:
@@ -37,10 +37,10 @@ def _bands(cdf: np.ndarray, amount: np.ndarray, cust: np.ndarray, weeks: int) ->
     # week edges inside the bins: days 7k for k ≤ 13 are bin edges; beyond the horizon nothing is counted
     F = np.column_stack([_cdf_days(cdf, 7 * k) for k in range(1, weeks + 1)])  # (n, weeks)
     rho = CUSTOMER_CORRELATION
-    sims = np.zeros((N_SIMULATIONS, weeks))
-    for s in range(N_SIMULATIONS):  # one pass per simulated future, each over all invoices at once
+    sims = np.zeros((n_sim, weeks))
+    for s in range(n_sim):  # one pass per simulated future, each over all invoices at once
         z = np.sqrt(rho) * rng.standard_normal(codes.max() + 1)[codes] + np.sqrt(1 - rho) * rng.standard_normal(n)
-        u = norm.cdf(z)
+        u = ndtr(z)
         wk = (u[:, None] > F).sum(axis=1)  # 0-based week of settlement; == weeks: later
         inside = wk < weeks
         sims[s] = np.bincount(wk[inside], weights=amount[inside], minlength=weeks)
@@ -53,7 +53,7 @@ def _cdf_days(cdf, t):
     return cdf_at(cdf, t)
 
 
-def forecast_collections(ledger, as_of, *, weeks: int = 13) -> pd.DataFrame:
+def forecast_collections(ledger, as_of, *, weeks: int = 13, light: bool = False) -> pd.DataFrame:
     """Expected weekly collections of the invoices open (positive balance) at ``as_of``.
 
     One row per week k = 1 … ``weeks`` after as_of: week_start = as_of + 7(k − 1) + 1 day, week_end = as_of
@@ -67,17 +67,18 @@ def forecast_collections(ledger, as_of, *, weeks: int = 13) -> pd.DataFrame:
     What is not expected within the horizon is in ``attrs``: ``open_total`` (the open amount forecast),
     ``later`` (expected after the horizon but within a year), ``not_within_year`` (expected later than a
     year, or never), ``method`` and ``reason`` (as in predict_payments). Σ expected + later +
-    not_within_year = open_total.
+    not_within_year = open_total. ``light``: see :func:`~arkit.predict.model.run` (quick backtests; also
+    half the simulations).
     """
     weeks = int(weeks)
     if not 1 <= weeks <= 13:
         raise ValueError(f"weeks must be between 1 and 13 (the model's weekly horizon), not {weeks}")
-    r = run(ledger, as_of)
+    r = run(ledger, as_of, light=light)
     amount = r.frame["open_amount"].to_numpy()
     P = weekly_probabilities(r.cdf, weeks)
     expected = (P * amount[:, None]).sum(axis=0) if len(amount) else np.zeros(weeks)
     if r.fitted.method == "model":
-        low, high = _bands(r.cdf, amount, r.frame["customer_id"].to_numpy(), weeks)
+        low, high = _bands(r.cdf, amount, r.frame["customer_id"].to_numpy(), weeks, N_SIMULATIONS // 2 if light else N_SIMULATIONS)
     else:
         low = high = expected
     bday = baseline_day(r.X) if len(r.X) else np.array([], "int64")

@@ -39,6 +39,9 @@ HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean
 SEED = 0
 MAX_CLF_EXAMPLES = 16_000
 MAX_HAZARD_EXAMPLES = 6_000
+P_FLOOR = 0.005
+#: Share of the training-example caps a light run (a quick backtest inside a report) uses.
+LIGHT_SCALE = 0.5
 #: Fewer labelled snapshots than this (or no late and no on-time example): the baseline is used instead.
 MIN_EXAMPLES = 150
 
@@ -52,8 +55,8 @@ def _hgb(n: int, feats: list | None = None):
 
     mono = {c: 1 for c in MONOTONE_UP if feats is not None and c in feats} or None
     return HistGradientBoostingClassifier(
-        max_iter=100 if n < 5_000 else 150,
-        learning_rate=0.05 if n < 5_000 else 0.08,
+        max_iter=100,
+        learning_rate=0.05 if n < 5_000 else 0.1,
         max_leaf_nodes=8 if n < 5_000 else 15,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -129,8 +132,9 @@ def _held_out(groups: np.ndarray, share: float) -> np.ndarray:
     return pick[inv]
 
 
-def fit(train: pd.DataFrame, as_of: int) -> Fitted:
-    """Fit both models on the snapshot rows ``train`` (from :func:`~arkit.predict.features.snapshot_features`)."""
+def fit(train: pd.DataFrame, as_of: int, *, scale: float = 1.0) -> Fitted:
+    """Fit both models on the snapshot rows ``train`` (from :func:`~arkit.predict.features.snapshot_features`);
+    ``scale`` shrinks the example caps (:data:`MAX_CLF_EXAMPLES`, :data:`MAX_HAZARD_EXAMPLES`)."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
@@ -142,8 +146,9 @@ def fit(train: pd.DataFrame, as_of: int) -> Fitted:
         why = f"only {len(C)} past snapshots with a known outcome" if len(C) < MIN_EXAMPLES else "the history holds only late or only on-time payments"
         return Fitted("baseline", reason=why, n_clf=int(len(C)), cutoffs=cuts)
     rng = np.random.default_rng(SEED)
-    if len(C) > MAX_CLF_EXAMPLES:
-        pick = np.sort(rng.choice(len(C), MAX_CLF_EXAMPLES, replace=False))
+    cap_c, cap_h = int(MAX_CLF_EXAMPLES * scale), int(MAX_HAZARD_EXAMPLES * scale)
+    if len(C) > cap_c:
+        pick = np.sort(rng.choice(len(C), cap_c, replace=False))
         C, yc = C.iloc[pick], yc[pick]
     feats = [c for c in FEATURES if C[c].nunique() > 1]  # all-missing or constant columns say nothing
     # calibration on invoices held out from the fit (grouped by invoice: one invoice's snapshots never sit
@@ -157,8 +162,8 @@ def fit(train: pd.DataFrame, as_of: int) -> Fitted:
     clf = CalibratedClassifierCV(FrozenEstimator(base), method=method).fit(C.loc[held, feats], yc[held])
 
     H = train
-    if len(H) > MAX_HAZARD_EXAMPLES:
-        pick = np.sort(rng.choice(len(H), MAX_HAZARD_EXAMPLES, replace=False))
+    if len(H) > cap_h:
+        pick = np.sort(rng.choice(len(H), cap_h, replace=False))
         H = H.iloc[pick]
     R, y = hazard_rows(H, as_of, feats)
     if len(R) < MIN_EXAMPLES or y.all() or not y.any():
@@ -221,10 +226,12 @@ def cdf_at(cdf: np.ndarray, t) -> np.ndarray:
 
 
 def p_late(fitted: Fitted, X: pd.DataFrame) -> np.ndarray:
-    """Probability settled after the limit date (see :func:`clf_labels`). Baseline: the customer's
-    historical share of invoices settled after due (the portfolio's when it has none)."""
+    """Probability settled after the limit date (see :func:`clf_labels`), kept within [P_FLOOR, 1 − P_FLOOR]
+    (0.5 % – 99.5 %). Baseline: the customer's historical share of invoices settled after due (the
+    portfolio's when it has none)."""
     if fitted.method == "model" and len(X):
-        return fitted.clf.predict_proba(X[fitted.features])[:, 1]
+        # isotonic calibration can reach exactly 0 or 1; no history makes anything certain
+        return np.clip(fitted.clf.predict_proba(X[fitted.features])[:, 1], P_FLOOR, 1 - P_FLOOR)
     return X["base_share_late"].to_numpy(dtype="float64")
 
 
@@ -269,7 +276,7 @@ def driver_phrases(X: pd.DataFrame) -> dict[str, pd.Series]:
     oldest = f["oldest_dpd"]
     past = pd.Series(np.where(op > 0, op.astype("str") + np.where(op == 1, " other item", " other items") + " past due (oldest " + _fmt_days(oldest) + " days)", "nothing else past due"), index=X.index)
     d = f["days_to_due"]
-    timing = pd.Series(np.select([d > 0, d == 0], ["due in " + _fmt_days(d) + " days", "due today"], "already " + _fmt_days(d) + " days past due"), index=X.index)
+    timing = pd.Series(np.select([d > 0, d == 0], ["due in " + _fmt_days(d) + np.where(d == 1, " day", " days"), "due today"], "already " + _fmt_days(d) + " days past due"), index=X.index)
     r = f["amount_ratio"]
     amount = pd.Series(np.where(r.notna(), "amount " + r.round(1).astype("str") + "× the customer's usual", "first invoice of this size"), index=X.index)
     amount = amount.where(f["open_share"] >= 0.999, amount + ", partly paid")
@@ -292,7 +299,8 @@ def drivers(fitted: Fitted, X: pd.DataFrame, p: np.ndarray, *, top: int = 3, min
     """The top drivers of each p_late in words, largest effect first.
 
     Effect of a group = p_late − p_late with the group's features set to a typical (median) training value:
-    how much that part of the account moves this prediction. Up to ``top`` groups with |effect| ≥
+    how much that part of the account moves this prediction. The groups that push it to its side (towards
+    late when p_late ≥ 0.5, towards on time below) are ranked; up to ``top`` of them with an effect ≥
     ``min_effect`` are named, then the customer's payment record when it is not among them; the baseline
     names the customer's record only.
     """
@@ -308,14 +316,17 @@ def drivers(fitted: Fitted, X: pd.DataFrame, p: np.ndarray, *, top: int = 3, min
             if c in Z:
                 Z[c] = fitted.neutral.get(c, np.nan)
         eff[:, j] = p - fitted.clf.predict_proba(Z)[:, 1]
-    order = np.argsort(-np.abs(eff), axis=1, kind="stable")
+    # the drivers that push the prediction to its side: towards late when p_late ≥ 0.5, else towards on time
+    side = np.where(p >= 0.5, 1.0, -1.0)[:, None]
+    signed = eff * side
+    order = np.argsort(-signed, axis=1, kind="stable")
     rows = np.arange(len(X))
     phrase = np.column_stack([words[g].to_numpy(dtype=object) for g in names])
     out = pd.Series([""] * len(X), dtype="str")
     named_history = np.zeros(len(X), dtype=bool)
     for r in range(top):
         col = order[:, r]
-        big = np.abs(eff[rows, col]) >= min_effect
+        big = signed[rows, col] >= min_effect
         named_history |= big & (col == names.index("history"))
         txt = pd.Series(phrase[rows, col], dtype="str").where(big, "")
         out = pd.Series(np.where((out != "") & (txt != ""), out + "; " + txt, out + txt), dtype="str")
@@ -355,8 +366,10 @@ def training_cutoffs(ctx, n_open: int, *, lookback_days: int = 730, target_rows:
     return latest - step * np.arange(window // step + 1)
 
 
-def run(ledger, as_of) -> Run:
+def run(ledger, as_of, *, light: bool = False) -> Run:
     """Train on the past of ``as_of`` and predict the invoices open at it (cached on the ledger).
+
+    ``light`` (for quick backtests inside a report): :data:`LIGHT_SCALE` of the training examples, no drivers.
 
     Model fitting runs on one OpenMP thread: on a shared 2-core machine gradient boosting's threads
     otherwise wait on each other far longer than the work takes."""
@@ -364,17 +377,17 @@ def run(ledger, as_of) -> Run:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _run(ledger, as_of)
+        return _run(ledger, as_of, light)
 
 
-def _run(ledger, as_of) -> Run:
+def _run(ledger, as_of, light: bool) -> Run:
     from .._prep import day_number
     from ..aging import customer_names
     from .features import context, known_at, snapshot_features
 
     as_of = pd.Timestamp(as_of).normalize()
     adj = getattr(ledger, "adjustments", None)
-    key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj))
+    key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj), light)
     cache = ledger.__dict__.setdefault("_predict_runs", {})
     if key in cache:
         return cache[key]
@@ -389,7 +402,7 @@ def _run(ledger, as_of) -> Run:
     elif len(cuts) == 0:
         fitted = Fitted("baseline", reason="the ledger holds less than about 2 months of history before this date")
     else:
-        fitted = fit(train, day)
+        fitted = fit(train, day, scale=LIGHT_SCALE if light else 1.0)
     cdf = settle_cdf(fitted, X)
     p = p_late(fitted, X)
     base_day = baseline_day(X)
@@ -415,14 +428,17 @@ def _run(ledger, as_of) -> Run:
             "pay_date_p10": date(q10),
             "pay_date_p90": date(q90),
             "p_paid_13_weeks": np.round(cdf[:, H13], 4) if len(X) else np.array([]),
-            "drivers": drivers(fitted, X, p),
+            "drivers": drivers(fitted, X, p) if not light else pd.Series([""] * len(X), dtype="str"),
             "baseline_p_late": np.round(X["base_share_late"].to_numpy(), 4),
             "baseline_pay_date": date(base_day),
         }
     )
     frame.insert(1, "customer_name", customer_names(known, frame["customer_id"]).to_numpy())
     window = (pd.Timestamp(np.datetime64(int(cuts.min()), "D")), pd.Timestamp(np.datetime64(int(cuts.max()), "D"))) if len(cuts) else ()
-    frame.attrs.update(method=fitted.method, reason=fitted.reason, as_of=as_of, training_examples=fitted.n_clf, training_cutoffs=len(cuts), training_window=window)
+    frame.attrs.update(
+        method=fitted.method, reason=fitted.reason, as_of=as_of, training_examples=fitted.n_clf, training_cutoffs=len(cuts), training_window=window,
+        uses_disputed_flag=bool(ctx.disputed is not None and "disputed" in fitted.features),
+    )  # fmt: skip
     r = Run(as_of, X, fitted, cdf, frame, window)
     if len(cache) > 8:
         cache.clear()
@@ -448,7 +464,8 @@ def predict_payments(ledger, as_of) -> pd.DataFrame:
       date + the customer's mean signed days late, at least as_of + 1): what the model is judged against.
 
     ``attrs``: method ("model", or "baseline" with ``reason`` when the history is too short to train),
-    training_examples, training_cutoffs, training_window. When the method is "baseline", p_late and the
+    training_examples, training_cutoffs, training_window, uses_disputed_flag (the undated Disputed column
+    was used, see :mod:`arkit.predict.features`). When the method is "baseline", p_late and the
     dates are the baseline's.
     """
     return run(ledger, as_of).frame.copy()

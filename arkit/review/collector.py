@@ -28,7 +28,7 @@ from .signals import open_disputes
 #: Order of the sheet's columns (those the worklist lacks are left out).
 COLUMNS = (
     "priority", "customer_id", "customer_name", "contact_name", "email", "phone", "owner", "step", "reason",
-    "oldest_invoice", "oldest_days_past_due", "past_due_amount", "open_promise_date", "open_promise_amount",
+    "oldest_invoice", "oldest_days_past_due", "past_due_amount", "expected_pay_date", "open_promise_date", "open_promise_amount",
     "open_disputes", "open_dispute_amount", "last_action", "last_action_date", "status", "next_date", "notes",
 )  # fmt: skip
 _FILL_IN = ("status", "next_date", "notes")

@@ -567,10 +567,25 @@ def section_recommendation(r: IncentiveReport) -> list:
     ]
 
 
+def behaviour_by_customer(sample: pd.DataFrame) -> pd.DataFrame:
+    """The behaviour the programs were priced on, per customer, from the settled invoices of the lookback
+    (:func:`arkit.incentives.behaviour_sample`): segment, invoices, amount (Σ), mean and median days to
+    pay, mean days late. The invoices themselves are the ledger's invoices paid in full in the lookback, so
+    the appendix lists the customers, not every invoice (a 100k-invoice ledger would add ~50,000 rows)."""
+    cols = ["customer_id", "segment", "invoices", "amount", "avg_days_to_pay", "median_days_to_pay", "avg_days_late"]
+    if sample.empty:
+        return pd.DataFrame(columns=cols)
+    g = sample.groupby(["customer_id", "segment"], sort=True).agg(
+        invoices=("amount", "size"), amount=("amount", "sum"), avg_days_to_pay=("days_to_pay", "mean"), median_days_to_pay=("days_to_pay", "median"), avg_days_late=("days_late", "mean")
+    )
+    g["amount"] = g["amount"].round(2)
+    return g.reset_index()[cols]
+
+
 def section_data(r: IncentiveReport) -> list:
     """What was loaded, and the invoices the behaviour was read from (in the Excel appendix)."""
     r.book.add("customers", r.comparison.components)
-    r.book.add("settled invoices", r.comparison.sample)
+    r.book.add("behaviour by customer", behaviour_by_customer(r.comparison.sample))
     return load_report_parts(r.ledger, r.book)
 
 

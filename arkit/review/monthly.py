@@ -284,7 +284,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     if w.empty:
         return [*notes, Markdown("No customer needs a collections action this month.")]
     by_step = w.groupby("step", sort=False).agg(rows=("customer_id", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
-    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
+    paydate = ["expected_pay_date"] if "expected_pay_date" in w else []  # joined in by arkit.review.outlook
+    shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", *paydate, "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
     formula = Markdown(
         "Priority: **expected loss avoided = amount at stake × probability of loss**, largest first (ties: the oldest item first). "
         "The amount at stake is the past due that can be dunned (not in dispute, not written off) — the disputed amount on a *resolve dispute* line; "

@@ -223,7 +223,8 @@ def worklist(
       not for good customers slipping or prompt payers.
     - Customers with a payment plan on track (``plans`` status ``on track``) are not dunned.
     - A dunning row needs dunnable past due ≥ ``worklist.min_past_due`` unless the step is a pre-due
-      reminder.
+      reminder, and an amount to demand > 0 (credits on account that cover what is due are applied, not
+      dunned).
     - Disputes: one row per dispute open at as_of (:attr:`arkit.position.Position.disputes`), step
       ``resolve_dispute``, owner ``worklist.dispute_owner``, with its age and amount.
     - amount_to_demand: what the letter asks for (:attr:`~arkit.position.Position.customers`);
@@ -288,6 +289,8 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
                 continue
             if step["action"] == "credit_hold" and cid in on_hold:
                 continue
+            if float(pc["_demand"].get(cid, 0.0)) <= 0:
+                continue  # credits on account cover what is due: apply them, there is nothing to demand
             last = f"last step done: {r.last_done} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
             recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {int(r.days_past_due)} days past due; {last}", "ladder"))
     done = {x["customer_id"] for x in recs}

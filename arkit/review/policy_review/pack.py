@@ -119,7 +119,7 @@ def build(ledger: Ledger, quarter, *, policy: dict, quarters: int = 8, lookback_
         disputes=disputes,
         dispute_lateness=dispute_lateness(ledger, q, episodes=disputes),
         open_disputes=open_disputes(ledger, end) if has_log else pd.DataFrame(columns=["customer_id", "invoice_id", "opened", "age_days", "amount"]),
-        plans=plan_activity(ledger, q),
+        plans=plan_activity(ledger, q, now=plans_now),
         retention=retention(ledger, q, lookback_months=lookback_months),
         settled=settled,
         billing_customers=billing_by_customer(settled),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .pack import PolicyReview
 
-def plan_activity(ledger: Ledger, quarter, *, grace_days: int = 5, broken_after: int = 2) -> pd.DataFrame:
+def plan_activity(ledger: Ledger, quarter, *, grace_days: int = 5, broken_after: int = 2, now: pd.DataFrame | None = None) -> pd.DataFrame:
     """Payment plans and what happened to them in the quarter.
 
     :func:`~arkit.review.plans.plans_in_force` at the quarter end and at the previous quarter end (same
@@ -25,7 +25,8 @@ def plan_activity(ledger: Ledger, quarter, *, grace_days: int = 5, broken_after:
     Columns: the plans_in_force columns, prev_status, started, completed, broken, recovered_in_quarter.
     """
     start, end = quarter_bounds(quarter)
-    now = plans_in_force(ledger, end, grace_days=grace_days, broken_after=broken_after)
+    if now is None:  # ``now``: plans_in_force at the quarter end with the same options, when already computed
+        now = plans_in_force(ledger, end, grace_days=grace_days, broken_after=broken_after)
     prev = plans_in_force(ledger, start - pd.Timedelta(days=1), grace_days=grace_days, broken_after=broken_after)
     p = prev[["customer_id", "agreed_date", "status", "paid_to_date"]].rename(columns={"status": "prev_status", "paid_to_date": "_prev_paid"})
     out = now.merge(p, on=["customer_id", "agreed_date"], how="left")
