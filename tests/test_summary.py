@@ -35,3 +35,8 @@ def test_todo_lines_follow_the_ladder_with_labels():
 def test_notice_is_escaped_or_absent():
     assert notice(None) == []
     assert "&lt;x&gt;" in notice("<x>")[0].data
+
+
+def test_todo_lines_use_the_amount_at_stake_when_the_worklist_has_it():
+    wl = pd.DataFrame({"customer_id": ["A"], "step": ["call"], "past_due_amount": [10.0], "amount_at_stake": [7.5]})
+    assert todo_lines(wl) == ["Call: 1 customer, 7.50 at stake"]

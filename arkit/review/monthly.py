@@ -295,7 +295,10 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
         *notes,
         formula,
         table(by_step, money=["amount_at_stake"], policy=r.policy),
-        table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50, policy=r.policy),
+        # the columns a controller reads on the page, the reason ("Why") always among them; worklist.xlsx and
+        # the appendix hold every column
+        table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50, policy=r.policy,
+              columns=[c for c in ("priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "amount_to_demand", "probability_of_loss", "expected_loss_avoided", "reason") if c in shown.columns]),
     ]
 
 

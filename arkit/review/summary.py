@@ -67,15 +67,18 @@ def notice(text: str | None) -> list:
 
 
 def todo_lines(worklist: pd.DataFrame, *, policy: dict | None = None, letters: int | None = None) -> list[str]:
-    """"What to do" in words: customers and past-due amount per next step of the worklist, in ladder order."""
+    """"What to do" in words: customers and amount at stake (past due without that column) per next step
+    of the worklist, in ladder order."""
     if worklist is None or worklist.empty:
         return ["No customer needs a collections action this month."]
     order = {s["step"]: i for i, s in enumerate((policy or {}).get("ladder", []) or [])}
-    g = worklist.groupby("step", sort=False).agg(n=("customer_id", "size"), due=("past_due_amount", "sum")).reset_index()
+    # the worklist's own figure for what each step is about (amount at stake) when it has one, else past due
+    col, words = ("amount_at_stake", "at stake") if "amount_at_stake" in worklist.columns else ("past_due_amount", "past due")
+    g = worklist.groupby("step", sort=False).agg(n=("customer_id", "size"), due=(col, "sum")).reset_index()
     g = g.assign(_o=g["step"].map(order).fillna(len(order))).sort_values("_o", kind="stable")
     out = []
     for step, n, due in zip(g["step"], g["n"], g["due"]):
-        out.append(f"{coldict.code_label(step, policy)}: {n:,} customer{'s' if n != 1 else ''}, {due:,.2f} past due")
+        out.append(f"{coldict.code_label(step, policy)}: {n:,} customer{'s' if n != 1 else ''}, {due:,.2f} {words}")
     if letters:
         out.append(f"{letters:,} draft letter{'s' if letters != 1 else ''} to review in the letters folder (none has been sent)")
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..columns import code_label
+
 import numpy as np
 import pandas as pd
 
@@ -294,7 +296,7 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
                 continue
             if float(pc["_demand"].get(cid, 0.0)) <= 0:
                 continue  # credits on account cover what is due: apply them, there is nothing to demand
-            last = f"last step done: {r.last_done} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
+            last = f"last step done: {code_label(r.last_done, policy).lower()} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
             recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {int(r.days_past_due)} days past due; {last}", "ladder"))
     done = {x["customer_id"] for x in recs}
     hold = next((s for s in policy["ladder"] if s["action"] == "credit_hold"), None)
