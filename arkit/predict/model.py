@@ -83,10 +83,13 @@ class Fitted:
     features: list = field(default_factory=list)  # the features that vary in the training data
 
 
-def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[pd.DataFrame, np.ndarray | None]:
+def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[np.ndarray, np.ndarray | None]:
     """Person-period rows: each snapshot × each bin. With ``as_of`` (training), only the bins observed:
     up to the bin of settlement, and only bins that end on or before as_of; label 1 in the settlement bin.
-    Without (prediction), every bin, no label."""
+    Without (prediction), every bin, no label.
+
+    Returned as one float64 array, columns ``feats`` + :data:`HAZARD_EXTRA` (the models are fitted and
+    applied on arrays: the features are taken out of the frame once per snapshot, not once per bin)."""
     n = len(X)
     cut = X["cut"].to_numpy()
     if as_of is None:
@@ -105,15 +108,23 @@ def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[pd.Dat
         start = np.cumsum(cnt) - cnt
         b = np.arange(cnt.sum()) - np.repeat(start, cnt)
         y = (b == ev_bin[rep]).astype("int8")
-    R = X.iloc[rep][feats].reset_index(drop=True)
+    k = len(feats)
+    # column-major, filled column by column (each write contiguous), as a frame's values would be
+    R = np.empty((len(rep), k + len(HAZARD_EXTRA)), dtype="float64", order="F")
+    F = X[feats].to_numpy(dtype="float64", na_value=np.nan).T  # (features, snapshots), one row per feature
+    for j in range(k):  # one gather per feature column (a few dozen), not per row
+        R[:, j] = F[j][rep]
     lo, hi = EDGES[b].astype("float64"), EDGES[b + 1].astype("float64")
-    dtd = X["days_to_due"].to_numpy()[rep]
-    R["bin"] = b.astype("float64")
-    R["bin_lo"], R["bin_hi"] = lo, hi
-    R["rel_due_lo"], R["rel_due_hi"] = lo - dtd, hi - dtd
-    R["gap_mean"] = hi - dtd - X["base_mean_late"].to_numpy()[rep]
-    R["gap_ewm"] = hi - dtd - X["hist_ewm_late"].to_numpy()[rep]
-    R["gap_median"] = hi - dtd - X["hist_median_late"].to_numpy()[rep]
+    dtd = X["days_to_due"].to_numpy(dtype="float64")[rep]
+    hi_dtd = hi - dtd
+    extra = {
+        "bin": b, "bin_lo": lo, "bin_hi": hi, "rel_due_lo": lo - dtd, "rel_due_hi": hi_dtd,
+        "gap_mean": hi_dtd - X["base_mean_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
+        "gap_ewm": hi_dtd - X["hist_ewm_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
+        "gap_median": hi_dtd - X["hist_median_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
+    }  # fmt: skip
+    for j, c in enumerate(HAZARD_EXTRA):
+        R[:, k + j] = extra[c]
     return R, y
 
 

@@ -46,9 +46,15 @@ class Outlook:
         return self.use_p and self.use_dates
 
 
-def _backtest_cutoffs(known, as_of: pd.Timestamp, *, n: int = 2) -> list[pd.Timestamp]:
-    """Month ends whose 13 weeks of outcomes are known by as_of (cut-off + 91 days ≤ the ledger's last
-    date), 3 and 6 months before as_of, each with at least 6 months of history before it."""
+#: Cut-offs of the report's quick backtest: one month end (3 months before as_of, else 6 or 9) keeps the
+#: outlook within the monthly review's time budget; :func:`~arkit.predict.backtest_predictions` runs more.
+BACKTEST_CUTOFFS = 1
+
+
+def _backtest_cutoffs(known, as_of: pd.Timestamp, *, n: int = BACKTEST_CUTOFFS) -> list[pd.Timestamp]:
+    """Up to ``n`` month ends whose 13 weeks of outcomes are known by as_of (cut-off + 91 days ≤ the
+    ledger's last date), the nearest of 3, 6, 9 months before as_of, each with at least 6 months of history
+    before it."""
     if known.invoices.empty:
         return []
     end = known.as_of_max
@@ -65,7 +71,7 @@ def _backtest_cutoffs(known, as_of: pd.Timestamp, *, n: int = 2) -> list[pd.Time
 
 def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
     """Predictions and the 13-week forecast at ``as_of``, a light walk-forward backtest on the ledger as known
-    at as_of (two month ends 3 and 6 months earlier; half the training examples), and the choice between
+    at as_of (one month end, 3 months earlier or else 6 or 9; half the training examples), and the choice between
     the model and the baseline, figure by figure: the chance of paying late comes from the model when, in
     that backtest, it ranks late payers better than the baseline (AUC, higher); pay dates and the cash
     outlook when it dates payments (MAE) and forecasts weekly cash (WAPE) at least as well. Otherwise the
