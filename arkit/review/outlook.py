@@ -330,7 +330,7 @@ def section_model_card(o: Outlook, book=None) -> list:
             book.add("model backtest", bt)
             book.add("model reliability", bt.attrs["reliability"])
         parts.append(Markdown("AUC: how well the chance ranks the invoices paid late above those paid on time (0.5 = a coin, 1 = perfect), scored on invoices not yet due; accuracy at a 50 % threshold; Brier score: the mean squared error of the chance (lower is better); pay-date error: the mean absolute difference between the expected and the actual payment date, over invoices paid since; WAPE: the absolute weekly errors of the 13-week forecast over the cash actually received (lower is better)."))
-        parts.append(table(tb, count=["Invoices open"], fraction=["Accuracy", "Accuracy, baseline", "13-week WAPE", "WAPE, baseline", "Weeks in band"], days=["Pay-date error (days)", "Pay-date error, baseline"], caption="Out-of-time test on this ledger (trained on half the examples, for speed), beside the baseline"))
+        parts.append(table(tb, count=["Invoices open"], fraction=["Accuracy", "Accuracy, baseline", "13-week WAPE", "WAPE, baseline", "Weeks in band"], days=["Pay-date error (days)", "Pay-date error, baseline"], caption="Out-of-time test on this ledger (a lighter model trained on half the examples, for speed), beside the baseline"))
     else:
         parts.append(Markdown("No out-of-time test could be run on this ledger (it needs a month end with 6 months of history before it and 13 weeks of outcomes after it)."))
     return parts
