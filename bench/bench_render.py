@@ -25,6 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _cpu(children: bool = False) -> float:
+    """CPU seconds of this process (and, with ``children``, of its finished child processes: the kernel)."""
+    import resource
+
+    r, k = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + ((k.ru_utime + k.ru_stime) if children else 0.0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--invoices", type=int, default=100_000)
@@ -58,11 +66,11 @@ def main() -> int:
     t_sec = time.perf_counter() - t
     from arkit.review import outlook
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     fwd = outlook.attach(review)
     for f in (outlook.section_cash_outlook, outlook.section_likely_to_slip, outlook.section_model_card):
         f(fwd, review.book)
-    t_outlook = time.perf_counter() - t
+    t_outlook, c_outlook = time.perf_counter() - t, _cpu() - c
     t = time.perf_counter()
     monthly.section_worklist(review, output_dir=out)
     monthly.section_letters(review, output_dir=out)
@@ -71,11 +79,12 @@ def main() -> int:
     monthly.close_figures()
     t_sections = time.perf_counter() - t + t_sec
 
-    runs = []
+    runs, cpus = [], []
     for i in range(args.runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu(children=True)
         render_report("monthly-review", ledger=ledger, as_of=as_of, out_dir=tmp / "reports", progress=False)
         runs.append(time.perf_counter() - t)
+        cpus.append(_cpu(children=True) - c)
     html = tmp / "reports" / "2026-10" / "monthly-review.html"
     best = min(runs)
     others = {}
@@ -94,6 +103,8 @@ def main() -> int:
     print(f"monthly review, {len(led.invoices):,} invoices, {len(led.payments):,} payments, {len(led.activities):,} activities")
     for name, sec in rows:
         print(f"  {name:<50} {sec:7.2f} s")
+    print(f"  CPU (resource.getrusage; wall time on a shared machine includes waiting for other processes): outlook {c_outlook:.2f} s; render_report runs, this process + the kernel {', '.join(f'{r:.2f}' for r in cpus)} s")
+    print(f"  load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"  runs: {', '.join(f'{r:.2f}' for r in runs)}; HTML {html.stat().st_size / 1e6:.2f} MB")
     for name, sec in others.items():
         print(f"  {name + ' report end to end, one run':<50} {sec:7.2f} s")
@@ -106,6 +117,8 @@ def main() -> int:
         "invoices": int(len(led.invoices)),
         "payments": int(len(led.payments)),
         "activities": int(len(led.activities)),
+        "cpu_s": {"outlook": c_outlook, "render_runs": cpus},
+        "load_average": os.getloadavg(),
         "timings_s": dict(rows) | {"runs": runs} | {f"{k}_end_to_end": v for k, v in others.items()},
         "html_bytes": html.stat().st_size,
         "verdict": ok,
