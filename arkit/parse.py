@@ -213,6 +213,13 @@ def parse_dates(
                 rest = rest.drop(hit[hit].index)
         txt = rest.astype("str").str.strip()
         if len(txt):
+            # the common case first, at C speed: a plain ISO date (the exact format, nothing after it)
+            quick = _in_range(pd.to_datetime(txt, format="%Y-%m-%d", errors="coerce"))
+            done = quick.notna()
+            if done.any():
+                out[done[done].index] = quick[done]
+                txt = txt[~done]
+        if len(txt):
             iso = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]" + _TIME + ")?")
             junk = txt.str.fullmatch(r"\d{4}-\d{2}-\d{2}\b.+") & ~iso  # text after an ISO date that is no time
             if junk.any():
