@@ -92,12 +92,16 @@ def test_build_does_not_modify_the_ledger(sample_frames):
 
 
 def test_quarter_figures_agree_with_kpis(review):
-    """The quarter-end DSO, BPDSO and % current are arkit.kpis' at the quarter's last month end; sales and
-    collections add up its three months."""
+    """The quarter-end DSO and BPDSO are arkit.kpis' at the quarter's last month end, the shares of AR the
+    position's (of gross AR, never negative); sales and collections add up its three months."""
     k = kpis(review.ledger, "2026-07", "2026-09")
     f = review.figures.loc["2026Q3"]
     assert f["dso"] == pytest.approx(k["dso"].iloc[-1]) and f["bpdso"] == pytest.approx(k["bpdso"].iloc[-1])
-    assert f["pct_current"] == pytest.approx(k["pct_current"].iloc[-1])
+    from arkit.position import position
+
+    shares = position(review.ledger, "2026-09-30", buckets=tuple(POLICY["buckets"])).shares  # as in the monthly review
+    assert f["pct_current"] == pytest.approx(shares["current"]) and f["pct_91_plus"] == pytest.approx(shares.iloc[-1])
+    assert 0 <= f["pct_91_plus"] <= 100
     assert f["sales"] == pytest.approx(k["sales"].sum()) and f["collections"] == pytest.approx(k["collections"].sum())
 
 

@@ -32,7 +32,8 @@ def test_quarterly_figures_hand_computed():
     of months = 41.026 %; multi-month CEI = (1,300 + 2,400 ÷ 3 − 1,100) ÷ (1,300 + 800 − 500) = 62.5 %;
     Q2: April's CEI has a zero denominator (all current), May and June 0 % → mean 0 %;
     DSO = 1,100 ÷ 2,400 × 92 = 42.1667; BPDSO = 500 ÷ 2,400 × 92 = 19.1667; ADD = 23.0;
-    % current = 500 ÷ 1,100 = 45.45 %; 91+: X1 400 (113 days) + X5 300 (152 days) = 700 ÷ 1,100 = 63.64 %;
+    shares of gross AR (debit items X1 400 + X3 500 + X5 300 = 1,200; the credit note X4 in its own column):
+    % current = 500 ÷ 1,200 = 41.67 %; 91+: X1 400 (113 days) + X5 300 (152 days) = 700 ÷ 1,200 = 58.33 %;
     write-off of X5 on 08-15 = its balance 300 (the second write-off is not counted again) → 300 ÷ 2,400 = 12.5 %."""
     led = make(OUT_INV, OUT_PAY, OUT_ACT)
     f = pr.quarterly_figures(led, Q, quarters=2)
@@ -49,8 +50,8 @@ def test_quarterly_figures_hand_computed():
     assert q3["dso"] == pytest.approx(1100 / 2400 * 92)
     assert q3["bpdso"] == pytest.approx(500 / 2400 * 92)
     assert q3["add"] == pytest.approx(23.0)
-    assert q3["pct_current"] == pytest.approx(500 / 1100 * 100)
-    assert q3["pct_91_plus"] == pytest.approx(700 / 1100 * 100)
+    assert q3["pct_current"] == pytest.approx(500 / 1200 * 100)
+    assert q3["pct_91_plus"] == pytest.approx(700 / 1200 * 100)
     assert (q3["write_offs"], q3["write_off_pct"]) == (300.0, 12.5)
     assert q3["quarter_end"] == pd.Timestamp("2026-09-30")
 
@@ -69,13 +70,13 @@ def test_write_offs_hand_computed():
 
 def test_outcomes_vs_targets():
     """DSO 42.17 against 45 (lower is better) → on target; CEI 41.03 against 80 → off target; Q2 is the
-    ledger's start-up quarter (partial), so quarters on target count Q3 only: "0 of 1"; current share 45.45 against 75 → off target, gap −29.55."""
+    ledger's start-up quarter (partial), so quarters on target count Q3 only: "0 of 1"; current share 41.67 (of gross AR 1,200) against 75 → off target, gap −33.33."""
     led = make(OUT_INV, OUT_PAY, OUT_ACT)
     o = pr.outcomes_vs_targets(pr.quarterly_figures(led, Q, quarters=2), policy=POLICY).set_index("figure")
     assert o.loc["dso", "on_target"] is True and o.loc["dso", "gap"] == pytest.approx(1100 / 2400 * 92 - 45)
     assert o.loc["cei", "on_target"] is False and o.loc["cei", "quarters_on_target"] == "0 of 1"
     assert "cei_multi_month" not in POLICY["targets"] and math.isnan(o.loc["cei_multi_month", "target"])
-    assert o.loc["pct_current", "on_target"] is False and o.loc["pct_current", "gap"] == pytest.approx(500 / 1100 * 100 - 75)
+    assert o.loc["pct_current", "on_target"] is False and o.loc["pct_current", "gap"] == pytest.approx(500 / 1200 * 100 - 75)
     assert o.loc["sales", "on_target"] is None and math.isnan(o.loc["sales", "target"])
     assert o.loc["cei", "previous"] == 0.0 and math.isnan(o.loc["cei", "year_ago"])
 

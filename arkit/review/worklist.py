@@ -292,6 +292,9 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
             step = steps_by_name[r.next]
             if step["day"] > 0 and float(pc["_dunnable_past_due"].get(cid, 0.0)) < policy["worklist"]["min_past_due"]:
                 continue
+            if step["day"] <= 0 and float(pc["_dunnable_past_due"].get(cid, 0.0)) > 0:
+                continue  # already on the overdue ladder, whose next step is not due yet: no courtesy reminder
+                # (its letter would ask for the overdue invoices under a "before due" heading)
             if step["action"] == "credit_hold" and cid in on_hold:
                 continue
             if float(pc["_demand"].get(cid, 0.0)) <= 0:

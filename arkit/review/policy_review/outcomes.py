@@ -8,6 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ..._prep import invoice_positions
+from ...position import position
 from ...aging import aging, bucket_labels, customer_names
 from ...kpis import cei, kpis
 from ...model import Ledger
@@ -73,7 +74,7 @@ def quarterly_figures(ledger: Ledger, quarter, *, quarters: int = 8, buckets=(30
 
     At each quarter end E, from :func:`arkit.kpis` at E's month end (its 3-month DSO window is the quarter):
     open_ar, current_ar, dso (period method over the quarter's sales and days), dso_countback, bpdso, add
-    (dso − bpdso), pct_current (current_ar ÷ open_ar × 100). Further:
+    (dso − bpdso), Further:
     - sales, collections: Σ invoices (credit notes netted) and Σ payments dated in the quarter;
     - cei: the mean of the quarter's three monthly CEIs, each :func:`arkit.kpis.cei` as
       :func:`arkit.kpis` gives it for the month (the monthly review's figure); **the CEI target applies to
@@ -82,8 +83,9 @@ def quarterly_figures(ledger: Ledger, quarter, *, quarters: int = 8, buckets=(30
       the previous quarter end, sales = the quarter's sales ÷ 3 (the number of months), closing AR and
       closing current AR: (opening + sales ÷ 3 − closing) ÷ (opening + sales ÷ 3 − closing current) × 100;
       shown beside it, no target;
-    - pct_91_plus: the part of open AR in the oldest aging bucket (``91+`` with the default edges) ÷
-      open_ar × 100 (:func:`arkit.aging` at E);
+    - pct_current, pct_91_plus: the current and the oldest aging bucket (``91+`` with the default edges)
+      ÷ gross AR × 100 — debit items only, credits and unapplied cash in their own column, so never
+      negative — from :func:`arkit.position` at E, the same shares as the monthly review;
     - write_offs: Σ :func:`write_offs` dated in the quarter; write_off_pct = write_offs ÷ sales × 100 (NaN
       when sales ≤ 0).
     - complete, coverage: whether the ledger's history (:func:`~._common.ledger_span`) spans the whole
@@ -111,8 +113,7 @@ def quarterly_figures(ledger: Ledger, quarter, *, quarters: int = 8, buckets=(30
         r = k.loc[e]
         prev_open = float(k.loc[(p - 1).end_time.normalize(), "open_ar"])
         sales = round(float(sales_q.get(p, 0.0)), 2)
-        items = aging(ledger, e, buckets=buckets)
-        old = items.loc[items["bucket"] == last, "open_amount"].sum()
+        shares = position(ledger, e, buckets=buckets).shares  # of gross AR, as in the monthly review
         w = round(float(wo_q.get(p, 0.0)), 2)
         rows.append(
             {
@@ -128,8 +129,8 @@ def quarterly_figures(ledger: Ledger, quarter, *, quarters: int = 8, buckets=(30
                 "add": r["add"],
                 "cei": float(cei_q.get(p, np.nan)),
                 "cei_multi_month": cei(prev_open, sales / 3.0, r["open_ar"], r["current_ar"]),
-                "pct_current": r["pct_current"],
-                "pct_91_plus": old / r["open_ar"] * 100.0 if r["open_ar"] else np.nan,
+                "pct_current": float(shares.get(bucket_labels(buckets)[0], np.nan)),
+                "pct_91_plus": float(shares.get(last, np.nan)),
                 "write_offs": w,
                 "write_off_pct": w / sales * 100.0 if sales > 0 else np.nan,
                 "complete": bool(cov.loc[str(p), "complete"]),
