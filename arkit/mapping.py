@@ -1,4 +1,4 @@
-"""Import mappings: how one export's columns and conventions map onto arkit's canonical model.
+r"""Import mappings: how one export's columns and conventions map onto arkit's canonical model.
 
 A mapping is a YAML file. Presets live in ``config/sources/<name>.yaml``; a user passes the name
 (``source="ibm-sample"``) or a path to their own file (``source="my-erp.yaml"``). See
