@@ -233,6 +233,8 @@ def _prepare_items(items: pd.DataFrame, customers) -> tuple[dict, pd.DataFrame, 
         _due_date=_format_dates(it["due_date"]).to_numpy(),
         _amount=_format_money_col(it["_amount_c"].to_numpy()).to_numpy(),
         _open=_format_money_col(it["_open_c"].to_numpy()).to_numpy(),
+        # a credit is listed as the amount in the customer's favour, under "Credit" (no minus sign)
+        _credit=_format_money_col(np.abs(it["_open_c"].to_numpy())).to_numpy(),
         days_past_due=dpd[kind != ""].astype("int64"),
     ).sort_values(["customer_id", "due_date", "invoice_date", "invoice_id"], kind="stable")
     totals = (
@@ -368,7 +370,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             ],
             "credits": [
                 {"reference": r[0] or "Payment on account", "date": r[1], "open_amount": r[2]}
-                for r in credits[["invoice_id", "_invoice_date", "_open"]].itertuples(index=False)
+                for r in credits[["invoice_id", "_invoice_date", "_credit"]].itertuples(index=False)
             ],
             "currency": cur,
             "total_owed": format_money(owed_c, cur),
@@ -462,7 +464,7 @@ def _text_tables(ctx: dict, upcoming: bool) -> dict:
         inv_rows,
         right={3, 4, 5},
     )
-    cred = _text_table(["Reference", "Date", "Amount"], [[c["reference"], c["date"], c["open_amount"]] for c in ctx["credits"]], right={2})
+    cred = _text_table(["Reference", "Date", "Credit"], [[c["reference"], c["date"], c["open_amount"]] for c in ctx["credits"]], right={2})
     label = "Total of the invoices above" if upcoming else "Total overdue"
     lines = [[label, ctx["total_owed"]]]
     if ctx["credits"]:
