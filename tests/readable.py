@@ -146,3 +146,18 @@ def workbook_problems(path: Path) -> list[str]:
             if len(problems) > 20:
                 return problems
     return problems
+
+
+def report_problems(out_dir, html_name: str, tmp_path) -> list[str]:
+    """Everything issue 10's must-hold finds wrong in one rendered report folder: the HTML's text
+    (:func:`text_problems`), the page in Chromium at 1280 px and in print (:func:`browser_problems`), and
+    every workbook beside it (:func:`workbook_problems`, named by file). No workbook at all is a problem."""
+    out_dir = Path(out_dir)
+    html_path = out_dir / html_name
+    problems = text_problems(html_path.read_text(encoding="utf-8")) + browser_problems(html_path, tmp_path)
+    books = sorted(out_dir.glob("*.xlsx"))
+    if not books:
+        problems.append(f"no workbook beside {html_name}")
+    for book in books:
+        problems += [f"{book.name}: {p}" for p in workbook_problems(book)]
+    return problems
