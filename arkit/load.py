@@ -926,6 +926,11 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
     in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
+    from . import _handoff
+
+    handed = _handoff.take(path, source=source, strict=strict, limits=limits)  # a report's kernel: loaded once
+    if handed is not None:
+        return handed
     token = active_limits.set(limits_with(limits) if limits is not None else None)
     try:
         mapping = _read_at_the_edge(path, lambda: resolve_source(path, source))
