@@ -841,23 +841,33 @@ def render_report(
         files_dir.mkdir()
         kernels_dir = staging / "kernels"
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
-        handoff = {}
+        preparer = None
         if res.name == "monthly-review" and period.as_of is not None:
-            # a month the ledger cannot support is refused in one line before the notebook runs; the ledger
-            # loaded for that check is handed to the kernel, so the render loads it once (arkit._handoff)
+            # a month the ledger cannot support is refused in one line before any cell computes: the
+            # ledger is loaded and checked here, in a thread while the kernel starts, and handed to the
+            # kernel, whose load_ledger waits for it — one load per render (arkit._handoff)
             from . import _handoff
-            from .load import load_ledger
-            from .review.monthly import check_as_of
 
-            loaded = load_ledger(ledger_path, source=source)
-            check_as_of(loaded, period.as_of)
-            handoff = _handoff.put(loaded, ledger_path, folder=staging, source=source)
-            del loaded
-        _write_kernelspec(kernels_dir, env=handoff)
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, period.as_of), ledger_path, folder=staging, source=source)
+        _write_kernelspec(kernels_dir, env=preparer.env() if preparer is not None else None)
+        if preparer is not None:
+            preparer.start()
 
         executed = staging / f"{res.stem}.ipynb"
         with open(staging / "kernel.log", "wb") as log:
-            _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
+            try:
+                _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
+            except ReportError:
+                if preparer is not None:
+                    preparer.join()
+                    if preparer.error is not None:  # the kernel stopped because the load or the check failed
+                        raise preparer.error from None
+                raise
+            finally:
+                if preparer is not None:
+                    preparer.join()
+            if preparer is not None and preparer.error is not None:
+                raise preparer.error
 
         import nbformat
 
@@ -917,6 +927,16 @@ def render_report(
         "index": index,
         "seconds": time.perf_counter() - started,
     }
+
+
+def _load_checked(ledger_path: Path, source: str, as_of: str):
+    """The ledger, loaded, with the monthly review's as-of date checked against it (one-line refusal)."""
+    from .load import load_ledger
+    from .review.monthly import check_as_of
+
+    ledger = load_ledger(ledger_path, source=source)
+    check_as_of(ledger, as_of)
+    return ledger
 
 
 def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path, log, timeout: float, progress: bool | None) -> None:
