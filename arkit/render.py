@@ -842,13 +842,14 @@ def render_report(
         kernels_dir = staging / "kernels"
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
         preparer = None
-        if res.name == "monthly-review" and period.as_of is not None:
-            # a month the ledger cannot support is refused in one line before any cell computes: the
-            # ledger is loaded and checked here, in a thread while the kernel starts, and handed to the
-            # kernel, whose load_ledger waits for it — one load per render (arkit._handoff)
+        if res.name in REPORTS and {"ledger_path", "source"} <= set(values):
+            # the ledger is loaded here, in a thread while the kernel starts, and handed to the kernel,
+            # whose load_ledger waits for it: one load per render (arkit._handoff). A month the ledger
+            # cannot support is refused in one line before any cell computes.
             from . import _handoff
 
-            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, period.as_of), ledger_path, folder=staging, source=source)
+            month = period.as_of if res.name == "monthly-review" else None
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source)
         _write_kernelspec(kernels_dir, env=preparer.env() if preparer is not None else None)
         if preparer is not None:
             preparer.start()
@@ -929,13 +930,16 @@ def render_report(
     }
 
 
-def _load_checked(ledger_path: Path, source: str, as_of: str):
-    """The ledger, loaded, with the monthly review's as-of date checked against it (one-line refusal)."""
+def _load_checked(ledger_path: Path, source: str, as_of: str | None):
+    """The ledger, loaded; with ``as_of``, the monthly review's month checked against it (one-line
+    refusal)."""
     from .load import load_ledger
-    from .review.monthly import check_as_of
 
     ledger = load_ledger(ledger_path, source=source)
-    check_as_of(ledger, as_of)
+    if as_of is not None:
+        from .review.monthly import check_as_of
+
+        check_as_of(ledger, as_of)
     return ledger
 
 
