@@ -55,6 +55,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
+from . import _deferred
 from .errors import LedgerError
 
 # nbformat validates notebooks with jsonschema, whose format checkers import rfc3987_syntax when it is installed
@@ -850,7 +851,9 @@ def render_report(
 
             month = period.as_of if res.name == "monthly-review" else None
             preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source)
-        _write_kernelspec(kernels_dir, env=preparer.env() if preparer is not None else None)
+        deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
+        deferred.mkdir()
+        _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
         if preparer is not None:
             preparer.start()
 
@@ -905,6 +908,9 @@ def render_report(
 
             write_pdf(staged_html, files_dir / f"{res.stem}.pdf")
 
+        late = _deferred.wait_all(deferred, timeout=timeout)
+        if late:
+            raise ReportError(f"report {res.name}: the Excel appendix could not be written ({'; '.join(late[:3])})")
         publish = [item for item in sorted(files_dir.iterdir()) if item.name not in (staged_html.name, executed.name)]
         publish += [executed, staged_html]  # the notebook cannot overwrite the report itself
         _refuse_inputs([dest / f.name for f in publish] + [out / "index.html"], [ledger_path, policy_path, *(Path(v) for k, v in (params or {}).items() if k.endswith("_path") and isinstance(v, str))])
