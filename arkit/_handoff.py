@@ -13,6 +13,14 @@ loaded: the same file (resolved path, size and modification time), the same ``so
 
 The file is a pickle written by this process a moment earlier into a folder only this run uses; nothing
 else is ever unpickled (the variable names a file, and the key inside must match the call).
+
+**Work ahead of the notebook** (``jobs``): once the ledger is written, the preparer can start one Python
+process per job (``python -m arkit._handoff <job> ...``, on the machine's other core) that computes from
+the handed-over ledger what a later section needs — the monthly review's outlook (predictions, forecast and
+its backtest: seconds of model fitting) — while the kernel computes the sections before it. The section
+asks :func:`precomputed` and gets the result when it was computed for exactly its ledger and arguments
+(waiting for the job if it is still running), or None, and then computes it itself: a failed job costs
+time, never a figure.
 """
 
 from __future__ import annotations
@@ -69,18 +77,26 @@ class Preparer(threading.Thread):
     as-of the ledger cannot support); the exception is kept in :attr:`error` and a failure marker is
     written for the kernel. :meth:`env` is what the kernel's environment needs to find the file."""
 
-    def __init__(self, prepare, path, *, folder: Path, source: str):
+    def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None):
         super().__init__(name="arkit-ledger-handoff", daemon=True)
         self._prepare, self._path, self._source = prepare, path, source
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
+        self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
         self.error: BaseException | None = None
+        self._procs: list = []
+
+    def _job_file(self, name: str) -> Path:
+        return self.target.with_name(f"{name}.pickle")
 
     def env(self) -> dict[str, str]:
         """The kernel's environment entries (none when the load cannot be identified)."""
         if self.key is None:
             return {}
-        return {ENV: str(self.target), ENV_PID: str(os.getpid()), ENV_KEY: self.key}
+        env = {ENV: str(self.target), ENV_PID: str(os.getpid()), ENV_KEY: self.key}
+        for name, args in self.jobs.items():
+            env[f"{ENV}_{name.upper()}"] = json.dumps({"file": str(self._job_file(name)), "args": args}, sort_keys=True)
+        return env
 
     def run(self) -> None:
         try:
@@ -88,6 +104,79 @@ class Preparer(threading.Thread):
         except BaseException as exc:  # noqa: BLE001 — reported by the caller after the kernel stops
             self.error = exc
             self.target.with_name(self.target.name + FAILED).touch()
+            return
+        import subprocess
+        import sys
+
+        for name, args in self.jobs.items():
+            out = self._job_file(name)
+            try:
+                self._procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        env={**os.environ, "OMP_NUM_THREADS": "1"},  # beside the kernel: one core each
+                    )
+                )
+            except OSError:
+                out.with_name(out.name + FAILED).touch()
+
+    def stop(self) -> None:
+        """Stop the jobs still running (the notebook did not ask for their results)."""
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+#: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
+#: ``function(ledger, **args)``.
+JOBS = {"outlook": "arkit.review.outlook:precompute_outlook"}
+
+_handed = None  # the ledger take() handed to this process: precomputed results belong to it only
+
+
+def precomputed(name: str, ledger, **args):
+    """The result of job ``name`` computed ahead for this very ``ledger`` (the one handed over) with exactly
+    ``args``, waiting for it if the job is still running; None otherwise (the caller computes it)."""
+    spec = os.environ.get(f"{ENV}_{name.upper()}")
+    if not spec or ledger is None or ledger is not _handed:
+        return None
+    try:
+        spec = json.loads(spec)
+    except ValueError:
+        return None
+    if json.loads(json.dumps(args, default=str, sort_keys=True)) != spec.get("args"):
+        return None
+    target = Path(spec["file"])
+    if not _wait(target):
+        return None
+    try:
+        with open(target, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
+    out = ledger_file.with_name(out_name)
+    try:
+        import importlib
+
+        module, func = JOBS[name].split(":")
+        with open(ledger_file, "rb") as fh:
+            _, ledger = pickle.load(fh)
+        result = getattr(importlib.import_module(module), func)(ledger, **args)
+        part = out.with_name(out.name + ".part")
+        with open(part, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, out)
+    except BaseException:  # noqa: BLE001 — the kernel then computes it itself
+        out.with_name(out.name + FAILED).touch()
+        return 1
+    return 0
 
 
 def _wait(target: Path) -> bool:
@@ -130,4 +219,14 @@ def take(path, *, source, strict: bool = False, limits=None):
             stored_key, ledger = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
-    return ledger if stored_key == key else None
+    if stored_key != key:
+        return None
+    global _handed
+    _handed = ledger
+    return ledger
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_run_job(sys.argv[1], Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])))
