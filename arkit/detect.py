@@ -19,8 +19,8 @@ with their ``customer_label`` and at least two of its cells are their bucket lab
 above (each bucket label 1). The highest score wins; ties go to the preset with more columns named by it.
 When no preset is a candidate, one sentence names the closest presets and the columns that did not map.
 
-Detection costs a few milliseconds per preset on the head of the file; the decoded text of a CSV is kept
-for the read that follows, so the file is read once.
+Detection costs a few milliseconds per preset on the head of the file: a plain UTF-8 text file is decoded
+only for its first 256 KB; any other text file is decoded once and the text kept for the read that follows.
 """
 
 from __future__ import annotations
@@ -92,7 +92,12 @@ def _head(path: Path) -> tuple[list[list], str]:
             return None, str(path)
     from . import _textread
 
-    text, _enc, sep = load._prepared_text(path, None, None)
+    with open(path, "rb") as fh:  # the head only: a plain UTF-8 file is never decoded whole for detection
+        text = _textread.head_text(fh.read(_textread.HEAD_BYTES + 4))
+    if text is not None:
+        sep = _textread.sniff_delimiter(_textread._head_lines(text, 80), suffix=suf)
+    else:  # another encoding or line ends: the whole file decoded once, kept for the read that follows
+        text, _enc, sep = load._prepared_text(path, None, None)
     return _textread.head_grid(text, sep, 60), str(path)
 
 

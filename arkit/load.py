@@ -154,6 +154,12 @@ def _prepared_text(path: Path, encoding, delimiter) -> tuple[str, str, str]:
 def _read_csv(path: Path, mapping: dict) -> RawTable:
     where = str(path)
     enc_pin, sep_pin = mapping.get("encoding"), mapping.get("delimiter")
+    fast = _textread.read_plain(path, lambda g: _find_header(g, mapping, where), delimiter=sep_pin, encoding=enc_pin)
+    if fast is not None:  # plain UTF-8, one line per record: read from the bytes, never decoded whole
+        _TEXT_CACHE.clear()
+        grid, h, frame, lines, enc, sep = fast
+        meta = {"encoding": enc, "delimiter": _textread.delimiter_name(sep), "header_row": h + 1}
+        return RawTable(frame, pd.Series(lines, index=frame.index), where, title=_title_lines(grid, h), meta=meta)
     if _TEXT_CACHE.get("key", (None,))[:3] == _file_key(path)[:3] and (enc_pin, sep_pin) == (None, None):
         text, enc, sep = _prepared_text(path, None, None)
     else:
