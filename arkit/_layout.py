@@ -158,6 +158,21 @@ def apply_sign(typed: pd.DataFrame, credit: pd.Series | None) -> pd.DataFrame:
     return typed
 
 
+def _contains(text: pd.Series, pattern: str) -> pd.Series:
+    """``text.str.contains(pattern)`` (NA → False); one RE2 pass when the column is ASCII Arrow text (RE2 and
+    Python's re then agree on ``\s``, ``\d`` and ``\w``), Python's re otherwise or for a pattern RE2 lacks."""
+    arr = parse.arrow_text(text)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        try:
+            if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+                return pd.Series(parse._np_bool(pc.match_substring_regex(arr, pattern)), index=text.index)
+        except Exception:  # noqa: BLE001 - a pattern RE2 does not support (a lookahead, a backreference)
+            pass
+    return text.str.contains(pattern, regex=True, na=False).astype(bool)
+
+
 def _first_cells(frame: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Text of each row's first non-empty cell and the number of non-empty cells."""
     filled = ~empty.to_numpy()
@@ -191,7 +206,7 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
 
     # layout rows are few: one pass of every pattern together, then each pattern on the rows that matched any
     pats = [p for p in (lay["separator_rows"], lay["total_rows"], lay["subtotal_rows"], *drop_patterns) if p]
-    anyhit = first.str.contains("|".join(f"(?:{p})" for p in pats), regex=True, na=False) & live if pats else pd.Series(False, index=frame.index)
+    anyhit = _contains(first, "|".join(f"(?:{p})" for p in pats)) & live if pats else pd.Series(False, index=frame.index)
     cand = first[anyhit]
 
     def match(pat):

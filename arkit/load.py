@@ -576,6 +576,8 @@ def _keys_repeat(sub: pd.DataFrame, key: list[str]) -> bool:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if pc.count_distinct(arrs[-1]).as_py() == len(sub):
+            return False  # the last key column (the invoice or payment number) alone is unique
         arrs = [a.combine_chunks() if hasattr(a, "combine_chunks") else a for a in arrs]
         sep = pa.scalar("\x1f", arrs[0].type)
         joined = pc.binary_join_element_wise(*arrs, sep) if len(arrs) > 1 else arrs[0]

@@ -272,7 +272,7 @@ def parse_dates(
 
         t = _arrow_trimmed(arr)
         iso = _np_bool(pc.match_substring_regex(t, r"^\d{4}-\d{2}-\d{2}$"))
-        blank = _arrow_blank(arr, t)
+        blank = np.zeros(len(raw), dtype=bool) if iso.all() else _arrow_blank(arr, t)
         if iso.any() or blank.all():
             ti = pc.filter(t, pa.array(iso))
             secs = pc.strptime(ti, format="%Y-%m-%d", unit="s", error_is_null=True)
