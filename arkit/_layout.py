@@ -159,7 +159,7 @@ def apply_sign(typed: pd.DataFrame, credit: pd.Series | None) -> pd.DataFrame:
 
 
 def _contains(text: pd.Series, pattern: str) -> pd.Series:
-    """``text.str.contains(pattern)`` (NA → False); one RE2 pass when the column is ASCII Arrow text (RE2 and
+    r"""``text.str.contains(pattern)`` (NA → False); one RE2 pass when the column is ASCII Arrow text (RE2 and
     Python's re then agree on ``\s``, ``\d`` and ``\w``), Python's re otherwise or for a pattern RE2 lacks."""
     arr = parse.arrow_text(text)
     if arr is not None:

@@ -61,6 +61,19 @@ def preset_kinds() -> dict[str, str]:
     return {n: ("snapshot" if _is_snapshot(SOURCES_DIR / f"{n}.yaml") else "ledger") for n in available_sources()}
 
 
+def _invoice_sheets() -> list[str]:
+    """The invoices sheet (or file stem) the presets name, lower case: a folder or workbook of a preset that
+    reads its ledger from more than one file (QuickBooks' Invoice List + Received Payments) is recognised by
+    its invoices file."""
+    out = []
+    for name, kind in preset_kinds().items():
+        if kind == "ledger":
+            sheet = load_mapping(name)["tables"].get("invoices", {}).get("sheet")
+            if sheet and str(sheet).lower() not in out:
+                out.append(str(sheet).lower())
+    return out
+
+
 def _head(path: Path) -> tuple[list[list], str]:
     """First rows of the file as a grid (None for empty cells) and the file it came from."""
     from . import load
@@ -70,9 +83,10 @@ def _head(path: Path) -> tuple[list[list], str]:
         raise LedgerError(f"{path} does not exist.")
     if path.is_dir():
         files = {p.stem.lower(): p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in load.TABLE_SUFFIXES}
-        if "invoices" not in files:
+        stem = next((n for n in ("invoices", *_invoice_sheets()) if n in files), None)
+        if stem is None:
             return None, str(path)
-        path = files["invoices"]
+        path = files[stem]
     suf = path.suffix.lower()
     if suf not in load.TABLE_SUFFIXES or path.stat().st_size == 0:
         return None, str(path)  # the reader says what is wrong
@@ -80,7 +94,7 @@ def _head(path: Path) -> tuple[list[list], str]:
         names = load._sheet_names(path)
         hidden = load._hidden_sheets(path)
         lower = {n.strip().lower(): n for n in names}
-        sheet = lower.get("invoices") or ([n for n in names if n not in hidden] or names)[0]
+        sheet = next((lower[n] for n in ("invoices", *_invoice_sheets()) if n in lower), None) or ([n for n in names if n not in hidden] or names)[0]
         grid = load._excel_head(path, sheet, 60)
         return [[None if c == "" else c for c in row] for row in grid], str(path)
     if suf in {".parquet", ".pq"}:
