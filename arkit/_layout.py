@@ -16,9 +16,11 @@ options live under ``layout:`` in a mapping (docs/mappings.md, "Report layouts")
   difference is one :class:`~arkit.errors.LedgerError` naming the file, the row, the column and both
   figures. Rows with an unparseable amount are left out of a check (they are quarantined anyway) and the
   check says so only if it then fails.
-- ``exclude: {column: Type, values: [DZ]}``: rows whose column holds one of the values are not items (SAP
-  payment documents in an open-and-cleared list, whose invoices carry the clearing date); skipped, but still
-  part of the report's printed totals.
+- ``exclude: {column: Type, values: [DZ], when_filled: Clearing}``: rows whose column holds one of the values
+  (and, with ``when_filled``, whose named column is not empty) are not items: SAP payment documents that
+  cleared invoices in an open-and-cleared list, whose invoices carry the clearing date. An open payment
+  document (no clearing date: cash on account) stays an item, a credit. Skipped, but still part of the
+  report's printed totals.
 - ``debit_credit: {debit: Debit, credit: Credit}``: the amount is debit − credit (empty = 0), computed before
   anything else; ``into`` names the column to fill (``amount`` by default, or ``open_amount``).
 - ``sign: {column: S/H, credit: [H, C, Cr], debit: [S, D, Dr]}``: an unsigned amount takes its sign from an
@@ -234,6 +236,9 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
             raise LedgerError(f"{where}: layout.exclude names the column {lay['exclude']['column']!r}, which is not in the export (columns: {', '.join(map(str, frame.columns))}).")
         vals = {v.strip().lower() for v in lay["exclude"]["values"]}
         excluded = frame[ec].astype("str").str.strip().str.lower().isin(vals) & frame[ec].notna() & live & ~(sep | dropped | grand | sub | group)
+        if lay["exclude"].get("when_filled"):  # only rows that also fill this column (a cleared payment document)
+            wc = find_column(frame, lay["exclude"]["when_filled"], mapping)
+            excluded &= ~empty_cells(frame[wc]) if wc is not None else False
     layout_rows = sep | dropped | grand | sub | group | excluded
     data = live & ~layout_rows
     info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("excluded", excluded), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}

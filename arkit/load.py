@@ -353,7 +353,11 @@ def _apply_columns(raw: RawTable, table: str, mapping: dict) -> tuple[pd.DataFra
     canon_norm = {norm_name(c): c for c in canon}
     ren: dict[str, str] = {}
     taken: set[str] = set()
-    for col in raw.frame.columns:
+    # several export names may map to one column (the labels differ by release, language or layout): the
+    # first name listed in the mapping that the export has wins, the others are kept as extra columns
+    order = {norm_name(k): i for i, k in reversed(list(enumerate(user)))}
+    named = [(order.get(norm_name(col), len(order)) if col not in user else list(user).index(col), j, col) for j, col in enumerate(raw.frame.columns)]
+    for _, _, col in sorted(named):
         target = user.get(col) or user_norm.get(norm_name(col))
         if target and target not in taken:
             ren[col] = target
@@ -471,6 +475,7 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
     kinds = {**TABLES[table]["required"], **TABLES[table]["optional"]}
     out: dict[str, pd.Series] = {}
     probs: list[pd.DataFrame] = []
+    empties: dict[str, pd.Series] = {}
     n = len(frame)
     for col, kind in kinds.items():
         if col in frame.columns:
@@ -509,11 +514,40 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
             probs.append(_problems(bad, rows, col, raw_col, lambda v, label=label: "unparseable " + label + " '" + v + "'"))
         if col in TABLES[table]["required"] and (table, col) not in NULLABLE_REQUIRED:
             empty = val.isna() & ~bad & ~amb & ~_bad_index_mask(probs, val.index, col)
+            if table == "invoices" and col in ("due_date", "invoice_id"):
+                empties[col] = empty  # checked below: a credit without a due date is due when issued
+            elif empty.any():
+                probs.append(_problems(empty, rows, col, None, f"empty {col}"))
+    if empties:
+        credit = _credit_rows(out)
+        if "due_date" in empties and "invoice_date" in out:  # a credit note has no due date: due when issued
+            fill = empties["due_date"] & credit & out["invoice_date"].notna()
+            out["due_date"] = out["due_date"].where(~fill, out["invoice_date"])
+            empties["due_date"] &= ~fill
+        if "invoice_id" in empties:  # unapplied cash often has no document number: named by its row
+            fill = empties["invoice_id"] & credit
+            if fill.any():
+                out["invoice_id"] = out["invoice_id"].astype(object).where(~fill, "row " + rows.astype("str"))
+            empties["invoice_id"] &= ~fill
+        for col, empty in empties.items():
             if empty.any():
                 probs.append(_problems(empty, rows, col, None, f"empty {col}"))
     typed = empty_table(table)
     typed = pd.DataFrame({c: out[c] if c in out else pd.Series(index=frame.index, dtype=typed[c].dtype) for c in typed.columns}, index=frame.index)
     return typed, probs
+
+
+def _credit_rows(out: dict) -> pd.Series:
+    """Credit items (amount or open amount below 0): credit notes, overpayments, unapplied cash. Most exports
+    (Xero, QuickBooks, Zoho) print them without a due date, and unapplied cash without a document number, so
+    :func:`_parse_table` gives such a credit its invoice date as due date (it is available from the day it was
+    issued) and ``row <n>`` (its row in the file) as its id, instead of quarantining it."""
+    ref = out.get("amount", out.get("open_amount"))
+    credit = pd.Series(False, index=ref.index) if ref is not None else None
+    for c in ("amount", "open_amount"):
+        if c in out:
+            credit |= (out[c] < 0).fillna(False).astype(bool)
+    return credit
 
 
 def _rule_checks(table: str, t: pd.DataFrame, rows: pd.Series) -> list[pd.DataFrame]:

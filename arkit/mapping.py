@@ -338,8 +338,8 @@ def _validate_reading(raw: dict, m: dict, where: str) -> None:
         out["debit_credit"] = dc
     ex = out["exclude"]
     if ex is not None:
-        _expect(isinstance(ex, dict) and isinstance(ex.get("column"), str) and isinstance(ex.get("values"), list) and set(ex) <= {"column", "values"}, where, "layout.exclude", "must be {column: <export column>, values: [<value>, ...]} (rows not read as items, still counted in the report's totals)")
-        out["exclude"] = {"column": ex["column"], "values": [str(v) for v in ex["values"]]}
+        _expect(isinstance(ex, dict) and isinstance(ex.get("column"), str) and isinstance(ex.get("values"), list) and set(ex) <= {"column", "values", "when_filled"} and isinstance(ex.get("when_filled", ""), str), where, "layout.exclude", "must be {column: <export column>, values: [<value>, ...], when_filled: <export column> (optional)} (rows not read as items, still counted in the report's totals)")
+        out["exclude"] = {"column": ex["column"], "values": [str(v) for v in ex["values"]], "when_filled": ex.get("when_filled")}
     m["layout"] = out
     det = raw.get("detect", {}) or {}
     _expect(isinstance(det, dict) and set(det) <= _DETECT_KEYS, where, "detect", f"must be a mapping with keys {', '.join(sorted(_DETECT_KEYS))}")
