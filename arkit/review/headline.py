@@ -8,7 +8,7 @@ import pandas as pd
 import re
 
 from ..aging import bucket_labels
-from ..kpis import kpis
+from ..kpis import OPEN_ITEM_REASON, kpis
 from ..model import Ledger
 from ..position import position
 
@@ -33,6 +33,11 @@ FIGURES = {
 }
 
 
+#: figures built on sales and collections over time: not in an open-item export (the open balance per invoice
+#: at one date, no payment history), so NaN with a reason there, never 0.0 % or a dash
+HISTORY_FIGURES = ("dso_countback", "dso", "bpdso", "add", "cei", "collections", "write_offs", "sales", "collections_to_sales")
+
+
 def month_end(as_of) -> pd.Timestamp:
     """``as_of`` if it is a month end, else the month end of its month."""
     ts = pd.Timestamp(as_of).normalize()
@@ -51,6 +56,8 @@ def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60,
       pct_91_plus = the last bucket ÷ gross_ar × 100, pct_current = the current bucket ÷ gross_ar × 100
       (NaN when gross_ar is 0);
     - collections_to_sales = collections ÷ sales × 100.
+    On a ledger from an open-item export (``ledger.is_open_item_export``) the :data:`HISTORY_FIGURES` are NaN
+    and ``attrs["not_computable"]`` maps each to its reason (:data:`arkit.kpis.OPEN_ITEM_REASON`).
     ``trend``: an :func:`aging_trend` already computed for the same months (saves recomputing it)."""
     end = month_end(as_of)
     start = (end - pd.offsets.MonthEnd(months - 1)).strftime("%Y-%m")
@@ -68,6 +75,11 @@ def monthly_figures(ledger: Ledger, as_of, *, months: int = 13, buckets=(30, 60,
     k["pct_91_plus"] = t[labels[-1]].to_numpy() / g * 100
     k["pct_current"] = t[labels[0]].to_numpy() / g * 100
     k["collections_to_sales"] = np.where(k["sales"] > 0, k["collections"] / k["sales"] * 100, np.nan)
+    if ledger.is_open_item_export:
+        # its payments are derived (one per invoice at the export date, amount − open amount) and its sales are
+        # only the invoices still open: every figure of sales or collections over time would be made up
+        k[[c for c in HISTORY_FIGURES if c in k.columns]] = np.nan
+        k.attrs["not_computable"] = {c: OPEN_ITEM_REASON for c in HISTORY_FIGURES}
     return k
 
 
@@ -94,8 +106,10 @@ def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
 
     One row per figure in :data:`FIGURES`: label, unit, value, previous (last month), change
     (value − previous), target (``policy.targets``, when set), gap (value − target), on_target (value
-    on the good side of the target, when there is one), better ("higher"/"lower").
+    on the good side of the target, when there is one), better ("higher"/"lower"), not_computable (why the
+    figure cannot be computed from this ledger, from ``figures.attrs["not_computable"]``; None otherwise).
     """
+    why = figures.attrs.get("not_computable", {})
     cur = figures.iloc[-1]
     prev = figures.iloc[-2] if len(figures) > 1 else pd.Series(np.nan, index=figures.columns)
     targets = policy.get("targets", {})
@@ -109,7 +123,7 @@ def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
         on = None
         if t is not None and better and not np.isnan(v):
             on = bool(v <= t) if better == "lower" else bool(v >= t)
-        rows.append({"figure": key, "label": label, "unit": unit, "value": v, "previous": p, "change": v - p, "target": t, "gap": gap, "on_target": on, "better": better})
+        rows.append({"figure": key, "label": label, "unit": unit, "value": v, "previous": p, "change": v - p, "target": t, "gap": gap, "on_target": on, "better": better, "not_computable": why.get(key)})
     return pd.DataFrame(rows)
 
 

@@ -138,12 +138,21 @@ def section_headline(r: MonthlyReview) -> list:
     for col, signed in (("This month", False), ("Last month", False), ("Change", True), ("Target", False), ("Gap to target", True)):
         shown[col] = by_unit(shown[col], shown["Unit"], signed=signed)
     shown["Unit"] = shown["Unit"].replace({"currency": r.currency or "ledger currency"})
+    why = h["not_computable"] if "not_computable" in h.columns else pd.Series(None, index=h.index)
+    nc = why.notna().to_numpy()
+    if nc.any():  # figures an open-item export cannot give: said so, never 0.0 % or a dash
+        shown.loc[nc, "This month"] = "not computable from an open-item export"
+        shown.loc[nc, ["Last month", "Change", "Gap to target", "Status"]] = ""
     r.book.add("headline", h[["figure", "label", "unit", "value", "previous", "change", "target", "gap", "on_target"]])
     r.book.add("monthly figures", r.figures.reset_index())
     # the change sentences are in the summary at the top ("At a glance"), not repeated here
-    return [
+    out = [
         table(shown, right=["This month", "Last month", "Change", "Target", "Gap to target"], caption=f"Month ending {r.as_of:%d %B %Y}; money in {r.currency or 'ledger currency'}, days in calendar days, shares in %; changes of shares in percentage points (pts)"),
     ]
+    if nc.any():
+        names = "; ".join(h.loc[nc, "label"])
+        out.append(Markdown(f"{names}: {why[nc].iloc[0]}. The ledger was loaded from an open-item export: what each invoice still owes at one date, without the sales and payments of past months."))
+    return out
 
 
 def section_aging(r: MonthlyReview) -> list:

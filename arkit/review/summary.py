@@ -35,10 +35,19 @@ def _fmt(value, unit: str) -> str:
 
 def figure_tiles(rows: pd.DataFrame, *, previous: str = "last month") -> HTML:
     """Headline figures as tiles: ``rows`` with label, unit, value and optionally change, target and
-    on_target. The change reads "−4.5 on last month" (``previous`` names the period); the target "target 45.0 · met" or "· missed"."""
+    on_target. The change reads "−4.5 on last month" (``previous`` names the period); the target "target 45.0 · met" or "· missed".
+    A row with a ``not_computable`` reason shows "not computable" and the reason instead of a value."""
     tiles = []
     for r in rows.to_dict("records"):
         unit = r.get("unit", "")
+        why = r.get("not_computable")
+        if isinstance(why, str) and why:
+            tiles.append(
+                f'<div class="arkit-tile"><div class="arkit-tile-value">not computable</div>'
+                f'<div class="arkit-tile-label">{html.escape(str(r.get("label", "")))}</div>'
+                f'<div class="arkit-tile-sub">{html.escape(why)}</div></div>'
+            )
+            continue
         sub = []
         ch = r.get("change")
         if ch is not None and not pd.isna(ch):
