@@ -334,7 +334,7 @@ def section_model_card(o: Outlook, book=None) -> list:
         "Baseline: the customer's own share of invoices paid late, and its due date plus the customer's average days late (the whole book's for a new customer). "
         "Inputs it uses:"
     )
-    parts.append(Markdown(text + "\n\n" + feats + ("\n- **Disputed flag**: the invoices' own Disputed column, used because the log records no dispute; it is undated, so it is taken as known at the month end." if "disputed" in _used(o) else "")))
+    parts.append(Markdown(text + "\n\n" + feats + ("\n- **Disputed flag**: the invoices' own Disputed column, used because the log records no dispute; it is undated, so it is used only when the month end is the export's last date (the test at earlier dates leaves it out: there it would show disputes raised later)." if "disputed" in _used(o) else "")))
     if warn:
         parts.insert(0, Markdown(warn))
     bt = o.backtest
