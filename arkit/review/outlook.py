@@ -307,7 +307,7 @@ def section_likely_to_slip(o: Outlook, book=None, *, n: int = 20) -> list:
 
 FEATURE_GROUPS = [
     ("The customer's own record", "invoices settled so far; average, median (last 10), last-5 and recency-weighted days late; the trend (last 5 against all); the spread; the share paid late; average days to pay; days since the last payment; months as a customer"),
-    ("The invoice", "amount against the customer's usual invoice; open share (partly paid); terms; days to the due date (or past it); age; day of the month billed; month it falls due"),
+    ("The invoice", "amount against the customer's usual invoice; open share (partly paid); terms; days to the due date (or past it); age; day of the month billed; month it falls due; billing channel (electronic or paper, when recorded) and the customer's record on that channel"),
     ("The account today", "other items past due and their amount; the oldest item's days past due; open items; credit-limit use (when limits are recorded)"),
     ("The collections log (when present)", "an open dispute on the invoice or the account; promises broken in 6 months; contacts without answer in 90 days; credit hold; a payment plan in 6 months; contacts and the furthest escalation step on this invoice"),
     ("The whole book", "average days late and share paid late of everything settled in the last 90 days (the season and the market)"),
