@@ -72,6 +72,11 @@ def find_column(frame: pd.DataFrame, name: str, mapping: dict | None = None) -> 
 
 def empty_cells(col: pd.Series) -> pd.Series:
     """True where a cell holds nothing at all: NA or only whitespace (a null marker such as ``NA`` is a value)."""
+    arr = parse.arrow_text(col)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        return pd.Series(~parse._np_bool(pc.is_valid(arr)) | parse._np_bool(pc.equal(parse._arrow_trimmed(arr), "")), index=col.index)
     isna = col.isna()
     if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
         txt = col.where(~isna)
@@ -153,6 +158,21 @@ def apply_sign(typed: pd.DataFrame, credit: pd.Series | None) -> pd.DataFrame:
     return typed
 
 
+def _contains(text: pd.Series, pattern: str) -> pd.Series:
+    r"""``text.str.contains(pattern)`` (NA → False); one RE2 pass when the column is ASCII Arrow text (RE2 and
+    Python's re then agree on ``\s``, ``\d`` and ``\w``), Python's re otherwise or for a pattern RE2 lacks."""
+    arr = parse.arrow_text(text)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        try:
+            if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+                return pd.Series(parse._np_bool(pc.match_substring_regex(arr, pattern)), index=text.index)
+        except Exception:  # noqa: BLE001 - a pattern RE2 does not support (a lookahead, a backreference)
+            pass
+    return text.str.contains(pattern, regex=True, na=False).astype(bool)
+
+
 def _first_cells(frame: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Text of each row's first non-empty cell and the number of non-empty cells."""
     filled = ~empty.to_numpy()
@@ -167,8 +187,9 @@ def _first_cells(frame: pd.DataFrame, empty: pd.DataFrame) -> tuple[pd.Series, p
     return first, pd.Series(count, index=frame.index)
 
 
-def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping: dict, *, file: str, sheet, drop_patterns: list[str]) -> tuple[pd.DataFrame, Layout]:
-    """Group headers filled down, layout rows marked skipped, printed totals checked (module docstring)."""
+def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping: dict, *, file: str, sheet, drop_patterns: list[str], empty: pd.DataFrame | None = None) -> tuple[pd.DataFrame, Layout]:
+    """Group headers filled down, layout rows marked skipped, printed totals checked (module docstring).
+    ``empty`` is :func:`empty_frame` of ``frame`` when the caller has it already."""
     lay = mapping["layout"]
     where = _where(file, sheet)
     skipped = pd.Series(False, index=frame.index)
@@ -178,13 +199,14 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     needs = bool(drop_patterns) or lay["group_header"] or lay["subtotal_rows"] or lay["total_rows"] or lay["separator_rows"]
     if not needs:
         return frame, info
-    empty = empty_frame(frame)
+    if empty is None:
+        empty = empty_frame(frame)
     first, count = _first_cells(frame, empty)
     live = ~blank
 
     # layout rows are few: one pass of every pattern together, then each pattern on the rows that matched any
     pats = [p for p in (lay["separator_rows"], lay["total_rows"], lay["subtotal_rows"], *drop_patterns) if p]
-    anyhit = first.str.contains("|".join(f"(?:{p})" for p in pats), regex=True, na=False) & live if pats else pd.Series(False, index=frame.index)
+    anyhit = _contains(first, "|".join(f"(?:{p})" for p in pats)) & live if pats else pd.Series(False, index=frame.index)
     cand = first[anyhit]
 
     def match(pat):
@@ -215,8 +237,8 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     layout_rows = sep | dropped | grand | sub | group | excluded
     data = live & ~layout_rows
     info.reasons = {k: int(v.sum()) for k, v in (("separator", sep), ("dropped", dropped), ("excluded", excluded), ("total", grand), ("subtotal", sub), ("group_header", group)) if v.any()}
-    frame = frame.copy()
     if gh:
+        frame = frame.copy()
         label = first.where(group)
         filled = label.ffill()
         targets = gh["column"] if isinstance(gh["column"], list) else [gh["column"]]

@@ -206,6 +206,102 @@ def prepare(path: Path, *, encoding: str | None = None, delimiter: str | None = 
     return text, enc, sep
 
 
+#: bytes at the start of a file that detection and the plain-UTF-8 fast path decode in Python
+HEAD_BYTES = 1 << 18
+
+
+def head_text(data: bytes) -> str | None:
+    """The decoded head of a plain UTF-8 (or ASCII) export: the first :data:`HEAD_BYTES` cut at the last
+    line end, BOM dropped, CRLF as LF; ``None`` when the file is anything else (UTF-16, another encoding, CR
+    line ends, a NUL byte) or when the head holds fewer lines than detection looks at (:func:`head_grid`
+    and :func:`sniff_delimiter` read 120 and 80 lines), so the caller decodes the whole file instead."""
+    skip = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    head = data[skip : skip + HEAD_BYTES]
+    whole = len(data) - skip <= HEAD_BYTES
+    if not whole:
+        head = head[: head.rfind(b"\n") + 1]
+    if b"\x00" in head or (b"\r" in head and head.count(b"\r") != head.count(b"\r\n")):
+        return None
+    if not whole and head.count(b"\n") < 200:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text.replace("\r\n", "\n")
+
+
+def read_plain(path: Path, header_of, *, delimiter: str | None = None, encoding: str | None = None):
+    """The fast path for the common export, a plain UTF-8 file of one header row and one line per record:
+    the head decoded in Python for the delimiter and the header (:func:`head_text`, :func:`sniff_delimiter`,
+    :func:`head_grid`, ``header_of(grid)`` → 0-based header record), the body read from the bytes by
+    pyarrow's multi-threaded CSV reader, every cell as text (empty → NA), exactly as :func:`read_body` reads it.
+
+    Returns ``(grid, header_index, frame, lines, encoding, delimiter)``, or ``None`` whenever the general path
+    could read the file differently or explain it better: another encoding (pyarrow checks every byte is
+    UTF-8), CR or mixed line ends, a quote in the title block, an empty line in the body, a header that is
+    not distinct non-empty names (2 to 200 of them), a row of another width, a record spanning lines."""
+    if encoding not in (None, "utf-8", "utf8", "utf-8-sig", "utf_8"):
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    bom = data.startswith(codecs.BOM_UTF8)
+    text = head_text(data)
+    if text is None or not text.strip():
+        return None
+    if bom:
+        data = data[3:]
+    cr = data.find(b"\r") >= 0
+    if cr and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # CR-only or stray CRs: normalise_newlines decides what they are
+    sep = delimiter or sniff_delimiter(_head_lines(text, 80), suffix=path.suffix.lower())
+    grid = head_grid(text, sep, 60)
+    h = header_of(grid)
+    lines = _head_lines(text, h + 1)
+    if len(lines) <= h or any('"' in ln for ln in lines[: h + 1]):
+        return None
+    header = next(csv.reader([lines[h]], delimiter=sep), [])
+    if not 2 <= len(header) <= 200 or any(not c.strip() for c in header) or len(set(header)) != len(header):
+        return None
+    start = 0
+    for _ in range(h + 1):  # past the header line
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return None  # a header and nothing below it: the general path says so
+    body = data[start:]
+    if not body.strip():
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    quoted = b'"' in body
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=quoted, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except Exception:  # noqa: BLE001 - any refusal (width, encoding): the general path reads it and explains
+        return None
+    n_lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    if table.num_rows != n_lines:
+        return None  # an empty line (pyarrow drops it) or a quoted newline: the general path numbers the rows
+    frame = table.to_pandas(types_mapper=_arrow_text)
+    rows = np.arange(len(frame), dtype="int64") + h + 2
+    return grid, h, frame, rows, ("utf-8-sig" if bom else "utf-8"), sep
+
+
+def _arrow_text(t):
+    import pyarrow as pa
+
+    return pd.StringDtype("pyarrow", na_value=np.nan) if t in (pa.string(), pa.large_string()) else None
+
+
 def read_body(text: str, sep: str, header_index: int, where: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Cells below the header record ``header_index`` (0-based) as text, and each row's file line number."""
     lines_before = 0

@@ -19,8 +19,8 @@ with their ``customer_label`` and at least two of its cells are their bucket lab
 above (each bucket label 1). The highest score wins; ties go to the preset with more columns named by it.
 When no preset is a candidate, one sentence names the closest presets and the columns that did not map.
 
-Detection costs a few milliseconds per preset on the head of the file; the decoded text of a CSV is kept
-for the read that follows, so the file is read once.
+Detection costs a few milliseconds per preset on the head of the file: a plain UTF-8 text file is decoded
+only for its first 256 KB; any other text file is decoded once and the text kept for the read that follows.
 """
 
 from __future__ import annotations
@@ -61,6 +61,19 @@ def preset_kinds() -> dict[str, str]:
     return {n: ("snapshot" if _is_snapshot(SOURCES_DIR / f"{n}.yaml") else "ledger") for n in available_sources()}
 
 
+def _invoice_sheets() -> list[str]:
+    """The invoices sheet (or file stem) the presets name, lower case: a folder or workbook of a preset that
+    reads its ledger from more than one file (QuickBooks' Invoice List + Received Payments) is recognised by
+    its invoices file."""
+    out = []
+    for name, kind in preset_kinds().items():
+        if kind == "ledger":
+            sheet = load_mapping(name)["tables"].get("invoices", {}).get("sheet")
+            if sheet and str(sheet).lower() not in out:
+                out.append(str(sheet).lower())
+    return out
+
+
 def _head(path: Path) -> tuple[list[list], str]:
     """First rows of the file as a grid (None for empty cells) and the file it came from."""
     from . import load
@@ -70,9 +83,10 @@ def _head(path: Path) -> tuple[list[list], str]:
         raise LedgerError(f"{path} does not exist.")
     if path.is_dir():
         files = {p.stem.lower(): p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in load.TABLE_SUFFIXES}
-        if "invoices" not in files:
+        stem = next((n for n in ("invoices", *_invoice_sheets()) if n in files), None)
+        if stem is None:
             return None, str(path)
-        path = files["invoices"]
+        path = files[stem]
     suf = path.suffix.lower()
     if suf not in load.TABLE_SUFFIXES or path.stat().st_size == 0:
         return None, str(path)  # the reader says what is wrong
@@ -80,7 +94,7 @@ def _head(path: Path) -> tuple[list[list], str]:
         names = load._sheet_names(path)
         hidden = load._hidden_sheets(path)
         lower = {n.strip().lower(): n for n in names}
-        sheet = lower.get("invoices") or ([n for n in names if n not in hidden] or names)[0]
+        sheet = next((lower[n] for n in ("invoices", *_invoice_sheets()) if n in lower), None) or ([n for n in names if n not in hidden] or names)[0]
         grid = load._excel_head(path, sheet, 60)
         return [[None if c == "" else c for c in row] for row in grid], str(path)
     if suf in {".parquet", ".pq"}:
@@ -92,7 +106,12 @@ def _head(path: Path) -> tuple[list[list], str]:
             return None, str(path)
     from . import _textread
 
-    text, _enc, sep = load._prepared_text(path, None, None)
+    with open(path, "rb") as fh:  # the head only: a plain UTF-8 file is never decoded whole for detection
+        text = _textread.head_text(fh.read(_textread.HEAD_BYTES + 4))
+    if text is not None:
+        sep = _textread.sniff_delimiter(_textread._head_lines(text, 80), suffix=suf)
+    else:  # another encoding or line ends: the whole file decoded once, kept for the read that follows
+        text, _enc, sep = load._prepared_text(path, None, None)
     return _textread.head_grid(text, sep, 60), str(path)
 
 

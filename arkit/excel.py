@@ -31,6 +31,7 @@ Conventions
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import re
@@ -305,14 +306,9 @@ def write_excel(
     names = _sheet_names(sheets.keys())
 
     def write(tmp: Path) -> None:
-        with pd.ExcelWriter(
-            tmp,
-            engine="xlsxwriter",
-            datetime_format=DATE_FORMAT,
-            date_format=DATE_FORMAT,
-            engine_kwargs={"options": dict(_XLSX_OPTIONS)},
-        ) as writer:
-            book = writer.book
+        import xlsxwriter
+
+        with xlsxwriter.Workbook(str(tmp), dict(_XLSX_OPTIONS)) as book:
             if title:
                 book.set_properties({"title": str(title)})
             header_fmt = book.add_format(
@@ -330,17 +326,14 @@ def write_excel(
             for name, df, told in zip(names, frames, stated):
                 col_kinds = _stated_kinds(df, _column_kinds(df, money_wanted, pct_wanted), told)
                 df, cut = _cut_long_text(df)
-                df.to_excel(writer, sheet_name=name, index=False, header=False, startrow=hdr + 1)
-                ws = writer.sheets[name]
+                ws = book.add_worksheet(name)
                 if title:
                     ws.write_string(0, 0, str(title), title_fmt)
                 for j, (col, kind) in enumerate(zip(df.columns, col_kinds)):
                     s = df.iloc[:, j]
                     ws.write_string(hdr, j, col, header_fmt)
                     ws.set_column(j, j, _column_width(col, s, kind), formats.get(kind))
-                    if kind == "datetime":  # pandas wrote these with the date-only format: show the time too
-                        for i in np.flatnonzero(s.notna().to_numpy()):
-                            ws.write_datetime(hdr + 1 + int(i), j, s.iloc[i].to_pydatetime(), formats["datetime"])
+                    write_cells(ws, hdr + 1, j, s, formats["datetime"] if kind == "datetime" else formats["date"])
                 for i, j, n in cut:
                     ws.write_comment(hdr + 1 + i, j, f"This text has {n:,} characters; Excel cells hold at most {XLSX_MAX_TEXT:,}, so it is cut here. The full text is in the source.")
                 ws.freeze_panes(hdr + 1, 0)
@@ -348,6 +341,77 @@ def write_excel(
                     ws.autofilter(hdr, 0, hdr + len(df), df.shape[1] - 1)
 
     return _atomic_write(path, write)
+
+
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
+    """Write the values of ``s`` down column ``col`` of xlsxwriter sheet ``ws`` from row ``row0``, with
+    xlsxwriter's typed calls (about 3x faster than ``DataFrame.to_excel``, which formats every cell
+    through pandas' generic layer first).
+
+    - numbers as numbers (``inf``/``-inf`` as the text ``inf``/``-inf``, as pandas writes them); booleans as
+      booleans; dates (datetime64, ``Timestamp``, ``datetime``/``date`` objects) as Excel date serials
+      (days since 1899-12-30, time of day as the fraction) in ``date_format`` (time zones already dropped
+      by :func:`_prepare`);
+    - everything else as a text cell, ``str(value)`` — never a formula, link or number, whatever it holds;
+    - missing values (NaN, NaT, None, ``pd.NA``) and empty strings leave the cell empty.
+
+    Rows are written in order, so the column needs no format of its own: numbers take the column's format
+    (``set_column``), dates the one given here.
+    """
+    n = len(s)
+    if n == 0:
+        return
+    dtype = s.dtype
+    rows = np.arange(row0, row0 + n)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        vals = s.to_numpy(dtype="datetime64[ns]")
+        ok = ~np.isnat(vals)
+        serial = (vals[ok] - _EXCEL_EPOCH).astype("int64") / _NS_PER_DAY
+        write = ws.write_number
+        for r, v in zip(rows[ok].tolist(), serial.tolist()):
+            write(r, col, v, date_format)
+        return
+    if pd.api.types.is_bool_dtype(dtype):
+        ok = s.notna().to_numpy()
+        write = ws.write_boolean
+        for r, v in zip(rows[ok].tolist(), s[ok].astype(bool).tolist()):
+            write(r, col, v)
+        return
+    if pd.api.types.is_numeric_dtype(dtype):
+        vals = s.to_numpy(dtype="float64", na_value=np.nan)
+        fin = np.isfinite(vals)
+        write = ws.write_number
+        for r, v in zip(rows[fin].tolist(), vals[fin].tolist()):
+            write(r, col, v)
+        for r, v in zip(rows[np.isinf(vals)].tolist(), vals[np.isinf(vals)].tolist()):
+            ws.write_string(r, col, "inf" if v > 0 else "-inf")
+        return
+    ok = s.notna().to_numpy()
+    write_str, write_num = ws.write_string, ws.write_number
+    for r, v in zip(rows[ok].tolist(), s[ok].tolist()):
+        if isinstance(v, str):
+            if v:
+                write_str(r, col, v)
+        elif isinstance(v, (bool, np.bool_)):
+            ws.write_boolean(r, col, bool(v))
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            v = float(v)
+            if np.isfinite(v):
+                write_num(r, col, v)
+            elif not np.isnan(v):
+                write_str(r, col, "inf" if v > 0 else "-inf")
+        elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date)):
+            ts = pd.Timestamp(v)
+            ts = ts.tz_localize(None) if ts.tzinfo is not None else ts
+            write_num(r, col, (ts - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1), date_format)
+        else:
+            text = str(v)
+            if text:
+                write_str(r, col, text)
 
 
 #: A formula start after a delimiter a spreadsheet may split the cell on (``x;=1+1`` with ``;`` lists).

@@ -154,6 +154,12 @@ def _prepared_text(path: Path, encoding, delimiter) -> tuple[str, str, str]:
 def _read_csv(path: Path, mapping: dict) -> RawTable:
     where = str(path)
     enc_pin, sep_pin = mapping.get("encoding"), mapping.get("delimiter")
+    fast = _textread.read_plain(path, lambda g: _find_header(g, mapping, where), delimiter=sep_pin, encoding=enc_pin)
+    if fast is not None:  # plain UTF-8, one line per record: read from the bytes, never decoded whole
+        _TEXT_CACHE.clear()
+        grid, h, frame, lines, enc, sep = fast
+        meta = {"encoding": enc, "delimiter": _textread.delimiter_name(sep), "header_row": h + 1}
+        return RawTable(frame, pd.Series(lines, index=frame.index), where, title=_title_lines(grid, h), meta=meta)
     if _TEXT_CACHE.get("key", (None,))[:3] == _file_key(path)[:3] and (enc_pin, sep_pin) == (None, None):
         text, enc, sep = _prepared_text(path, None, None)
     else:
@@ -513,10 +519,9 @@ def _parse_table(table: str, frame: pd.DataFrame, rows: pd.Series, mapping: dict
 def _rule_checks(table: str, t: pd.DataFrame, rows: pd.Series) -> list[pd.DataFrame]:
     probs = []
     if table == "invoices":
-        bad = t["due_date"] < t["invoice_date"]
-        probs.append(
-            _problems(bad.fillna(False), rows, "due_date", t["due_date"].dt.strftime("%Y-%m-%d"), lambda v: "due date " + v + " is before the invoice date")
-        )
+        bad = (t["due_date"] < t["invoice_date"]).fillna(False)
+        if bad.any():  # (the dates shown are formatted for the rows that need them only)
+            probs.append(_problems(bad, rows, "due_date", t["due_date"].where(bad).dt.strftime("%Y-%m-%d"), lambda v: "due date " + v + " is before the invoice date"))
         if t["open_amount"].notna().any():
             amt, opn = t["amount"], t["open_amount"]
             wrong = (opn.abs() > amt.abs() + 0.005) | ((np.sign(opn) * np.sign(amt)) < 0)
@@ -562,15 +567,34 @@ def _content_hash(t: pd.DataFrame, cols: list[str]) -> pd.Series:
         return pd.Series((h * weights).sum(axis=1, dtype="uint64"), index=t.index)
 
 
+def _keys_repeat(sub: pd.DataFrame, key: list[str]) -> bool:
+    """Whether any key occurs twice among ``sub``'s rows (exact; a cheap test that usually ends the search).
+    Arrow text keys are joined with a unit separator and counted distinct by pyarrow; a separator inside an
+    id can only make two keys look equal, which sends the table to the full check."""
+    arrs = [parse.arrow_text(sub[k]) for k in key]
+    if all(a is not None for a in arrs) and len({a.type for a in arrs}) == 1:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pc.count_distinct(arrs[-1]).as_py() == len(sub):
+            return False  # the last key column (the invoice or payment number) alone is unique
+        arrs = [a.combine_chunks() if hasattr(a, "combine_chunks") else a for a in arrs]
+        sep = pa.scalar("\x1f", arrs[0].type)
+        joined = pc.binary_join_element_wise(*arrs, sep) if len(arrs) > 1 else arrs[0]
+        return pc.count_distinct(joined).as_py() < len(sub)
+    return bool(sub[key].duplicated().any())
+
+
 def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
     """Exact duplicate rows (kept once) and conflicting keys (all quarantined). Returns (dup_mask, problems)."""
     key = KEYS.get(table)
     dup = pd.Series(False, index=t.index)
     if not key or any(t[k].isna().all() for k in key):
         return dup, []
-    sub = t[ok & t[key].notna().all(axis=1)]
-    if sub.empty:
-        return dup, []
+    live = ok & t[key].notna().all(axis=1)
+    if not live.any() or not _keys_repeat(t.loc[live, key], key):
+        return dup, []  # every key once: no copies and no conflicts
+    sub = t[live]
     h = _content_hash(sub, list(sub.columns))
     exact = pd.DataFrame({"h": h}).assign(**{k: sub[k] for k in key}).duplicated(keep="first")
     first_row = rows.loc[sub.index].groupby(h.values).transform("min")
@@ -615,11 +639,13 @@ def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[s
         frame = pd.DataFrame(frame.to_numpy(dtype=object), index=frame.index, columns=frame.columns, dtype=object)
     rows = raw.rows
     # fully empty rows are spacing, not data (a row of null markers such as NA or "-" is data: quarantined)
+    empty = None
     if len(frame.columns):
-        blank_row = _blank_rows(frame)
+        empty = _layout.empty_frame(frame)  # once: the blank rows here, the layout's first cells below
+        blank_row = empty.all(axis=1)
     else:
         blank_row = pd.Series(True, index=frame.index)
-    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns)
+    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns, empty=empty)
     skipped = lay.skipped & ~blank_row
     keep = ~(blank_row | skipped)
     credit = _layout.credit_mask(frame, mapping, where) if table == "invoices" else None
@@ -926,6 +952,11 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     ``limits`` raises or lowers the resource limits checked before a workbook is read (names and defaults
     in :mod:`arkit.limits`: ``max_cells``, ``max_unpacked_bytes``, ``max_ratio``).
     """
+    from . import _handoff
+
+    handed = _handoff.take(path, source=source, strict=strict, limits=limits)  # a report's kernel: loaded once
+    if handed is not None:
+        return handed
     token = active_limits.set(limits_with(limits) if limits is not None else None)
     try:
         mapping = _read_at_the_edge(path, lambda: resolve_source(path, source))

@@ -32,8 +32,42 @@ _BLANK = {"", "nan", "nat", "none", "null", "n/a", "na", "-", "—"}
 _NO_TEXT = {"date", "datetime", "datetime64", "floating", "integer", "mixed-integer-float", "boolean", "decimal", "time", "timedelta", "period", "empty"}
 
 
+def arrow_text(s: pd.Series):
+    """The pyarrow array behind an Arrow-backed text Series (what the CSV readers return), else ``None``.
+    The parsers below work on it with ``pyarrow.compute``: one C pass over the column per step, no
+    Python per cell, and no pandas index alignment between steps."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return getattr(s.array, "_pa_array", None)
+    return None
+
+
+def _np_bool(arr) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_trimmed(arr):
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _arrow_blank(arr, trimmed=None) -> np.ndarray:
+    """:func:`blank_mask` of an Arrow text array, as a numpy bool array."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = _arrow_trimmed(arr) if trimmed is None else trimmed
+    hit = pc.is_in(pc.utf8_lower(t), value_set=pa.array(sorted(_BLANK)))
+    return _np_bool(pc.or_kleene(pc.is_null(arr), hit))
+
+
 def blank_mask(raw: pd.Series) -> pd.Series:
     """True where a cell is empty: NA, or text that is blank or a conventional null marker."""
+    arr = arrow_text(raw)
+    if arr is not None:
+        return pd.Series(_arrow_blank(arr), index=raw.index)
     isna = raw.isna()
     if isinstance(raw.dtype, pd.StringDtype):
         return isna | raw.str.strip().str.lower().isin(_BLANK)
@@ -81,6 +115,35 @@ def parse_amounts(
     ``1.234,56-``. A currency symbol or three-letter code may stand before or after the number and inside
     or outside the parentheses. Numbers already numeric pass through.
     """
+    arr = arrow_text(raw)
+    if arr is not None and decimal == ".":
+        # Arrow text: plain numbers ("1234.5", "-12", "1e3") converted in one C pass; only the other cells
+        # (symbols, separators, parentheses, markers, blanks) take the general path below
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        t = _arrow_trimmed(arr)
+        plain = _np_bool(pc.match_substring_regex(t, _PLAIN_NUMBER))
+        if plain.all():
+            vals = pc.cast(t, pa.float64()).to_numpy(zero_copy_only=False)
+            return round_cents(pd.Series(vals, index=raw.index)), pd.Series(False, index=raw.index)
+        blank = _arrow_blank(arr, t)
+        if (plain | blank).any():
+            vals = np.full(len(raw), np.nan)
+            if plain.any():
+                vals[plain] = pc.cast(pc.filter(t, pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+            rest = ~(plain | blank)
+            v2, b2 = _parse_amounts(raw[rest], decimal=decimal, thousands=thousands) if rest.any() else (None, None)
+            bad = np.zeros(len(raw), dtype=bool)
+            if rest.any():
+                vals[rest] = v2.to_numpy()
+                bad[rest] = b2.to_numpy()
+            return round_cents(pd.Series(vals, index=raw.index)), pd.Series(bad, index=raw.index)
+    return _parse_amounts(raw, decimal=decimal, thousands=thousands)
+
+
+def _parse_amounts(raw: pd.Series, *, decimal: str, thousands: str | None) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_amounts`, every kind of cell (the general path)."""
     out = pd.Series(np.nan, index=raw.index, dtype="float64")
     blank = blank_mask(raw)
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
@@ -134,6 +197,10 @@ def parse_amounts(
     return round_cents(out), bad
 
 
+#: a number pyarrow's cast and pandas' to_numeric read alike (the fast path of parse_amounts)
+_PLAIN_NUMBER = r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,2})?$"
+
+
 def round_cents(values: pd.Series) -> pd.Series:
     """Money rounded to the cent, half away from zero (12.345 → 12.35, −12.345 → −12.35), the same rule as
     :func:`arkit.model.cents`; binary noise such as 2309.7899999999995 is absorbed first."""
@@ -151,6 +218,15 @@ def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | No
     none = pd.Series(False, index=raw.index)
     if decimal != "." or thousands not in (",", None, ""):
         return none
+    arr = arrow_text(raw)
+    if arr is not None:  # one RE2 pass; usually settled by the first rows
+        import pyarrow.compute as pc
+
+        t = _arrow_trimmed(arr)
+        settle = r"\.\d{1,2}(?:\D|$)|\.\d{4,}|\d,\d{3}"
+        if any(_np_bool(pc.match_substring_regex(t.slice(0, n), settle)).any() for n in (1000, len(t))):
+            return none
+        return pd.Series(_np_bool(pc.match_substring_regex(t, r"^(?:\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?)$")), index=raw.index)
     if isinstance(raw.dtype, pd.StringDtype):
         txt = raw
     elif raw.dtype == object:
@@ -187,6 +263,43 @@ def parse_dates(
     ``0001-01-01``, serial 2958465), a number below :data:`MIN_SERIAL` (``2026``, ``45``), text after the
     date (``2026-06-30 garbage``). :func:`date_problem` says which.
     """
+    arr = arrow_text(raw)
+    if arr is not None:
+        # Arrow text: strict ISO dates (the common export) converted in one C pass; only the other cells
+        # (other formats, serials, times, blanks, bad values) take the general path below
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        t = _arrow_trimmed(arr)
+        iso = _np_bool(pc.match_substring_regex(t, r"^\d{4}-\d{2}-\d{2}$"))
+        blank = np.zeros(len(raw), dtype=bool) if iso.all() else _arrow_blank(arr, t)
+        if iso.any() or blank.all():
+            ti = pc.filter(t, pa.array(iso))
+            secs = pc.strptime(ti, format="%Y-%m-%d", unit="s", error_is_null=True)
+            sec = pc.cast(secs, pa.int64()).to_numpy(zero_copy_only=False).astype("float64")
+            lo, hi = MIN_DATE.value // 10**9, (MAX_DATE + pd.Timedelta(days=1)).value // 10**9
+            good = np.isfinite(sec) & (sec >= lo) & (sec < hi)
+            # strptime rolls 2024-02-30 over to March 1st: the day read must be the day written
+            wrote = pc.cast(pc.utf8_slice_codeunits(ti, 8, 10), pa.int64()).to_numpy(zero_copy_only=False)
+            read = pc.day(secs).to_numpy(zero_copy_only=False)
+            good &= np.nan_to_num(read.astype("float64"), nan=-1) == wrote
+            done = blank.copy()  # an empty cell is NaT and not bad
+            done[np.flatnonzero(iso)[good]] = True
+            ns = np.full(len(raw), np.iinfo("int64").min, dtype="int64")  # NaT
+            ns[np.flatnonzero(iso)[good]] = sec[good].astype("int64") * 10**9
+            out = pd.Series(ns.view("datetime64[ns]"), index=raw.index)
+            bad = np.zeros(len(raw), dtype=bool)
+            if not done.all():
+                rest = ~done
+                v2, b2 = _parse_dates(raw[rest], date_format=date_format, dayfirst=dayfirst, excel_serial=excel_serial, date1904=date1904)
+                out[rest] = v2.to_numpy()
+                bad[rest] = b2.to_numpy()
+            return out, pd.Series(bad, index=raw.index)
+    return _parse_dates(raw, date_format=date_format, dayfirst=dayfirst, excel_serial=excel_serial, date1904=date1904)
+
+
+def _parse_dates(raw: pd.Series, *, date_format, dayfirst, excel_serial, date1904) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_dates`, every kind of cell (the general path)."""
     blank = blank_mask(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         out = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
@@ -324,6 +437,9 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Leading zeros are kept when the source kept them (read the column as text).
     """
+    arr = arrow_text(raw)
+    if arr is not None:
+        return _arrow_strings(raw, arr, drop_point_zero=True)
     blank = blank_mask(raw)
     s = raw.astype("str").str.strip()
     f = s.str.endswith(".0").fillna(False).astype(bool)
@@ -335,9 +451,25 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Free text, stripped; blanks become NA. Never interpreted (no formulas, no markup)."""
+    arr = arrow_text(raw)
+    if arr is not None:
+        return _arrow_strings(raw, arr, drop_point_zero=False)
     blank = blank_mask(raw)
     s = raw.astype("str").str.strip()
     return s.where(~blank, None).astype("str"), pd.Series(False, index=raw.index)
+
+
+def _arrow_strings(raw: pd.Series, arr, *, drop_point_zero: bool) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_ids` / :func:`parse_text` of an Arrow text column: the same steps in pyarrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = _arrow_trimmed(arr)
+    blank = _arrow_blank(arr, t)
+    if drop_point_zero and _np_bool(pc.ends_with(t, ".0")).any():
+        t = pc.replace_substring_regex(t, r"^(\d+)\.0$", r"\1")
+    t = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), t)
+    return pd.Series(pd.array(t, dtype=raw.dtype), index=raw.index), pd.Series(False, index=raw.index)
 
 
 _TRUE = {"yes", "y", "true", "t", "1", "x", "disputed", "oui", "ja", "si"}
@@ -348,6 +480,20 @@ def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Yes/No-like flags to nullable booleans (``Yes``, ``Y``, ``true``, ``1``, ``x`` are true)."""
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("boolean"), pd.Series(False, index=raw.index)
+    arr = arrow_text(raw)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        txt = pc.utf8_lower(_arrow_trimmed(arr))
+        if _np_bool(pc.ends_with(txt, ".0")).any():
+            txt = pc.replace_substring_regex(txt, r"\.0$", "")
+        isna = _np_bool(pc.is_null(arr))
+        yes = _np_bool(pc.is_in(txt, value_set=pa.array(sorted(_TRUE)))) & ~isna
+        no = _np_bool(pc.is_in(txt, value_set=pa.array(sorted(_FALSE)))) & ~isna
+        out = pd.array(np.where(yes, True, False), dtype="boolean")
+        out[~(yes | no)] = pd.NA
+        return pd.Series(out, index=raw.index), pd.Series(~isna & ~(yes | no), index=raw.index)
     blank = raw.isna()
     txt = raw.astype("str").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
     out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
@@ -359,6 +505,15 @@ def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers to nullable Int64 (``30``, ``30.0``, ``Net 30`` → 30)."""
+    arr = arrow_text(raw)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pc.all(pc.string_is_ascii(arr)).as_py() is not False:  # RE2's \d and \s are ASCII, as re's are on ASCII
+            got = pc.struct_field(pc.extract_regex(arr, r"(?P<n>-?\d+(?:\.0+)?)\s*(?:days?)?\s*$"), "n")
+            num = pd.Series(pc.cast(got, pa.float64()).to_numpy(zero_copy_only=False), index=raw.index)
+            return num.round().astype("Int64"), pd.Series(~_arrow_blank(arr), index=raw.index) & num.isna()
     blank = blank_mask(raw)
     txt = raw.astype("str").str.extract(r"(-?\d+(?:\.0+)?)\s*(?:days?)?\s*$", expand=False)
     num = pd.to_numeric(txt, errors="coerce")

@@ -55,7 +55,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
+from . import _deferred
 from .errors import LedgerError
+
+# nbformat validates notebooks with jsonschema, whose format checkers import rfc3987_syntax when it is installed
+# (jupyter_events pulls it in); that import compiles ~40 lark grammars, ~2.8 s of every render, for an "iri"
+# format no notebook schema uses. Marking the module absent makes jsonschema skip that one checker.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -221,8 +227,9 @@ def _parameters(res: _Resolved, period: _Period, *, ledger: Path, source: str, p
 # Kernel
 
 
-def _write_kernelspec(kernels_dir: Path) -> None:
-    """``<kernels_dir>/arkit-report/kernel.json``: ipykernel on ``sys.executable``, inline figures."""
+def _write_kernelspec(kernels_dir: Path, *, env: dict[str, str] | None = None) -> None:
+    """``<kernels_dir>/arkit-report/kernel.json``: ipykernel on ``sys.executable``, inline figures, and
+    ``env`` added to the kernel's environment."""
     import json
 
     from ipykernel.kernelspec import get_kernel_dict
@@ -234,7 +241,7 @@ def _write_kernelspec(kernels_dir: Path) -> None:
     spec = get_kernel_dict(extra_arguments=["--HistoryManager.hist_file=:memory:"], python_arguments=["-Xfrozen_modules=off"])
     spec["argv"][0] = sys.executable
     spec["display_name"] = "arkit report (current interpreter)"
-    spec["env"] = {"MPLBACKEND": INLINE_BACKEND, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    spec["env"] = {"MPLBACKEND": INLINE_BACKEND, "PYDEVD_DISABLE_FILE_VALIDATION": "1", **(env or {})}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
 
 
@@ -834,18 +841,37 @@ def render_report(
         files_dir = staging / "files"
         files_dir.mkdir()
         kernels_dir = staging / "kernels"
-        _write_kernelspec(kernels_dir)
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
-        if res.name == "monthly-review" and period.as_of is not None:
-            # a month the ledger cannot support is refused in one line before the notebook runs
-            from .load import load_ledger
-            from .review.monthly import check_as_of
+        preparer = None
+        if res.name in REPORTS and {"ledger_path", "source"} <= set(values):
+            # the ledger is loaded here, in a thread while the kernel starts, and handed to the kernel,
+            # whose load_ledger waits for it: one load per render (arkit._handoff). A month the ledger
+            # cannot support is refused in one line before any cell computes.
+            from . import _handoff
 
-            check_as_of(load_ledger(ledger_path, source=source), period.as_of)
+            month = period.as_of if res.name == "monthly-review" else None
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source)
+        deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
+        deferred.mkdir()
+        _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
+        if preparer is not None:
+            preparer.start()
 
         executed = staging / f"{res.stem}.ipynb"
         with open(staging / "kernel.log", "wb") as log:
-            _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
+            try:
+                _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
+            except ReportError:
+                if preparer is not None:
+                    preparer.join()
+                    if preparer.error is not None:  # the kernel stopped because the load or the check failed
+                        raise preparer.error from None
+                raise
+            finally:
+                if preparer is not None:
+                    preparer.join()
+            if preparer is not None and preparer.error is not None:
+                raise preparer.error
 
         import nbformat
 
@@ -882,6 +908,9 @@ def render_report(
 
             write_pdf(staged_html, files_dir / f"{res.stem}.pdf")
 
+        late = _deferred.wait_all(deferred, timeout=timeout)
+        if late:
+            raise ReportError(f"report {res.name}: the Excel appendix could not be written ({'; '.join(late[:3])})")
         publish = [item for item in sorted(files_dir.iterdir()) if item.name not in (staged_html.name, executed.name)]
         publish += [executed, staged_html]  # the notebook cannot overwrite the report itself
         _refuse_inputs([dest / f.name for f in publish] + [out / "index.html"], [ledger_path, policy_path, *(Path(v) for k, v in (params or {}).items() if k.endswith("_path") and isinstance(v, str))])
@@ -907,6 +936,19 @@ def render_report(
     }
 
 
+def _load_checked(ledger_path: Path, source: str, as_of: str | None):
+    """The ledger, loaded; with ``as_of``, the monthly review's month checked against it (one-line
+    refusal)."""
+    from .load import load_ledger
+
+    ledger = load_ledger(ledger_path, source=source)
+    if as_of is not None:
+        from .review.monthly import check_as_of
+
+        check_as_of(ledger, as_of)
+    return ledger
+
+
 def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path, log, timeout: float, progress: bool | None) -> None:
     import papermill as pm
 
@@ -917,6 +959,7 @@ def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path,
             str(res.notebook),
             str(executed),
             parameters=values,
+            engine_name=_engine(),
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=progress,
@@ -930,3 +973,43 @@ def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path,
     except Exception as exc:  # noqa: BLE001 — every failure of the notebook becomes one ReportError
         log.flush()
         raise _failure(res, executed, exc, timeout, Path(log.name)) from exc
+
+
+_ENGINE = "arkit-final-save"
+
+
+def _engine() -> str:
+    """Papermill's nbclient engine, saving the executed notebook once, when execution ends (normally, on
+    an error or on a timeout), instead of before and after every cell: those ~60 rewrites of a notebook
+    holding every figure cost ~0.8 s of a monthly review and nobody reads the intermediate files (the
+    staging folder is private to the run)."""
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    if _ENGINE in papermill_engines._engines:
+        return _ENGINE
+
+    class _FinalSaveManager(NotebookExecutionManager):
+        _final = False
+
+        def save(self, **kwargs):
+            if self._final:
+                super().save(**kwargs)
+
+        def notebook_complete(self, **kwargs):
+            self._final = True
+            super().notebook_complete(**kwargs)
+
+    class _FinalSaveEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, autosave_cell_every=30, **kwargs):
+            nb_man = _FinalSaveManager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output, autosave_cell_every=0)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(_ENGINE, _FinalSaveEngine)
+    return _ENGINE

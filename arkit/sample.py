@@ -1227,8 +1227,9 @@ def write_workbook(frames: Mapping[str, pd.DataFrame], path) -> Path:
                 df.head(0).to_excel(xw, sheet_name=name, index=False)
                 ws = xw.sheets[name]
                 for j, col in enumerate(df.columns):
-                    width = _write_column(ws, j, df[col], date_fmt, money_fmt)
-                    ws.set_column(j, j, min(max(width, len(str(col))), 50) + 2)
+                    width = _write_column(ws, j, df[col], date_fmt)
+                    money = pd.api.types.is_float_dtype(df[col].dtype)
+                    ws.set_column(j, j, min(max(width, len(str(col))), 50) + 2, money_fmt if money else None)
                 ws.freeze_panes(1, 0)
                 if len(df.columns):
                     ws.autofilter(0, 0, len(df), len(df.columns) - 1)
@@ -1239,32 +1240,18 @@ def write_workbook(frames: Mapping[str, pd.DataFrame], path) -> Path:
     return path
 
 
-def _write_column(ws, j: int, s: pd.Series, date_fmt, money_fmt) -> int:
-    """Write one column's cells below the header; returns a display width."""
+def _write_column(ws, j: int, s: pd.Series, date_fmt) -> int:
+    """Write one column's cells below the header (:func:`arkit.excel.write_cells`); set its width and
+    format (money for float columns); returns the display width used."""
+    from .excel import write_cells
+
+    write_cells(ws, 1, j, s, date_fmt)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        serial = ((s - _EXCEL_EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
-        write = ws.write_number
-        for r in np.flatnonzero(~np.isnan(serial)).tolist():
-            write(r + 1, j, serial[r], date_fmt)
         return 10
     if pd.api.types.is_bool_dtype(s.dtype):
-        write = ws.write_boolean
-        for r, v in enumerate(s.tolist(), 1):
-            if v is not None and v is not pd.NA:
-                write(r, j, bool(v))
         return 8
     if pd.api.types.is_numeric_dtype(s.dtype):
-        vals = s.to_numpy(dtype="float64", na_value=np.nan)
-        fmt = money_fmt if s.dtype.kind == "f" else None
-        write = ws.write_number
-        for r in np.flatnonzero(~np.isnan(vals)).tolist():
-            write(r + 1, j, vals[r], fmt)
         return 12
-    vals = s.astype("object").where(s.notna(), None).tolist()
-    write = ws.write_string
-    for r, v in enumerate(vals, 1):
-        if v is not None:
-            write(r, j, str(v))
     lengths = s.astype("str").str.len()
     return int(lengths.max()) if len(s) and lengths.notna().any() else 8
 

@@ -175,10 +175,12 @@ def test_excel_write_is_atomic(tmp_path, monkeypatch):
     write_excel(target, {"s": _frame()})
     before = target.read_bytes()
 
-    def boom(self, *args, **kwargs):
+    def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_excel", boom)
+    import arkit.excel
+
+    monkeypatch.setattr(arkit.excel, "write_cells", boom)  # fails half-way through writing the cells
     with pytest.raises(RuntimeError, match="disk full"):
         write_excel(target, {"s": _frame()})
     with pytest.raises(RuntimeError, match="disk full"):

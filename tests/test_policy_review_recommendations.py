@@ -201,3 +201,22 @@ def test_numbers_in_text_are_rounded_as_in_the_tables():
     s = pd.DataFrame({"step": ["call"], "owner": ["collector"], "day": [15], "on_time": [10], "late": [30], "never": [0], "pct_on_time": [25.0], "median_delay_days": [1.5]})
     r = pr.rule_ladder_step(s)
     assert "median delay 1.5 days" in r[0]["evidence"] and "2 days" not in r[0]["evidence"]
+
+
+def test_cluster_ols_matches_statsmodels():
+    """The within-customer regression's numbers are statsmodels' OLS with cluster-robust covariance
+    (default small-sample correction, t with G − 1 df), to 1e-9."""
+    import statsmodels.api as sm
+
+    from arkit.review.policy_review.billing import cluster_ols
+
+    rng = np.random.default_rng(5)
+    n, G = 400, 23
+    g = rng.integers(0, G, n)
+    X = np.column_stack([rng.normal(size=n), (rng.random(n) < 0.3).astype(float)])
+    y = 0.7 * X[:, 0] - 2.0 * X[:, 1] + rng.normal(size=G)[g] + rng.normal(size=n)
+    beta, lo, hi, p = cluster_ols(y, X, g, confidence=0.9)
+    fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+    ci = np.asarray(fit.conf_int(alpha=0.1))
+    assert np.allclose(beta, fit.params, atol=1e-9) and np.allclose(p, fit.pvalues, atol=1e-9)
+    assert np.allclose(lo, ci[:, 0], atol=1e-9) and np.allclose(hi, ci[:, 1], atol=1e-9)

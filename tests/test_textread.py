@@ -224,3 +224,96 @@ def test_trailing_delimiters_with_one_real_extra_field(tmp_path):
     f.write_text(HEAD + "\n" + ROWS[0] + ",\n" + ROWS[1] + ",\n" + ROWS[2] + ",oops\n")
     with pytest.raises(LedgerError, match=r"x\.csv, line 4: more fields than the header \(line 1\) has 5"):
         arkit.load_ledger(f, source="generic")
+
+
+# ------------------------------------------------------------------ the plain UTF-8 fast path and the Arrow parsers
+
+
+def _general_read(path, mapping):
+    from arkit import _textread
+    from arkit.load import _find_header
+
+    text, enc, sep = _textread.prepare(path)
+    grid = _textread.head_grid(text, sep, 60)
+    h = _find_header(grid, mapping, str(path))
+    frame, lines = _textread.read_body(text, sep, h, str(path))
+    return frame, lines, enc, sep
+
+
+@pytest.mark.parametrize("eol,bom", [("\n", b""), ("\r\n", b""), ("\r\n", codecs.BOM_UTF8)])
+def test_fast_read_equals_the_general_read(tmp_path, eol, bom):
+    """read_plain (bytes → pyarrow) gives the same cells, line numbers, encoding and delimiter as the
+    decode-everything path, title block and quoted delimiters included."""
+    from arkit import _textread
+    from arkit.load import _find_header
+    from arkit.mapping import load_mapping
+
+    m = load_mapping("generic")
+    body = ["Open items report", "", "customer_id;invoice_id;invoice_date;due_date;amount;note"]
+    body += [f'C{i % 7};INV-{i:05d};2026-01-{1 + i % 28:02d};2026-02-{1 + i % 28:02d};{i * 1.25:.2f};"a; b {i}"' for i in range(400)]
+    body += ["C1;INV-99999;2026-01-05;;  ;"]
+    p = tmp_path / "x.csv"
+    p.write_bytes(bom + eol.join(body).encode("utf-8") + eol.encode())
+    fast = _textread.read_plain(p, lambda g: _find_header(g, m, str(p)))
+    assert fast is not None
+    grid, h, frame, lines, enc, sep = fast
+    g_frame, g_lines, g_enc, g_sep = _general_read(p, m)
+    pd.testing.assert_frame_equal(frame, g_frame)
+    assert list(lines) == list(g_lines) and lines[0] == 4
+    assert (enc, sep) == (g_enc, g_sep)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        'a,b\n1,"two\nlines"\n3,4\n',  # a quoted newline: line numbers need the csv module
+        "a,b\n1,2\n\n3,4\n",  # an empty line: kept as a blank row by the general path
+        "a,b\r1,2\r3,4\r",  # CR-only line ends
+        "a,b\n1,x\ry\n3,4\n",  # a stray CR inside a cell (the general path makes it a space)
+        "a,b\n1,2,3\n",  # a row wider than the header
+        "a,a\n1,2\n",  # duplicate header names
+    ],
+)
+def test_fast_read_leaves_the_rest_to_the_general_path(tmp_path, content):
+    from arkit import _textread
+
+    p = tmp_path / "x.csv"
+    p.write_bytes(content.encode("utf-8"))
+    assert _textread.read_plain(p, lambda g: 0) is None
+
+
+def test_fast_read_refuses_a_non_utf8_file(tmp_path):
+    from arkit import _textread
+
+    p = tmp_path / "x.csv"
+    p.write_bytes(("a,b\n" + "x,1\n" * 300 + "Café,2\n").encode("cp1252"))
+    assert _textread.read_plain(p, lambda g: 0) is None
+
+
+@pytest.mark.parametrize(
+    "fn,values,kw",
+    [
+        ("parse_amounts", ["530.0", " 12 ", "+5", "-3.5", ".5", "5.", "1e5", "1_000", "inf", "nan", "", None, "  ", "NA", "$1,234.56", "(1.00)", "1.234", "12.345-", "abc", "0007", "99999999999999999999", "\u22125", "\u00a05"], {}),
+        ("parse_dates", ["2024-01-05", " 2024-01-05 ", "2024-02-30", "2024-01-00", "2024-1-5", "1899-01-01", "9999-12-31", "45000", "2026", "01/02/2024", "2024-01-05 10:00", "2024-01-05x", "", None, "NA", "2024-13-01"], {}),
+        ("parse_dates", ["2024-01-05", "31/12/2024", "2024-02-30", ""], {"date_format": "%d/%m/%Y"}),
+        ("parse_ids", ["A1", " 12.0 ", "12.0", "x.0", "", None, "NA", "None", " b "], {}),
+        ("parse_text", ["A1", " 12.0 ", "", None, "n/a", " b "], {}),
+        ("parse_bools", ["Yes", "no", "1.0", "0", "x", "", None, "maybe", " TRUE "], {}),
+        ("parse_ints", ["Net 30", "30", "30.0", " 45 days", "10 net 30", "abc", "", None, "-5", "Net 30 days "], {}),
+        ("ambiguous_amounts", ["1.234", "12.345", "(1.000)"], {}),
+        ("ambiguous_amounts", ["1.234", "12.34"], {}),
+    ],
+)
+def test_arrow_parsers_equal_the_general_parsers(fn, values, kw):
+    """Arrow-backed text (what the CSV readers return) is parsed in pyarrow; the result must be the one the
+    general path gives for the same cells held as Python strings."""
+    import numpy as np
+
+    from arkit import parse
+
+    f = getattr(parse, fn)
+    fast = f(pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan)), **kw)
+    slow = f(pd.Series(values, dtype=pd.StringDtype("python", na_value=np.nan)), **kw)
+    for a, b in zip(fast if isinstance(fast, tuple) else (fast,), slow if isinstance(slow, tuple) else (slow,)):
+        assert str(a.dtype) == str(b.dtype)
+        assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist()

@@ -346,6 +346,10 @@ class ReportBook:
         frames, kinds = {}, {}
         for name, df in self.sheets.items():
             frames[name], kinds[name] = workbook_frame(df, policy=self.policy, kinds=self.kinds.get(name))
+        from .._deferred import write_excel_later
+
+        if write_excel_later(path, frames, kinds):  # in a render: written by another process (arkit._deferred)
+            return path
         return write_excel(path, frames, kinds=kinds)
 
 

@@ -1,0 +1,232 @@
+"""Hand a ledger loaded by ``render_report`` to the report's kernel, so a render loads it once.
+
+``render_report`` loads the ledger itself to check the as-of date (a month the ledger cannot support is
+refused in one line, and no cell of the notebook computes anything). Loading a 100k-invoice workbook takes
+seconds; the notebook's ``arkit.load_ledger(ledger_path, source=source)`` would do it all again. Instead
+the parent loads it in a thread (:class:`Preparer`) while the kernel starts and imports, writes the loaded
+:class:`~arkit.model.Ledger` (with its load report) into the run's private, locked staging folder, and
+names that file in the kernel's environment (:data:`ENV`); the kernel waits for it (or for the marker
+saying the load or the check failed, after which the parent reports its own one-line error). In the kernel,
+:func:`arkit.load_ledger` returns the handed-over ledger only when the call asks for exactly what was
+loaded: the same file (resolved path, size and modification time), the same ``source``, ``strict`` and
+``limits``. Any other call — another file, an edited file, another mapping — loads as usual.
+
+The file is a pickle written by this process a moment earlier into a folder only this run uses; nothing
+else is ever unpickled (the variable names a file, and the key inside must match the call).
+
+**Work ahead of the notebook** (``jobs``): once the ledger is written, the preparer can start one Python
+process per job (``python -m arkit._handoff <job> ...``, on the machine's other core) that computes from
+the handed-over ledger what a later section needs — the monthly review's outlook (predictions, forecast and
+its backtest: seconds of model fitting) — while the kernel computes the sections before it. The section
+asks :func:`precomputed` and gets the result when it was computed for exactly its ledger and arguments
+(waiting for the job if it is still running), or None, and then computes it itself: a failed job costs
+time, never a figure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import threading
+import time
+from pathlib import Path
+
+ENV = "ARKIT_LEDGER_HANDOFF"
+ENV_PID = "ARKIT_LEDGER_HANDOFF_PID"
+ENV_KEY = "ARKIT_LEDGER_HANDOFF_KEY"
+FAILED = ".failed"
+
+
+def _key(path, *, source, strict: bool, limits) -> str | None:
+    """What identifies a load: the file (resolved path, size, mtime), source, strict and limits; None when
+    the path is not a plain file or folder (nothing to hand over)."""
+    if not isinstance(source, str):
+        return None
+    try:
+        p = Path(path).expanduser().resolve()
+        st = p.stat()
+    except (OSError, TypeError, ValueError):
+        return None
+    if p.is_dir():  # a folder of tables: every file in it counts
+        try:
+            stamp = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in p.iterdir() if f.is_file())
+        except OSError:
+            return None
+    else:
+        stamp = [st.st_size, st.st_mtime_ns]
+    return json.dumps([str(p), stamp, source, bool(strict), limits], sort_keys=True, default=str)
+
+
+def put(ledger, path, *, folder: Path, source: str, strict: bool = False, limits=None) -> Path:
+    """Write ``ledger`` (loaded from ``path`` with these options) into ``folder`` (write, then rename, so
+    the kernel never reads half a file); returns the file written."""
+    key = _key(path, source=source, strict=strict, limits=limits)
+    target = Path(folder) / "ledger.pickle"
+    tmp = target.with_name(target.name + ".part")
+    with open(tmp, "wb") as fh:
+        pickle.dump((key, ledger), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, target)
+    return target
+
+
+class Preparer(threading.Thread):
+    """Load (and check) the ledger in a thread of the rendering process and hand it over (:func:`put`).
+
+    ``prepare()`` returns the loaded ledger or raises (a :class:`~arkit.errors.LedgerError` such as an
+    as-of the ledger cannot support); the exception is kept in :attr:`error` and a failure marker is
+    written for the kernel. :meth:`env` is what the kernel's environment needs to find the file."""
+
+    def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None):
+        super().__init__(name="arkit-ledger-handoff", daemon=True)
+        self._prepare, self._path, self._source = prepare, path, source
+        self.target = Path(folder) / "ledger.pickle"
+        self.key = _key(path, source=source, strict=False, limits=None)
+        self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
+        self.error: BaseException | None = None
+        self._procs: list = []
+
+    def _job_file(self, name: str) -> Path:
+        return self.target.with_name(f"{name}.pickle")
+
+    def env(self) -> dict[str, str]:
+        """The kernel's environment entries (none when the load cannot be identified)."""
+        if self.key is None:
+            return {}
+        env = {ENV: str(self.target), ENV_PID: str(os.getpid()), ENV_KEY: self.key}
+        for name, args in self.jobs.items():
+            env[f"{ENV}_{name.upper()}"] = json.dumps({"file": str(self._job_file(name)), "args": args}, sort_keys=True)
+        return env
+
+    def run(self) -> None:
+        try:
+            put(self._prepare(), self._path, folder=self.target.parent, source=self._source)
+        except BaseException as exc:  # noqa: BLE001 — reported by the caller after the kernel stops
+            self.error = exc
+            self.target.with_name(self.target.name + FAILED).touch()
+            return
+        import subprocess
+        import sys
+
+        for name, args in self.jobs.items():
+            out = self._job_file(name)
+            try:
+                self._procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        env={**os.environ, "OMP_NUM_THREADS": "1"},  # beside the kernel: one core each
+                    )
+                )
+            except OSError:
+                out.with_name(out.name + FAILED).touch()
+
+    def stop(self) -> None:
+        """Stop the jobs still running (the notebook did not ask for their results)."""
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+#: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
+#: ``function(ledger, **args)``.
+JOBS = {"outlook": "arkit.review.outlook:precompute_outlook"}
+
+_handed = None  # the ledger take() handed to this process: precomputed results belong to it only
+
+
+def precomputed(name: str, ledger, **args):
+    """The result of job ``name`` computed ahead for this very ``ledger`` (the one handed over) with exactly
+    ``args``, waiting for it if the job is still running; None otherwise (the caller computes it)."""
+    spec = os.environ.get(f"{ENV}_{name.upper()}")
+    if not spec or ledger is None or ledger is not _handed:
+        return None
+    try:
+        spec = json.loads(spec)
+    except ValueError:
+        return None
+    if json.loads(json.dumps(args, default=str, sort_keys=True)) != spec.get("args"):
+        return None
+    target = Path(spec["file"])
+    if not _wait(target):
+        return None
+    try:
+        with open(target, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
+    out = ledger_file.with_name(out_name)
+    try:
+        import importlib
+
+        module, func = JOBS[name].split(":")
+        with open(ledger_file, "rb") as fh:
+            _, ledger = pickle.load(fh)
+        result = getattr(importlib.import_module(module), func)(ledger, **args)
+        part = out.with_name(out.name + ".part")
+        with open(part, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, out)
+    except BaseException:  # noqa: BLE001 — the kernel then computes it itself
+        out.with_name(out.name + FAILED).touch()
+        return 1
+    return 0
+
+
+def _wait(target: Path) -> bool:
+    """Wait for the handed-over file; False when the parent said the load failed or is gone."""
+    failed = target.with_name(target.name + FAILED)
+    try:
+        parent = int(os.environ.get(ENV_PID, "0"))
+    except ValueError:
+        parent = 0
+    delay = 0.005
+    while not target.exists():
+        if failed.exists():
+            return False
+        if parent:
+            try:
+                os.kill(parent, 0)
+            except OSError:
+                return False
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+    return True
+
+
+def take(path, *, source, strict: bool = False, limits=None):
+    """The ledger handed over for exactly this load, or None. Waits while the rendering process is still
+    loading it; raises :class:`~arkit.errors.LedgerError` when that load failed (the render then stops with
+    the loader's own message)."""
+    target = os.environ.get(ENV)
+    if not target:
+        return None
+    key = _key(path, source=source, strict=strict, limits=limits)
+    if key is None or key != os.environ.get(ENV_KEY):
+        return None  # another file or other options than the render's: an ordinary load
+    if not _wait(Path(target)):
+        from .errors import LedgerError
+
+        raise LedgerError("the report's ledger could not be loaded (the render stops with the reason)")
+    try:
+        with open(target, "rb") as fh:
+            stored_key, ledger = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    if stored_key != key:
+        return None
+    global _handed
+    _handed = ledger
+    return ledger
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_run_job(sys.argv[1], Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])))

@@ -1,0 +1,59 @@
+"""arkit._handoff: the ledger render_report loads is the one the report's kernel uses, and only for the
+exact same load."""
+
+import os
+
+import pytest
+
+from arkit import _handoff
+from arkit.errors import LedgerError
+from arkit.load import load_ledger
+from arkit.sample import make_sample_ledger, write_workbook
+
+
+@pytest.fixture
+def book(tmp_path):
+    return write_workbook(make_sample_ledger(n_invoices=200, seed=4, as_of="2026-06-30"), tmp_path / "ledger.xlsx")
+
+
+def _hand_over(book, tmp_path, monkeypatch, prepare):
+    p = _handoff.Preparer(prepare, book, folder=tmp_path, source="auto")
+    for k, v in p.env().items():
+        monkeypatch.setenv(k, v)
+    p.start()
+    p.join()
+    return p
+
+
+def test_the_kernel_gets_the_ledger_loaded_by_the_render(book, tmp_path, monkeypatch):
+    loaded = load_ledger(book)
+    loaded.invoices.attrs["marker"] = "handed over"  # only the handed-over object carries it
+    _hand_over(book, tmp_path, monkeypatch, lambda: loaded)
+    got = load_ledger(book)
+    assert got.invoices.attrs.get("marker") == "handed over"
+    assert got.invoices.equals(loaded.invoices) and len(got.load_report.quarantine) == len(loaded.load_report.quarantine)
+
+
+def test_any_other_load_reads_the_file(book, tmp_path, monkeypatch):
+    loaded = load_ledger(book)
+    loaded.invoices.attrs["marker"] = "handed over"
+    _hand_over(book, tmp_path, monkeypatch, lambda: loaded)
+    assert "marker" not in load_ledger(book, source="generic").invoices.attrs  # another mapping
+    assert "marker" not in load_ledger(book, strict=True).invoices.attrs  # other options
+    os.utime(book, ns=(os.stat(book).st_atime_ns, os.stat(book).st_mtime_ns + 10**9))  # the file changed since
+    assert "marker" not in load_ledger(book).invoices.attrs
+
+
+def test_a_failed_load_stops_the_kernel_with_one_line(book, tmp_path, monkeypatch):
+    def refuse():
+        raise LedgerError("The ledger ends on 2026-06-30, so it cannot show October 2026")
+
+    p = _hand_over(book, tmp_path, monkeypatch, refuse)
+    assert isinstance(p.error, LedgerError)
+    with pytest.raises(LedgerError, match="could not be loaded"):
+        load_ledger(book)
+
+
+def test_without_a_render_nothing_is_handed_over(book, monkeypatch):
+    monkeypatch.delenv(_handoff.ENV, raising=False)
+    assert _handoff.take(book, source="auto") is None
