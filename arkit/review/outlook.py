@@ -136,7 +136,12 @@ def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
 def attach(review) -> Outlook:
     """Build the outlook of a monthly review, keep it as ``review.outlook`` and feed its worklist
     (:func:`feed_worklist`)."""
-    o = build_outlook(review.ledger, review.as_of, currency=review.currency)
+    from .. import _handoff
+
+    # in a render, computed ahead from the same ledger by another process while the sections before ran
+    o = _handoff.precomputed("outlook", review.ledger, as_of=f"{review.as_of:%Y-%m-%d}")
+    if o is None or o.currency != review.currency:
+        o = build_outlook(review.ledger, review.as_of, currency=review.currency)
     review.outlook = o
     w = feed_worklist(review.worklist, o)
     seg = review.segments.drop_duplicates("customer_id").set_index("customer_id") if len(review.segments) else None
@@ -146,6 +151,13 @@ def attach(review) -> Outlook:
                 w[c] = w[c].where(w[c].notna(), w["customer_id"].map(seg[c]))
     review.worklist = w
     return o
+
+
+def precompute_outlook(ledger, *, as_of: str) -> Outlook:
+    """:func:`build_outlook` of ``ledger`` at ``as_of`` in the ledger's currency: the job a render runs ahead
+    of the notebook (:mod:`arkit._handoff`), so the model is fitted while the kernel computes the sections
+    before the outlook."""
+    return build_outlook(ledger, as_of, currency=ledger.currency)
 
 
 def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
