@@ -77,8 +77,10 @@ class Preparer(threading.Thread):
     as-of the ledger cannot support); the exception is kept in :attr:`error` and a failure marker is
     written for the kernel. :meth:`env` is what the kernel's environment needs to find the file."""
 
+    THREAD = "arkit-ledger-handoff"
+
     def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None):
-        super().__init__(name="arkit-ledger-handoff", daemon=True)
+        super().__init__(name=self.THREAD, daemon=True)
         self._prepare, self._path, self._source = prepare, path, source
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
@@ -99,29 +101,33 @@ class Preparer(threading.Thread):
         return env
 
     def run(self) -> None:
+        self._start_jobs()  # they import what they need while the ledger loads, then wait for it
         try:
             put(self._prepare(), self._path, folder=self.target.parent, source=self._source)
         except BaseException as exc:  # noqa: BLE001 — reported by the caller after the kernel stops
             self.error = exc
             self.target.with_name(self.target.name + FAILED).touch()
-            return
+
+    def _start_jobs(self) -> None:
         import subprocess
         import sys
 
         for name, args in self.jobs.items():
             out = self._job_file(name)
             try:
-                self._procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        env={**os.environ, "OMP_NUM_THREADS": "1"},  # beside the kernel: one core each
-                    )
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    env={**os.environ, "OMP_NUM_THREADS": "1", ENV_PID: str(os.getpid())},  # beside the kernel: one core each
                 )
             except OSError:
                 out.with_name(out.name + FAILED).touch()
+                continue
+            self._procs.append(proc)
+            # a job that dies without a word (killed, out of memory) must not leave the kernel waiting
+            threading.Thread(target=_mark_if_silent, args=(proc, out), daemon=True).start()
 
     def stop(self) -> None:
         """Stop the jobs still running (the notebook did not ask for their results)."""
@@ -160,15 +166,28 @@ def precomputed(name: str, ledger, **args):
         return None
 
 
+def _mark_if_silent(proc, out: Path) -> None:
+    proc.wait()
+    if not out.exists():
+        try:
+            out.with_name(out.name + FAILED).touch()
+        except OSError:  # the render is over and its staging folder gone
+            pass
+
+
 def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
     out = ledger_file.with_name(out_name)
     try:
         import importlib
 
         module, func = JOBS[name].split(":")
+        function = getattr(importlib.import_module(module), func)
+        if not _wait(ledger_file):  # the load failed, or the render is gone
+            out.with_name(out.name + FAILED).touch()
+            return 1
         with open(ledger_file, "rb") as fh:
             _, ledger = pickle.load(fh)
-        result = getattr(importlib.import_module(module), func)(ledger, **args)
+        result = function(ledger, **args)
         part = out.with_name(out.name + ".part")
         with open(part, "wb") as fh:
             pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -205,8 +224,8 @@ def take(path, *, source, strict: bool = False, limits=None):
     loading it; raises :class:`~arkit.errors.LedgerError` when that load failed (the render then stops with
     the loader's own message)."""
     target = os.environ.get(ENV)
-    if not target:
-        return None
+    if not target or threading.current_thread().name == Preparer.THREAD:
+        return None  # no render; or the preparer's own load, which writes the file instead
     key = _key(path, source=source, strict=strict, limits=limits)
     if key is None or key != os.environ.get(ENV_KEY):
         return None  # another file or other options than the render's: an ordinary load

@@ -837,6 +837,7 @@ def render_report(
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     staging, staging_fd = _start_staging(out, res.stem, period.key)
+    preparer = None
     try:
         files_dir = staging / "files"
         files_dir.mkdir()
@@ -850,7 +851,8 @@ def render_report(
             from . import _handoff
 
             month = period.as_of if res.name == "monthly-review" else None
-            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source)
+            jobs = {"outlook": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source, jobs=jobs)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()
         _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
@@ -921,6 +923,8 @@ def render_report(
         finally:
             os.close(out_fd)
     finally:
+        if preparer is not None:
+            preparer.stop()  # a job the notebook never asked for (it failed before) still running
         shutil.rmtree(staging, ignore_errors=True)
         os.close(staging_fd)
 

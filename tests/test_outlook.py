@@ -67,3 +67,16 @@ def test_a_short_ledger_uses_the_baseline_and_the_model_card_warns():
     parts = outlook.section_cash_outlook(o)
     assert any(isinstance(x, Table) for x in parts)
     assert "Low (10th percentile)" not in next(x for x in parts if isinstance(x, Table)).data.columns  # no band for the baseline
+
+
+def test_the_report_backtest_runs_once_per_ledger_and_date_and_a_small_ledger_is_tested_in_full():
+    from arkit.predict import backtest_predictions, known_at
+    from tests.test_predict import _habit_ledger
+
+    led = _habit_ledger()  # 4 customers, 192 invoices: a small ledger
+    bt = outlook.light_backtest(led, "2025-10-31")
+    assert bt is not None and len(bt) == 1 and (bt["method"] == "model").all()
+    assert outlook.light_backtest(led, "2025-10-31") is bt  # kept on the ledger
+    full = backtest_predictions(known_at(led, "2025-10-31"), list(bt["cutoff"]))
+    cols = ["auc", "auc_baseline", "brier", "mae_days", "mae_days_baseline", "wape", "wape_baseline"]
+    pd.testing.assert_frame_equal(bt[cols], full[cols])  # light lightens only large ledgers (fewer simulations for the band)

@@ -73,7 +73,7 @@ def backtest_predictions(ledger: Ledger, cutoffs, *, weeks: int = 13, light: boo
     (cutoff, bin, invoices, predicted, observed); ``attrs["weekly"]``: per cut-off and week, actual,
     expected, low, high, baseline; ``attrs["overall"]``: the same scores pooled over the cut-offs (WAPE as
     Σ|error| ÷ Σ actual over every scored week; the others as means of the cut-offs). ``light``: train on
-    half the examples with fewer boosting iterations (quick backtests inside a report; see
+    a quarter of the examples with fewer boosting iterations on a large ledger (quick backtests inside a report; see
     :func:`~arkit.predict.model.run`).
     """
     cuts = sorted(pd.Timestamp(c).normalize() for c in cutoffs)

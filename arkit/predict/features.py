@@ -27,9 +27,13 @@ Feature groups (columns of :func:`snapshot_features`):
   ``unanswered`` (contacts without response in 90 days), ``credit_hold`` (in force), ``plan_recent``
   (payment-plan activity in 180 days), ``contacts_inv`` (reminders, calls, letters on this invoice),
   ``stage_inv`` (furthest escalation step logged on this invoice: 1 reminder … 8 write-off);
-- ``disputed``: the invoices' own Disputed flag, used only when the activity log records no dispute. It
-  is undated, so the model takes it as known at the prediction date — true of a current export; in a
-  backtest on a historical file a dispute raised after the cut-off is seen early (reported as such);
+- ``disputed``: the invoices' own Disputed flag, used only when the activity log records no dispute and
+  only at the export date (see :func:`known_at`): it is undated, it states what the export knew, so at an
+  earlier cut-off it would show disputes raised after that cut-off (leakage) and is left out;
+- ``e_invoice``: 1 when the invoice was sent electronically, 0 on paper — from an optional invoice column
+  named one of :data:`E_INVOICE_COLUMNS` (the IBM file's ``PaperlessBill``); fixed when the invoice is billed;
+  ``chan_mean_late`` / ``chan_n``: the customer's mean signed days late and count over its settled invoices
+  billed on the same channel as this one (a customer that moved to e-invoicing pays differently since);
 - the portfolio: ``port_mean_late`` and ``port_share_late`` of invoices settled in the 90 days before the
   cut-off (the market and the season).
 """
@@ -60,8 +64,16 @@ FEATURES = [
     "log_amount", "amount_ratio", "open_share", "terms_days", "days_to_due", "age_days", "bill_dom", "due_month",
     "other_past_due", "past_due_amount", "oldest_dpd", "open_items", "utilisation",
     "dispute_open", "cust_disputes", "broken_promises", "unanswered", "credit_hold", "plan_recent",
-    "contacts_inv", "stage_inv", "disputed", "port_mean_late", "port_share_late",
+    "contacts_inv", "stage_inv", "disputed", "e_invoice", "chan_mean_late", "chan_n", "port_mean_late", "port_share_late",
 ]  # fmt: skip
+
+#: Invoice columns read as the billing channel (compared lower-case, without "_", "-" or spaces); their values
+#: :data:`E_INVOICE_VALUES` (1 electronic, 0 paper; anything else unknown).
+E_INVOICE_COLUMNS = ("einvoice", "paperless", "paperlessbill", "billingchannel", "deliverymethod", "invoicedelivery")
+E_INVOICE_VALUES = {
+    "electronic": 1.0, "paperless": 1.0, "email": 1.0, "e-mail": 1.0, "edi": 1.0, "portal": 1.0, "online": 1.0, "yes": 1.0, "y": 1.0, "true": 1.0, "1": 1.0,
+    "paper": 0.0, "post": 0.0, "postal": 0.0, "mail": 0.0, "print": 0.0, "letter": 0.0, "no": 0.0, "n": 0.0, "false": 0.0, "0": 0.0,
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- the past
@@ -72,13 +84,18 @@ def known_at(ledger: Ledger, as_of) -> Ledger:
 
     Keeps invoices dated ≤ as_of, payments dated ≤ as_of, activities dated ≤ as_of and — when the ledger
     has an ``adjustments`` table — adjustments dated ≤ as_of. The invoice columns ``paid_date`` and
-    ``open_amount`` are dropped: they state what happened after as_of. The undated ``disputed`` flag is
-    kept; :func:`snapshot_features` reads it only when the activity log holds no dated dispute (see
-    ``disputed`` there). The customers table (limits, terms) is kept as it is.
+    ``open_amount`` are dropped: they state what happened after as_of. So is the undated ``disputed``
+    flag when as_of is before the ledger's last dated record (:attr:`~arkit.model.Ledger.as_of_max`, the
+    export's date): the flag is as of the export, and at an earlier date it would show disputes raised
+    later. At the export date it is kept; :func:`snapshot_features` reads it only when the activity log
+    holds no dated dispute. The customers table (limits, terms) is kept as it is.
     """
     day = pd.Timestamp(as_of).normalize()
     inv = ledger.invoices
-    inv = inv.loc[inv["invoice_date"] <= day].drop(columns=[c for c in ("paid_date", "open_amount") if c in inv])
+    drop = [c for c in ("paid_date", "open_amount") if c in inv]
+    if "disputed" in inv and len(inv) and day < ledger.as_of_max.normalize():
+        drop.append("disputed")
+    inv = inv.loc[inv["invoice_date"] <= day].drop(columns=drop)
     pay = ledger.payments.loc[ledger.payments["payment_date"] <= day]
     act = ledger.activities.loc[ledger.activities["date"] <= day] if len(ledger.activities) else ledger.activities
     changes = {"invoices": inv.reset_index(drop=True), "payments": pay.reset_index(drop=True), "activities": act.reset_index(drop=True)}
@@ -155,6 +172,8 @@ class Context:
     act: dict  # activity look-ups
     n_cust: int
     disputed: np.ndarray | None = None  # the invoices' undated disputed flag, when used
+    e_invoice: np.ndarray | None = None  # 1 electronic, 0 paper, NaN unknown (when the ledger says)
+    chan_hist: _Events | None = None  # settlements by (customer, channel), running sums of days late
 
 
 _NOT_SETTLED = np.iinfo("int64").max // 4
@@ -216,6 +235,16 @@ def context(known: Ledger, as_of) -> Context:
     flag = None
     if "disputed" in inv and inv["disputed"].notna().any() and (not acts or len(acts["disp_opened"].code) == 0):
         flag = inv["disputed"].astype("boolean").fillna(False).to_numpy(dtype="float64")
+    e_inv = e_invoice(inv)
+    chan_hist = None
+    if e_inv is not None:
+        e_s = e_inv[sm][order]
+        ok = np.isfinite(e_s)
+        ck = hk[ok] * 2 + e_s[ok].astype("int64")
+        co = np.lexsort((hd[ok], ck))
+        cf = pd.DataFrame({"k": ck[co], "late": late[ok][co]})
+        cg = cf.groupby("k", sort=False)
+        chan_hist = _Events(cf["k"].to_numpy(), hd[ok][co], n=cg.cumcount().to_numpy() + 1, sum_late=cg["late"].cumsum().to_numpy())
     # credit limits
     limit = np.full(n_cust, np.nan)
     c = known.customers
@@ -228,8 +257,25 @@ def context(known: Ledger, as_of) -> Context:
     return Context(
         ledger=known, as_of=as_day, cust=cust, inv_day=p.inv_date, due_day=p.inv_due, amount_c=p.inv_cents,
         settle_day=settle, hist=hist, port_day=port_day, port_late_cum=port_late_cum, port_islate_cum=port_islate_cum,
-        amt_hist=amt_hist, first_day=first_day, limit=limit, act=acts, n_cust=n_cust, disputed=flag,
+        amt_hist=amt_hist, first_day=first_day, limit=limit, act=acts, n_cust=n_cust, disputed=flag, e_invoice=e_inv, chan_hist=chan_hist,
     )  # fmt: skip
+
+
+def e_invoice(inv: pd.DataFrame) -> np.ndarray | None:
+    """The billing channel per invoice from the first column named one of :data:`E_INVOICE_COLUMNS`: 1.0
+    electronic, 0.0 paper (values of :data:`E_INVOICE_VALUES`, case-insensitive), NaN otherwise; None
+    when there is no such column or it says nothing."""
+    names = {str(c).lower().replace("_", "").replace("-", "").replace(" ", ""): c for c in inv.columns}
+    col = next((names[n] for n in E_INVOICE_COLUMNS if n in names), None)
+    if col is None:
+        return None
+    v = inv[col]
+    if pd.api.types.is_bool_dtype(v) or pd.api.types.is_numeric_dtype(v):
+        out = pd.to_numeric(v, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+        out = np.where(np.isin(out, (0.0, 1.0)), out, np.nan)
+    else:
+        out = v.astype("str").str.strip().str.lower().map(E_INVOICE_VALUES).to_numpy(dtype="float64", na_value=np.nan)
+    return out if np.isfinite(out).any() else None
 
 
 def _activities(known: Ledger, index: pd.Index) -> dict:
@@ -370,6 +416,17 @@ def _features(ctx: Context, pos, open_c, cut) -> pd.DataFrame:
         for c in ("dispute_open", "cust_disputes", "broken_promises", "unanswered", "credit_hold", "plan_recent", "contacts_inv", "stage_inv"):
             f[c] = np.full(len(pos), np.nan)
     f["disputed"] = ctx.disputed[pos] if ctx.disputed is not None else np.full(len(pos), np.nan)
+    f["e_invoice"] = ctx.e_invoice[pos] if ctx.e_invoice is not None else np.full(len(pos), np.nan)
+    f["chan_mean_late"] = f["chan_n"] = np.full(len(pos), np.nan)
+    if ctx.chan_hist is not None:
+        e = f["e_invoice"]
+        ok = np.isfinite(e)
+        ci = np.full(len(pos), -1, dtype="int64")
+        ci[ok] = ctx.chan_hist.last(k[ok] * 2 + e[ok].astype("int64"), cut[ok])
+        cn = _at(ctx.chan_hist.values["n"], ci, 0.0)
+        f["chan_n"] = np.where(ok, cn, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f["chan_mean_late"] = _at(ctx.chan_hist.values["sum_late"], ci) / np.where(cn > 0, cn, np.nan)
     # portfolio over the 90 days before the cut-off, and overall to date (the baseline's fallback)
     hi_i = np.searchsorted(ctx.port_day, cut, "right")
     lo_i = np.searchsorted(ctx.port_day, cut - 90, "right")

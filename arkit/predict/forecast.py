@@ -68,7 +68,7 @@ def forecast_collections(ledger, as_of, *, weeks: int = 13, light: bool = False)
     ``later`` (expected after the horizon but within a year), ``not_within_year`` (expected later than a
     year, or never), ``method`` and ``reason`` (as in predict_payments). Σ expected + later +
     not_within_year = open_total. ``light``: see :func:`~arkit.predict.model.run` (quick backtests; also
-    half the simulations).
+    a quarter of the simulations).
     """
     weeks = int(weeks)
     if not 1 <= weeks <= 13:
@@ -78,7 +78,7 @@ def forecast_collections(ledger, as_of, *, weeks: int = 13, light: bool = False)
     P = weekly_probabilities(r.cdf, weeks)
     expected = (P * amount[:, None]).sum(axis=0) if len(amount) else np.zeros(weeks)
     if r.fitted.method == "model":
-        low, high = _bands(r.cdf, amount, r.frame["customer_id"].to_numpy(), weeks, N_SIMULATIONS // 2 if light else N_SIMULATIONS)
+        low, high = _bands(r.cdf, amount, r.frame["customer_id"].to_numpy(), weeks, N_SIMULATIONS // 4 if light else N_SIMULATIONS)
     else:
         low = high = expected
     bday = baseline_day(r.X) if len(r.X) else np.array([], "int64")

@@ -35,33 +35,47 @@ EDGES = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28, 31, 35, 38, 42, 45, 49, 52, 5
 #: Column of the CDF at 13 weeks (91 days).
 H13 = int(np.flatnonzero(EDGES == 91)[0])
 N_BINS = len(EDGES) - 1
-HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm", "gap_median"]
+HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm", "gap_median", "gap_chan"]
 SEED = 0
 MAX_CLF_EXAMPLES = 16_000
 MAX_HAZARD_EXAMPLES = 6_000
 P_FLOOR = 0.005
-#: Share of the training-example caps a light run (a quick backtest inside a report) uses.
-LIGHT_SCALE = 0.5
-#: Boosting iterations of both models; :data:`LIGHT_MAX_ITER` in a light run (measured with bench/bench_backtest_light.py:
-#: at 60 the light backtest scores move by at most 0.003 AUC on the sample and IBM ledgers, see docs/predictions.md).
+#: Share of the training-example caps a light run (a quick backtest inside a report) uses; a small ledger
+#: (:data:`SMALL_LEDGER_INVOICES`) is cheap to fit and runs in full.
+LIGHT_SCALE = 0.25
+#: Boosting iterations and learning rate of both models. Small ledgers (:data:`SMALL_LEDGER_INVOICES`): 100 at
+#: 0.05 (8 leaves). Large: :data:`LARGE_MAX_ITER` at :data:`LARGE_LEARNING_RATE` (15 leaves; 70 at 0.14 saved
+#: 0.2 s of the 100k outlook but moved the 20k sample's walk-forward MAE from 0.884 to 0.889 × the baseline's,
+#: too near the 0.9 × must-hold); in a light run :data:`LIGHT_MAX_ITER` at 0.1 (bench/bench_backtest_light.py).
 MAX_ITER = 100
-LIGHT_MAX_ITER = 60
+LARGE_MAX_ITER = 100
+LARGE_LEARNING_RATE = 0.1
+LIGHT_MAX_ITER = 40
+#: Training snapshots drawn from fewer distinct invoices than this: both boosters learn slowly (see :func:`_hgb`).
+#: Snapshots of one invoice at successive cut-offs are near copies, so the invoices, not the snapshots (or the
+#: hazard's person-period rows), measure how much there is to learn from (IBM file: 700–2,000; the 20k sample: 13,000+).
+SMALL_LEDGER_INVOICES = 2_500
 #: Fewer labelled snapshots than this (or no late and no on-time example): the baseline is used instead.
 MIN_EXAMPLES = 150
 
 
 #: p_late can only rise with these (a customer who pays later, more past due, disputes, broken promises).
-MONOTONE_UP = ("hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_share_late", "other_past_due", "dispute_open", "broken_promises", "unanswered", "disputed")
+MONOTONE_UP = ("hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_share_late", "chan_mean_late", "other_past_due", "dispute_open", "broken_promises", "unanswered", "disputed")
 
 
-def _hgb(n: int, feats: list | None = None, *, max_iter: int = MAX_ITER):
+def _hgb(small: bool, feats: list | None = None, *, light: bool = False):
+    """The booster of both models; ``small`` (a ledger with fewer than :data:`SMALL_LEDGER_INVOICES`
+    invoices in its training snapshots): a slower learner (:data:`MAX_ITER` iterations at learning rate 0.05,
+    8 leaves); else :data:`LARGE_MAX_ITER` at :data:`LARGE_LEARNING_RATE` (``light``: :data:`LIGHT_MAX_ITER` at
+    0.1), 15 leaves."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     mono = {c: 1 for c in MONOTONE_UP if feats is not None and c in feats} or None
+    it, rate = (MAX_ITER, 0.05) if small else (LIGHT_MAX_ITER, 0.1) if light else (LARGE_MAX_ITER, LARGE_LEARNING_RATE)
     return HistGradientBoostingClassifier(
-        max_iter=max_iter,
-        learning_rate=0.05 if n < 5_000 else 0.1,
-        max_leaf_nodes=8 if n < 5_000 else 15,
+        max_iter=it,
+        learning_rate=rate,
+        max_leaf_nodes=8 if small else 15,
         min_samples_leaf=40,
         l2_regularization=1.0,
         monotonic_cst=mono,
@@ -121,11 +135,15 @@ def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[np.nda
     lo, hi = EDGES[b].astype("float64"), EDGES[b + 1].astype("float64")
     dtd = X["days_to_due"].to_numpy(dtype="float64")[rep]
     hi_dtd = hi - dtd
+    # the customer's mean days late on this invoice's billing channel, else its (or the portfolio's) mean
+    chan = X["chan_mean_late"].to_numpy(dtype="float64", na_value=np.nan)
+    chan = np.where(np.isfinite(chan), chan, X["base_mean_late"].to_numpy(dtype="float64", na_value=np.nan))
     extra = {
         "bin": b, "bin_lo": lo, "bin_hi": hi, "rel_due_lo": lo - dtd, "rel_due_hi": hi_dtd,
         "gap_mean": hi_dtd - X["base_mean_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
         "gap_ewm": hi_dtd - X["hist_ewm_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
         "gap_median": hi_dtd - X["hist_median_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
+        "gap_chan": hi_dtd - chan[rep],
     }  # fmt: skip
     for j, c in enumerate(HAZARD_EXTRA):
         R[:, k + j] = extra[c]
@@ -147,9 +165,10 @@ def _held_out(groups: np.ndarray, share: float) -> np.ndarray:
     return pick[inv]
 
 
-def fit(train: pd.DataFrame, as_of: int, *, scale: float = 1.0, max_iter: int = MAX_ITER) -> Fitted:
+def fit(train: pd.DataFrame, as_of: int, *, light: bool = False) -> Fitted:
     """Fit both models on the snapshot rows ``train`` (from :func:`~arkit.predict.features.snapshot_features`);
-    ``scale`` shrinks the example caps (:data:`MAX_CLF_EXAMPLES`, :data:`MAX_HAZARD_EXAMPLES`)."""
+    ``light`` on a large ledger: :data:`LIGHT_SCALE` of the example caps (:data:`MAX_CLF_EXAMPLES`,
+    :data:`MAX_HAZARD_EXAMPLES`) and fewer iterations (see :func:`_hgb`); a small ledger is fitted in full."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
@@ -160,6 +179,9 @@ def fit(train: pd.DataFrame, as_of: int, *, scale: float = 1.0, max_iter: int = 
     if len(C) < MIN_EXAMPLES or yc.all() or not yc.any():
         why = f"only {len(C)} past snapshots with a known outcome" if len(C) < MIN_EXAMPLES else "the history holds only late or only on-time payments"
         return Fitted("baseline", reason=why, n_clf=int(len(C)), cutoffs=cuts)
+    small = int(train["pos"].nunique()) < SMALL_LEDGER_INVOICES
+    light = light and not small  # light runs lighten only large ledgers
+    scale = LIGHT_SCALE if light else 1.0
     rng = np.random.default_rng(SEED)
     cap_c, cap_h = int(MAX_CLF_EXAMPLES * scale), int(MAX_HAZARD_EXAMPLES * scale)
     if len(C) > cap_c:
@@ -172,7 +194,7 @@ def fit(train: pd.DataFrame, as_of: int, *, scale: float = 1.0, max_iter: int = 
     held = _held_out(groups, 0.25)
     if yc[~held].all() or not yc[~held].any() or yc[held].all() or not yc[held].any():
         return Fitted("baseline", reason="too few late (or on-time) payments to learn from", n_clf=int(len(C)), cutoffs=cuts)
-    base = _hgb(int((~held).sum()), feats, max_iter=max_iter).fit(C.loc[~held, feats], yc[~held])
+    base = _hgb(small, feats, light=light).fit(C.loc[~held, feats], yc[~held])
     method = "isotonic" if held.sum() >= 1000 else "sigmoid"
     clf = CalibratedClassifierCV(FrozenEstimator(base), method=method).fit(C.loc[held, feats], yc[held])
 
@@ -183,7 +205,7 @@ def fit(train: pd.DataFrame, as_of: int, *, scale: float = 1.0, max_iter: int = 
     R, y = hazard_rows(H, as_of, feats)
     if len(R) < MIN_EXAMPLES or y.all() or not y.any():
         return Fitted("baseline", reason="too few observed settlements after past cut-offs", n_clf=int(len(C)), cutoffs=cuts)
-    haz = _hgb(len(R), max_iter=max_iter)
+    haz = _hgb(small, light=light)
     haz.fit(R, y)
     neutral = {c: float(np.nanmedian(C[c])) if C[c].notna().any() else np.nan for c in FEATURES}
     return Fitted("model", clf=clf, hazard=haz, neutral=neutral, n_clf=int(len(C)), n_hazard=int(len(H)), n_rows_hazard=int(len(R)), cutoffs=cuts, late_share=float(yc.mean()), features=feats)
@@ -256,7 +278,7 @@ STAGE_NAMES = {1: "reminders", 2: "calls", 3: "a formal letter", 4: "credit hold
 
 #: Driver groups: the features each stands for.
 DRIVER_GROUPS = {
-    "history": ["hist_n", "hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_std_late", "hist_share_late", "hist_mean_dtp", "days_since_settle", "tenure_days"],
+    "history": ["hist_n", "chan_mean_late", "chan_n", "hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_std_late", "hist_share_late", "hist_mean_dtp", "days_since_settle", "tenure_days"],
     "trend": ["hist_trend"],
     "past_due": ["other_past_due", "past_due_amount", "oldest_dpd", "open_items"],
     "timing": ["days_to_due", "age_days"],
@@ -265,7 +287,7 @@ DRIVER_GROUPS = {
     "promises": ["broken_promises"],
     "contacts": ["unanswered", "contacts_inv", "stage_inv"],
     "credit": ["credit_hold", "utilisation", "plan_recent"],
-    "billing": ["bill_dom", "terms_days", "due_month"],
+    "billing": ["bill_dom", "terms_days", "due_month", "e_invoice"],
     "portfolio": ["port_mean_late", "port_share_late"],
 }
 
@@ -305,6 +327,7 @@ def driver_phrases(X: pd.DataFrame) -> dict[str, pd.Series]:
     u = f["utilisation"]
     credit = pd.Series(np.select([f["credit_hold"] > 0, f["plan_recent"] > 0, u.notna()], ["on credit hold", "payment plan in the last 6 months", "credit limit " + (u * 100).round(0).astype("Int64").astype("str") + " % used"], "no credit limit recorded"), index=X.index)
     billing = "billed on day " + f["bill_dom"].astype("Int64").astype("str") + ", " + f["terms_days"].astype("Int64").astype("str") + "-day terms"
+    billing = billing + np.select([f["e_invoice"] == 1, f["e_invoice"] == 0], [", sent electronically", ", sent on paper"], "")
     pm = f["port_mean_late"]
     port = pd.Series(np.where(pm.notna(), "the whole book pays " + _fmt_days(pm) + np.where(pm >= 0, " days late", " days early") + " lately", "little recent portfolio history"), index=X.index)
     return {"history": hist, "trend": trend, "past_due": past, "timing": timing, "amount": amount, "dispute": disp, "promises": prom, "contacts": cont, "credit": credit, "billing": billing, "portfolio": port}
@@ -384,8 +407,8 @@ def training_cutoffs(ctx, n_open: int, *, lookback_days: int = 730, target_rows:
 def run(ledger, as_of, *, light: bool = False) -> Run:
     """Train on the past of ``as_of`` and predict the invoices open at it (cached on the ledger).
 
-    ``light`` (for quick backtests inside a report): :data:`LIGHT_SCALE` of the training examples,
-    :data:`LIGHT_MAX_ITER` boosting iterations, no drivers.
+    ``light`` (for quick backtests inside a report): on a large ledger :data:`LIGHT_SCALE` of the training
+    examples and :data:`LIGHT_MAX_ITER` boosting iterations (see :func:`fit`); no drivers.
 
     Model fitting runs on one OpenMP thread: on a shared 2-core machine gradient boosting's threads
     otherwise wait on each other far longer than the work takes."""
@@ -418,7 +441,7 @@ def _run(ledger, as_of, light: bool) -> Run:
     elif len(cuts) == 0:
         fitted = Fitted("baseline", reason="the ledger holds less than about 2 months of history before this date")
     else:
-        fitted = fit(train, day, scale=LIGHT_SCALE if light else 1.0, max_iter=LIGHT_MAX_ITER if light else MAX_ITER)
+        fitted = fit(train, day, light=light)
     cdf = settle_cdf(fitted, X)
     p = p_late(fitted, X)
     base_day = baseline_day(X)

@@ -69,9 +69,28 @@ def _backtest_cutoffs(known, as_of: pd.Timestamp, *, n: int = BACKTEST_CUTOFFS) 
     return sorted(out)
 
 
+def light_backtest(ledger, as_of) -> pd.DataFrame | None:
+    """The report's quick out-of-time test: :func:`~arkit.predict.backtest_predictions` with ``light=True`` on
+    the ledger as known at ``as_of``, at the month end of :func:`_backtest_cutoffs` (None when there is none).
+    Light: on a large ledger a quarter of the training examples and 40 boosting iterations
+    (:data:`arkit.predict.model.LIGHT_SCALE`, ``LIGHT_MAX_ITER``). Kept on the ledger object per date, so a
+    second build of the same review (or a notebook re-run) does not test again."""
+    as_of = pd.Timestamp(as_of).normalize()
+    adj = getattr(ledger, "adjustments", None)
+    key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj))
+    cache = ledger.__dict__.setdefault("_outlook_backtests", {})
+    if key not in cache:
+        known = known_at(ledger, as_of)
+        cuts = _backtest_cutoffs(known, as_of)
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = backtest_predictions(known, cuts, light=True) if cuts else None
+    return cache[key]
+
+
 def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
     """Predictions and the 13-week forecast at ``as_of``, a light walk-forward backtest on the ledger as known
-    at as_of (one month end, 3 months earlier or else 6 or 9; half the training examples), and the choice between
+    at as_of (:func:`light_backtest`), and the choice between
     the model and the baseline, figure by figure: the chance of paying late comes from the model when, in
     that backtest, it ranks late payers better than the baseline (AUC, higher); pay dates and the cash
     outlook when it dates payments (MAE) and forecasts weekly cash (WAPE) at least as well. Otherwise the
@@ -79,9 +98,7 @@ def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
     as_of = pd.Timestamp(as_of).normalize()
     pred = predict_payments(ledger, as_of)
     fc = forecast_collections(ledger, as_of)
-    known = known_at(ledger, as_of)
-    cuts = _backtest_cutoffs(known, as_of)
-    bt = backtest_predictions(known, cuts, light=True) if cuts and len(pred) else None
+    bt = light_backtest(ledger, as_of) if len(pred) else None
     base_dates = "each invoice paid at its due date plus the customer's average days late"
     base_p = "the customer's own share of invoices paid late"
     if pred.attrs.get("method") != "model":
@@ -119,7 +136,12 @@ def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
 def attach(review) -> Outlook:
     """Build the outlook of a monthly review, keep it as ``review.outlook`` and feed its worklist
     (:func:`feed_worklist`)."""
-    o = build_outlook(review.ledger, review.as_of, currency=review.currency)
+    from .. import _handoff
+
+    # in a render, computed ahead from the same ledger by another process while the sections before ran
+    o = _handoff.precomputed("outlook", review.ledger, as_of=f"{review.as_of:%Y-%m-%d}")
+    if o is None or o.currency != review.currency:
+        o = build_outlook(review.ledger, review.as_of, currency=review.currency)
     review.outlook = o
     w = feed_worklist(review.worklist, o)
     seg = review.segments.drop_duplicates("customer_id").set_index("customer_id") if len(review.segments) else None
@@ -129,6 +151,13 @@ def attach(review) -> Outlook:
                 w[c] = w[c].where(w[c].notna(), w["customer_id"].map(seg[c]))
     review.worklist = w
     return o
+
+
+def precompute_outlook(ledger, *, as_of: str) -> Outlook:
+    """:func:`build_outlook` of ``ledger`` at ``as_of`` in the ledger's currency: the job a render runs ahead
+    of the notebook (:mod:`arkit._handoff`), so the model is fitted while the kernel computes the sections
+    before the outlook."""
+    return build_outlook(ledger, as_of, currency=ledger.currency)
 
 
 def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
@@ -290,7 +319,7 @@ def section_likely_to_slip(o: Outlook, book=None, *, n: int = 20) -> list:
 
 FEATURE_GROUPS = [
     ("The customer's own record", "invoices settled so far; average, median (last 10), last-5 and recency-weighted days late; the trend (last 5 against all); the spread; the share paid late; average days to pay; days since the last payment; months as a customer"),
-    ("The invoice", "amount against the customer's usual invoice; open share (partly paid); terms; days to the due date (or past it); age; day of the month billed; month it falls due"),
+    ("The invoice", "amount against the customer's usual invoice; open share (partly paid); terms; days to the due date (or past it); age; day of the month billed; month it falls due; billing channel (electronic or paper, when recorded) and the customer's record on that channel"),
     ("The account today", "other items past due and their amount; the oldest item's days past due; open items; credit-limit use (when limits are recorded)"),
     ("The collections log (when present)", "an open dispute on the invoice or the account; promises broken in 6 months; contacts without answer in 90 days; credit hold; a payment plan in 6 months; contacts and the furthest escalation step on this invoice"),
     ("The whole book", "average days late and share paid late of everything settled in the last 90 days (the season and the market)"),
@@ -317,7 +346,7 @@ def section_model_card(o: Outlook, book=None) -> list:
         "Baseline: the customer's own share of invoices paid late, and its due date plus the customer's average days late (the whole book's for a new customer). "
         "Inputs it uses:"
     )
-    parts.append(Markdown(text + "\n\n" + feats + ("\n- **Disputed flag**: the invoices' own Disputed column, used because the log records no dispute; it is undated, so it is taken as known at the month end." if "disputed" in _used(o) else "")))
+    parts.append(Markdown(text + "\n\n" + feats + ("\n- **Disputed flag**: the invoices' own Disputed column, used because the log records no dispute; it is undated, so it is used only when the month end is the export's last date (the test at earlier dates leaves it out: there it would show disputes raised later)." if "disputed" in _used(o) else "")))
     if warn:
         parts.insert(0, Markdown(warn))
     bt = o.backtest
@@ -330,7 +359,7 @@ def section_model_card(o: Outlook, book=None) -> list:
             book.add("model backtest", bt)
             book.add("model reliability", bt.attrs["reliability"])
         parts.append(Markdown("AUC: how well the chance ranks the invoices paid late above those paid on time (0.5 = a coin, 1 = perfect), scored on invoices not yet due; accuracy at a 50 % threshold; Brier score: the mean squared error of the chance (lower is better); pay-date error: the mean absolute difference between the expected and the actual payment date, over invoices paid since; WAPE: the absolute weekly errors of the 13-week forecast over the cash actually received (lower is better)."))
-        parts.append(table(tb, count=["Invoices open"], fraction=["Accuracy", "Accuracy, baseline", "13-week WAPE", "WAPE, baseline", "Weeks in band"], days=["Pay-date error (days)", "Pay-date error, baseline"], caption="Out-of-time test on this ledger (a lighter model trained on half the examples, for speed), beside the baseline"))
+        parts.append(table(tb, count=["Invoices open"], fraction=["Accuracy", "Accuracy, baseline", "13-week WAPE", "WAPE, baseline", "Weeks in band"], days=["Pay-date error (days)", "Pay-date error, baseline"], caption="Out-of-time test on this ledger (on a large ledger a lighter model trained on a quarter of the examples, for speed), beside the baseline"))
     else:
         parts.append(Markdown("No out-of-time test could be run on this ledger (it needs a month end with 6 months of history before it and 13 weeks of outcomes after it)."))
     return parts
