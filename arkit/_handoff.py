@@ -79,9 +79,9 @@ class Preparer(threading.Thread):
 
     THREAD = "arkit-ledger-handoff"
 
-    def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None):
+    def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None, then=None):
         super().__init__(name=self.THREAD, daemon=True)
-        self._prepare, self._path, self._source = prepare, path, source
+        self._prepare, self._path, self._source, self._then = prepare, path, source, then
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
         self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
@@ -107,6 +107,12 @@ class Preparer(threading.Thread):
         except BaseException as exc:  # noqa: BLE001 — reported by the caller after the kernel stops
             self.error = exc
             self.target.with_name(self.target.name + FAILED).touch()
+            return
+        if self._then is not None:  # the caller's own work for the time the kernel computes
+            try:
+                self._then()
+            except Exception:  # noqa: BLE001 — only a head start: the caller does it again if needed
+                pass
 
     def _start_jobs(self) -> None:
         import subprocess

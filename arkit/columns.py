@@ -164,6 +164,8 @@ def kind_of(name, s: pd.Series | None = None) -> str:
     days when it mentions days, a percentage when it says % or pct, else numbers (whole numbers when
     every value is whole); anything else is text."""
     kind = column(name).kind
+    if s is not None and pd.api.types.is_bool_dtype(s.dtype) and kind not in ("flag", "text"):
+        return "flag"  # a yes/no column whatever its name says elsewhere ("written_off": money in roll rates)
     if kind or s is None:
         return kind or "text"
     dtype = s.dtype

@@ -852,7 +852,7 @@ def render_report(
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"outlook": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
-            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source, jobs=jobs)
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()
         _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
@@ -938,6 +938,13 @@ def render_report(
         "index": index,
         "seconds": time.perf_counter() - started,
     }
+
+
+def _warm_exporter() -> None:
+    """Import the HTML exporter while the kernel computes (half a second the render otherwise waits for
+    after the notebook ends)."""
+    from nbconvert import HTMLExporter  # noqa: F401
+    from nbconvert.filters import markdown_mistune  # noqa: F401
 
 
 def _load_checked(ledger_path: Path, source: str, as_of: str | None):

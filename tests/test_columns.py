@@ -68,3 +68,13 @@ def test_policy_ladder_label_is_validated_and_used(tmp_path):
     pol.write_text(yaml.safe_dump({"ladder": ladder}), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"ladder\[5\]\.label"):
         load_policy(pol)
+
+
+def test_a_boolean_column_is_a_yes_no_flag_even_under_a_money_name():
+    """written_off is money in the roll rates (the amount written off) and a flag on an open item."""
+    import pandas as pd
+
+    from arkit.columns import for_people
+
+    people, kinds = for_people(pd.DataFrame({"written_off": [True, False], "amount": [1.0, 2.0]}))
+    assert people["Written off"].tolist() == ["Yes", "No"] and kinds["Written off"] == "text"
