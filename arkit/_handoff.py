@@ -16,8 +16,8 @@ else is ever unpickled (the variable names a file, and the key inside must match
 
 **Work ahead of the notebook** (``jobs``): once the ledger is written, the preparer can start one Python
 process per job (``python -m arkit._handoff <job> ...``, on the machine's other core) that computes from
-the handed-over ledger what a later section needs — the monthly review's outlook (predictions, forecast and
-its backtest: seconds of model fitting) — while the kernel computes the sections before it. The section
+the handed-over ledger what a later section needs — the monthly review's predictions and forecast (seconds of
+model fitting) — while the kernel computes the sections before it. The section
 asks :func:`precomputed` and gets the result when it was computed for exactly its ledger and arguments
 (waiting for the job if it is still running), or None, and then computes it itself: a failed job costs
 time, never a figure.
@@ -145,14 +145,14 @@ class Preparer(threading.Thread):
 
 #: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
 #: ``function(ledger, **args)``.
-JOBS = {"outlook": "arkit.review.outlook:precompute_outlook"}
+JOBS = {"forecast": "arkit.review.outlook:forecast_parts"}
 
 _handed = None  # the ledger take() handed to this process: precomputed results belong to it only
 
 
-def precomputed(name: str, ledger, **args):
-    """The result of job ``name`` computed ahead for this very ``ledger`` (the one handed over) with exactly
-    ``args``, waiting for it if the job is still running; None otherwise (the caller computes it)."""
+def _job_file(name: str, ledger, args: dict) -> Path | None:
+    """Where job ``name``'s result for this very ``ledger`` (the one handed over) and exactly ``args``
+    is (or will be) written; None when no such job was started."""
     spec = os.environ.get(f"{ENV}_{name.upper()}")
     if not spec or ledger is None or ledger is not _handed:
         return None
@@ -162,8 +162,19 @@ def precomputed(name: str, ledger, **args):
         return None
     if json.loads(json.dumps(args, default=str, sort_keys=True)) != spec.get("args"):
         return None
-    target = Path(spec["file"])
-    if not _wait(target):
+    return Path(spec["file"])
+
+
+def pending(name: str, ledger, **args) -> bool:
+    """Whether job ``name`` was started for this ledger and ``args`` (its result may still be coming)."""
+    return _job_file(name, ledger, args) is not None
+
+
+def precomputed(name: str, ledger, **args):
+    """The result of job ``name`` computed ahead for this very ``ledger`` (the one handed over) with exactly
+    ``args``, waiting for it if the job is still running; None otherwise (the caller computes it)."""
+    target = _job_file(name, ledger, args)
+    if target is None or not _wait(target):
         return None
     try:
         with open(target, "rb") as fh:

@@ -851,7 +851,7 @@ def render_report(
             from . import _handoff
 
             month = period.as_of if res.name == "monthly-review" else None
-            jobs = {"outlook": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
+            jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
             preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()

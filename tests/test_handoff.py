@@ -59,31 +59,33 @@ def test_without_a_render_nothing_is_handed_over(book, monkeypatch):
     assert _handoff.take(book, source="auto") is None
 
 
-def test_the_outlook_computed_ahead_is_the_one_the_section_would_compute(book, tmp_path, monkeypatch):
-    """A job run ahead of the notebook (the monthly review's outlook) gives the kernel exactly what
-    build_outlook gives on the handed-over ledger; asked for another date or another ledger, nothing."""
-    from arkit.review.outlook import build_outlook
+def test_the_forecast_computed_ahead_is_the_one_the_section_would_compute(book, tmp_path, monkeypatch):
+    """A job run ahead of the notebook (the monthly review's predictions and forecast) gives the kernel
+    exactly what forecast_parts gives on the handed-over ledger; asked for another date or another
+    ledger, nothing."""
+    from arkit.review.outlook import forecast_parts
 
-    p = _handoff.Preparer(lambda: load_ledger(book), book, folder=tmp_path, source="auto", jobs={"outlook": {"as_of": "2026-06-30"}})
+    p = _handoff.Preparer(lambda: load_ledger(book), book, folder=tmp_path, source="auto", jobs={"forecast": {"as_of": "2026-06-30"}})
     for k, v in p.env().items():
         monkeypatch.setenv(k, v)
     p.start()
     p.join()
     handed = load_ledger(book)
-    got = _handoff.precomputed("outlook", handed, as_of="2026-06-30")
+    assert _handoff.pending("forecast", handed, as_of="2026-06-30")
+    got = _handoff.precomputed("forecast", handed, as_of="2026-06-30")
     p.stop()
     assert got is not None
-    want = build_outlook(handed, "2026-06-30", currency=handed.currency)
-    assert got.predictions.equals(want.predictions) and got.forecast.equals(want.forecast) and got.why == want.why
-    assert _handoff.precomputed("outlook", handed, as_of="2026-05-31") is None
-    assert _handoff.precomputed("outlook", load_ledger(book, source="generic"), as_of="2026-06-30") is None
+    want = forecast_parts(handed, "2026-06-30")
+    assert got[0].equals(want[0]) and got[1].equals(want[1])
+    assert _handoff.precomputed("forecast", handed, as_of="2026-05-31") is None
+    assert _handoff.precomputed("forecast", load_ledger(book, source="generic"), as_of="2026-06-30") is None
 
 
 def test_a_job_that_dies_does_not_leave_the_kernel_waiting(book, tmp_path, monkeypatch):
     import signal
     import time
 
-    p = _handoff.Preparer(lambda: load_ledger(book), book, folder=tmp_path, source="auto", jobs={"outlook": {"as_of": "2026-06-30"}})
+    p = _handoff.Preparer(lambda: load_ledger(book), book, folder=tmp_path, source="auto", jobs={"forecast": {"as_of": "2026-06-30"}})
     for k, v in p.env().items():
         monkeypatch.setenv(k, v)
     p.start()
@@ -93,6 +95,6 @@ def test_a_job_that_dies_does_not_leave_the_kernel_waiting(book, tmp_path, monke
     p.join()
     handed = load_ledger(book)
     t = time.monotonic()
-    assert _handoff.precomputed("outlook", handed, as_of="2026-06-30") is None  # computed by the kernel then
+    assert _handoff.precomputed("forecast", handed, as_of="2026-06-30") is None  # computed by the kernel then
     assert time.monotonic() - t < 30
     p.stop()

@@ -88,16 +88,16 @@ def light_backtest(ledger, as_of) -> pd.DataFrame | None:
     return cache[key]
 
 
-def build_outlook(ledger, as_of, *, currency: str = "") -> Outlook:
+def build_outlook(ledger, as_of, *, currency: str = "", parts=None) -> Outlook:
     """Predictions and the 13-week forecast at ``as_of``, a light walk-forward backtest on the ledger as known
     at as_of (:func:`light_backtest`), and the choice between
     the model and the baseline, figure by figure: the chance of paying late comes from the model when, in
     that backtest, it ranks late payers better than the baseline (AUC, higher); pay dates and the cash
     outlook when it dates payments (MAE) and forecasts weekly cash (WAPE) at least as well. Otherwise the
-    baseline is shown and :attr:`Outlook.why` says so."""
+    baseline is shown and :attr:`Outlook.why` says so. ``parts``: the (predictions, forecast) pair of
+    :func:`forecast_parts` for this ledger and date, when already computed."""
     as_of = pd.Timestamp(as_of).normalize()
-    pred = predict_payments(ledger, as_of)
-    fc = forecast_collections(ledger, as_of)
+    pred, fc = parts if parts is not None else forecast_parts(ledger, as_of)
     bt = light_backtest(ledger, as_of) if len(pred) else None
     base_dates = "each invoice paid at its due date plus the customer's average days late"
     base_p = "the customer's own share of invoices paid late"
@@ -138,10 +138,13 @@ def attach(review) -> Outlook:
     (:func:`feed_worklist`)."""
     from .. import _handoff
 
-    # in a render, computed ahead from the same ledger by another process while the sections before ran
-    o = _handoff.precomputed("outlook", review.ledger, as_of=f"{review.as_of:%Y-%m-%d}")
-    if o is None or o.currency != review.currency:
-        o = build_outlook(review.ledger, review.as_of, currency=review.currency)
+    parts, day = None, f"{review.as_of:%Y-%m-%d}"
+    if _handoff.pending("forecast", review.ledger, as_of=day):
+        # in a render another process fits the month-end model from the same ledger (arkit._handoff);
+        # meanwhile this one runs the quick backtest, then takes the predictions and forecast
+        light_backtest(review.ledger, review.as_of)
+        parts = _handoff.precomputed("forecast", review.ledger, as_of=day)
+    o = build_outlook(review.ledger, review.as_of, currency=review.currency, parts=parts)
     review.outlook = o
     w = feed_worklist(review.worklist, o)
     seg = review.segments.drop_duplicates("customer_id").set_index("customer_id") if len(review.segments) else None
@@ -153,11 +156,13 @@ def attach(review) -> Outlook:
     return o
 
 
-def precompute_outlook(ledger, *, as_of: str) -> Outlook:
-    """:func:`build_outlook` of ``ledger`` at ``as_of`` in the ledger's currency: the job a render runs ahead
-    of the notebook (:mod:`arkit._handoff`), so the model is fitted while the kernel computes the sections
-    before the outlook."""
-    return build_outlook(ledger, as_of, currency=ledger.currency)
+def forecast_parts(ledger, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The month-end predictions (:func:`~arkit.predict.predict_payments`) and 13-week forecast
+    (:func:`~arkit.predict.forecast_collections`) at ``as_of``: the model fitted on everything known then.
+    A render computes them ahead of the notebook, beside the kernel (:mod:`arkit._handoff` job
+    ``forecast``)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    return predict_payments(ledger, as_of), forecast_collections(ledger, as_of)
 
 
 def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
