@@ -809,9 +809,10 @@ def render_report(
 ) -> dict:
     """Execute a report notebook and publish its HTML, executed notebook and side files.
 
-    ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports need ``as_of``
-    and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones need ``quarter`` (``"2026Q3"``) and go to
-    ``<out_dir>/<YYYYQn>/``. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
+    ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports take ``as_of``
+    and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones take ``quarter`` (``"2026Q3"``) and go to
+    ``<out_dir>/<YYYYQn>/``. Without either, a registered report covers the ledger's last complete month
+    (or quarter): the month of its last event when that is the month's last day, else the month before. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
     bar (default: only when stderr is a terminal). ``pdf`` also prints the HTML to ``<stem>.pdf`` beside
     it with headless Chromium (:func:`arkit.pdf.write_pdf`), staged and published with the other files.
 
@@ -822,11 +823,18 @@ def render_report(
     """
     started = time.perf_counter()
     res = _resolve(report)
-    period = _period(res, as_of, quarter)
     ledger_path = Path(ledger).expanduser()
     if not ledger_path.exists():
         raise LedgerError(f"ledger {ledger} not found")
     ledger_path = ledger_path.resolve()
+    preloaded = None
+    if as_of is None and quarter is None and res.name in REPORTS:
+        # no period given: the ledger's last complete month (quarter), so it is loaded first, once
+        from .load import load_ledger
+
+        preloaded = load_ledger(ledger_path, source=source)
+        as_of, quarter = _default_period(res, preloaded)
+    period = _period(res, as_of, quarter)
     policy_path = None
     if policy is not None:
         policy_path = Path(policy).expanduser()
@@ -852,7 +860,7 @@ def render_report(
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
-            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
+            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month, preloaded), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()
         _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
@@ -947,12 +955,27 @@ def _warm_exporter() -> None:
     from nbconvert.filters import markdown_mistune  # noqa: F401
 
 
-def _load_checked(ledger_path: Path, source: str, as_of: str | None):
-    """The ledger, loaded; with ``as_of``, the monthly review's month checked against it (one-line
-    refusal)."""
+def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
+    """(as_of, quarter) when the caller gave neither: the last complete month of the ledger — the month
+    of its last event when that is the month's last day, else the month before — or its last complete
+    quarter (:func:`arkit.review.policy_review.last_complete_quarter`)."""
+    import pandas as pd
+
+    if res.period_kind == "quarter":
+        from .review.policy_review import last_complete_quarter
+
+        return None, str(last_complete_quarter(ledger))
+    last = pd.Timestamp(ledger.as_of_max).normalize()
+    end = last + pd.offsets.MonthEnd(0)
+    return (end if last == end else last - pd.offsets.MonthEnd(1)).date().isoformat(), None
+
+
+def _load_checked(ledger_path: Path, source: str, as_of: str | None, ledger=None):
+    """The ledger, loaded (or ``ledger``, already loaded); with ``as_of``, the monthly review's month
+    checked against it (one-line refusal)."""
     from .load import load_ledger
 
-    ledger = load_ledger(ledger_path, source=source)
+    ledger = ledger if ledger is not None else load_ledger(ledger_path, source=source)
     if as_of is not None:
         from .review.monthly import check_as_of
 

@@ -540,3 +540,19 @@ def test_pdf_is_printed_and_published_with_the_report(tmp_path):
         need("pdftotext", "apt-get install -y poppler-utils")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Render test report" in text and "Open balances per customer" in text
+
+
+def test_without_a_date_the_report_covers_the_ledgers_last_complete_month(tmp_path):
+    import pandas as pd
+
+    """No --as-of: the month of the ledger's last event when that is a month end, else the month before
+    (a half month is not a month)."""
+    from arkit.load import load_ledger
+    from arkit.render import render_report
+    from arkit.sample import make_sample_ledger, write_workbook
+
+    path = write_workbook(make_sample_ledger(n_invoices=400, seed=3, as_of="2026-06-30"), tmp_path / "ledger.xlsx")
+    last = pd.Timestamp(load_ledger(path).as_of_max).normalize()
+    want = (last + pd.offsets.MonthEnd(0)) if last.is_month_end else (last - pd.offsets.MonthEnd(1))
+    out = render_report("monthly-review", ledger=path, out_dir=tmp_path / "reports", progress=False)
+    assert out["period"] == f"{want:%Y-%m}" and out["html"].exists()
