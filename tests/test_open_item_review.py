@@ -66,3 +66,19 @@ def test_history_figures_of_a_ledger_with_payments_are_computed():
     assert r.headline["not_computable"].isna().all()
     assert "not computable" not in _text(monthly.section_headline(r))
     assert set(HISTORY_FIGURES) >= {"dso_countback", "cei"}
+
+
+def test_an_open_item_export_has_no_earlier_month(tmp_path):
+    """The invoices paid before the export are not in it, so last month, the trend and the roll rates
+    cannot be rebuilt: no 'last month' figure, no change, and the reason instead of a flow."""
+    (tmp_path / "open.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    led = arkit.load_ledger(tmp_path / "open.csv", source=str(tmp_path / "m.yaml"))
+    r = monthly.build(led, "2026-06-30", policy=load_policy())
+    assert len(r.figures) == 1 and len(r.trend) == 1 and r.roll is None and r.drivers.empty
+    head = r.headline.set_index("figure")
+    assert pd.isna(head.at["open_ar", "previous"]) and pd.isna(head.at["open_ar", "change"])
+    assert "not computable from an open-item export" in _text(monthly.section_roll_rates(r))
+    assert "Changes on last month are not computable from an open-item export" in _text(monthly_summary(r))
+    aging = _text(monthly.section_aging(r))
+    assert "The aging trend is not computable from an open-item export" in aging

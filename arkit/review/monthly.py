@@ -96,6 +96,13 @@ def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
     return as_of
 
 
+#: Why an open-item export has no earlier month end: the reason shown wherever one would be.
+OPEN_ITEM_EARLIER = (
+    "not computable from an open-item export: it lists what is open at one date, without the invoices paid "
+    "before it, so no earlier month end (last month, the trend, where last month's AR went) can be rebuilt from it"
+)
+
+
 def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyReview:
     """Compute every table of the review for the month ending ``as_of`` (checked by :func:`check_as_of`).
 
@@ -107,6 +114,10 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     as_of = check_as_of(ledger, as_of)
     full = first_full_month_end(ledger)
     months = max(1, min(months, (as_of.year - full.year) * 12 + as_of.month - full.month + 1))
+    if ledger.is_open_item_export:
+        # what is open at one date: the invoices paid before it are not in the export, so no earlier month
+        # end (trend, last month, roll rates, change drivers) can be rebuilt from it
+        months = 1
     buckets = tuple(policy["buckets"])
     pos = position(ledger, as_of, buckets=buckets)
     trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
@@ -119,8 +130,10 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     seg = segment_customers(ledger, as_of, policy=policy, signals=sig)
     plans = plans_in_force(ledger, as_of) if len(ledger.activities) else None
     wl = build_worklist(ledger, as_of, policy=policy, segments=seg, plans=plans, position=pos)
-    roll = roll_rates(ledger, as_of, buckets=buckets)
-    r91 = rolled_into_91(ledger, as_of, buckets=buckets)
+    roll = roll_rates(ledger, as_of, buckets=buckets) if not ledger.is_open_item_export else None
+    r91 = rolled_into_91(ledger, as_of, buckets=buckets) if roll is not None else None
+    if ledger.is_open_item_export:
+        drivers = drivers.iloc[0:0]
     return MonthlyReview(ledger, as_of, policy, figures, head, drivers, summary, items, trend, sig, seg, plans, wl, roll, r91, position=pos)
 
 
@@ -168,6 +181,10 @@ def section_aging(r: MonthlyReview) -> list:
     out = [
         charts.aging_bars(totals, as_of=r.as_of, currency=r.currency),
         table(tbl, money=["open_amount"], pct=["share_of_gross_ar"], caption="Buckets hold open invoices (debit items); credit notes, overpayments and unapplied cash are their own line. Shares are of the open invoices (gross AR)."),
+    ]
+    if r.ledger.is_open_item_export:
+        return [*out, Markdown(f"The aging trend is {OPEN_ITEM_EARLIER}; the DSO and CEI trends need payment history, which it does not have either.")]
+    out += [
         charts.aging_trend_chart(r.trend, currency=r.currency),
         charts.dso_trend_chart(r.figures, target=t.get("dso")),
         charts.cei_trend_chart(r.figures, target=t.get("cei")),
@@ -191,6 +208,8 @@ def section_roll_rates(r: MonthlyReview) -> list:
     """Where last month's open AR went: the flow matrix between buckets and the share that rolled into 91+."""
     from .rollrates import roll_rate_pct
 
+    if r.ledger.is_open_item_export:
+        return [Markdown(f"Roll rates are {OPEN_ITEM_EARLIER}.")]
     if r.roll is None or r.roll["start_total"].sum() == 0:
         return [Markdown("Nothing was open at the previous month end, so there is no flow to show.")]
     pct = roll_rate_pct(r.roll)

@@ -33,6 +33,12 @@ def _fmt(value, unit: str) -> str:
     return text.replace("-", "−")
 
 
+def _short_reason(why: str) -> str:
+    """A reason short enough for a tile: up to its first parenthesis or colon ("not computable from an
+    open-item export"); the full reason is in the headline table's note."""
+    return why.split(" (")[0].split(": ")[0].strip()
+
+
 def figure_tiles(rows: pd.DataFrame, *, previous: str = "last month") -> HTML:
     """Headline figures as tiles: ``rows`` with label, unit, value and optionally change, target and
     on_target. The change reads "−4.5 on last month" (``previous`` names the period); the target "target 45.0 · met" or "· missed".
@@ -45,7 +51,7 @@ def figure_tiles(rows: pd.DataFrame, *, previous: str = "last month") -> HTML:
             tiles.append(
                 f'<div class="arkit-tile"><div class="arkit-tile-value">not computable</div>'
                 f'<div class="arkit-tile-label">{html.escape(str(r.get("label", "")))}</div>'
-                f'<div class="arkit-tile-sub">{html.escape(why)}</div></div>'
+                f'<div class="arkit-tile-sub arkit-wrap">{html.escape(_short_reason(why))}</div></div>'
             )
             continue
         sub = []
@@ -102,6 +108,10 @@ def monthly_summary(r) -> list:
     tiles = head.reindex([f for f in MONTHLY_TILES if f in head.index]).reset_index()
     if len(r.figures) > 1:
         changed = summary_sentences(r.headline, r.drivers)
+    elif r.ledger.is_open_item_export:
+        from .monthly import OPEN_ITEM_EARLIER
+
+        changed = [*summary_sentences(r.headline, r.drivers.iloc[0:0]), f"Changes on last month are {OPEN_ITEM_EARLIER}."]
     else:  # the ledger's first full month: nothing to compare with
         changed = [*summary_sentences(r.headline, r.drivers.iloc[0:0]), f"{r.as_of:%B %Y} is the ledger's first full month: there is no previous month to compare with."]
     wl = r.worklist
