@@ -958,13 +958,19 @@ def _warm_exporter() -> None:
 def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
     """(as_of, quarter) when the caller gave neither: the last complete month of the ledger — the month
     of its last event when that is the month's last day, else the month before — or its last complete
-    quarter (:func:`arkit.review.policy_review.last_complete_quarter`)."""
+    quarter (:func:`arkit.review.policy_review.last_complete_quarter`). An open-item export shows what is
+    open at its own date (the as-of of its title, else its latest invoice): the month of that date."""
     import pandas as pd
 
     if res.period_kind == "quarter":
         from .review.policy_review import last_complete_quarter
 
         return None, str(last_complete_quarter(ledger))
+    if ledger.is_open_item_export:  # what is open at the export's date: the month it was taken in
+        rep = ledger.load_report
+        when = rep.sources.get("as_of") if rep is not None else None
+        day = pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
+        return (day + pd.offsets.MonthEnd(0)).date().isoformat(), None
     last = pd.Timestamp(ledger.as_of_max).normalize()
     end = last + pd.offsets.MonthEnd(0)
     return (end if last == end else last - pd.offsets.MonthEnd(1)).date().isoformat(), None
