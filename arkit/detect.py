@@ -193,7 +193,13 @@ def _score_snapshot(name: str, grid: list[list], suffix: str) -> dict:
     label = _norm_label(cfg["customer_label"])
     for i, row in enumerate(grid):
         cells = [c for c in row if c is not None and str(c).strip()]
-        if not cells or _norm_label(cells[0]) != label:
+        if not cells:
+            continue
+        if not label:  # the name column has no header label (Odoo): a blank first cell, then the labels
+            if row and row[0] is not None and str(row[0]).strip():
+                continue
+            cells = ["", *cells]
+        elif _norm_label(cells[0]) != label:
             continue
         hits = sum(1 for c in cells[1:] if _norm_label(c) in cfg["bucket_labels"])
         if hits < 1:

@@ -66,6 +66,7 @@ _CONFIG_DEFAULTS: dict = {
     "numbers": {"decimal": ".", "thousands": ",", "trailing_minus": False},
     "other_columns": [],
     "detect_title": None,
+    "leading_total_label": None,
 }
 _ROWS_KEYS = ("name", "description", "layout_kind", "id_columns", "customer_column", "bucket_column", "item_column", "period_pattern", "period_month", "period_day", "delimiter", "sheet", "detect_title")
 _CONFIG_REQUIRED = ("customer_label", "as_of_pattern", "buckets", "subtotal_prefix", "grand_total_label")
@@ -144,9 +145,20 @@ def load_source_config(source: str | Path = DEFAULT_SOURCE) -> dict:
     def bad(key: str, expected: str, value) -> ConfigError:
         return ConfigError(f"{where}: key {key!r} must be {expected}, not {value!r}.")
 
-    for key in ("customer_label", "subtotal_prefix", "grand_total_label", "job_separator"):
+    for key in ("subtotal_prefix", "job_separator"):
         if not isinstance(cfg[key], str) or not cfg[key].strip():
             raise bad(key, "a non-empty string", cfg[key])
+    if not isinstance(cfg["customer_label"], str):
+        raise bad("customer_label", "a string ('' when the name column has no header label)", cfg["customer_label"])
+    gl = cfg["grand_total_label"]
+    gl = [gl] if isinstance(gl, str) else gl
+    if not isinstance(gl, list) or not gl or not all(isinstance(x, str) and x.strip() for x in gl):
+        raise bad("grand_total_label", "a non-empty string or a list of them", cfg["grand_total_label"])
+    cfg["grand_total_labels"] = [x.strip() for x in gl]
+    cfg["grand_total_label"] = cfg["grand_total_labels"][0]
+    lt = cfg["leading_total_label"]
+    if lt is not None and (not isinstance(lt, str) or not lt.strip()):
+        raise bad("leading_total_label", "a non-empty string or null", lt)
     for key in ("name", "description"):
         if cfg[key] is not None and not isinstance(cfg[key], str):
             raise bad(key, "a string", cfg[key])
@@ -379,15 +391,21 @@ def load_snapshot(path: str | Path, *, source: str | Path = "auto") -> pd.DataFr
     # ---- header row: the first row whose first non-blank cell is the customer label
     first_col = nonblank.to_numpy().argmax(axis=1)
     first_txt = pd.Series(text.to_numpy()[np.arange(len(text)), first_col], index=text.index)
-    is_header = first_txt.str.casefold().eq(cfg["customer_label"].strip().casefold()) & nonblank.any(axis=1)
+    if cfg["customer_label"].strip():
+        is_header = first_txt.str.casefold().eq(cfg["customer_label"].strip().casefold()) & nonblank.any(axis=1)
+        what = f"no row starting with {cfg['customer_label']!r}"
+    else:  # the name column has no header label (Odoo): a row with a blank first cell and a bucket label
+        labels = text.apply(lambda col: col.map(_norm_label).isin(cfg["bucket_labels"].keys()))
+        is_header = pd.Series(first_col > 0, index=text.index) & labels.any(axis=1)
+        what = "no row with a blank first cell and a bucket label"
     if not is_header.any():
         raise LedgerError(
-            f"{fname}: no header row found (no row starting with {cfg['customer_label']!r}), so the file is not "
+            f"{fname}: no header row found ({what}), so the file is not "
             f"an aging summary in the layout of {Path(cfg['path']).name}."
         )
     hdr_row = is_header.idxmax()
     hdr_pos = text.index.get_loc(hdr_row)
-    name_col = int(first_col[hdr_pos])
+    name_col = int(first_col[hdr_pos]) - (0 if cfg["customer_label"].strip() else 1)
 
     # ---- title block: company and "As of" date
     above = text.iloc[:hdr_pos]
@@ -463,15 +481,30 @@ def load_snapshot(path: str | Path, *, source: str | Path = "auto") -> pd.DataFr
 
     # ---- body: the rows between the header and the grand-total row
     below = text.iloc[hdr_pos + 1 :]
+    # a total of all customers printed above them (Odoo's "Aged Receivable" line): checked, never a customer;
+    # the grand total when no total row follows the customers
+    lead_row = None
+    if cfg["leading_total_label"] is not None:
+        filled_rows = below.index[below.ne("").any(axis=1)]
+        if len(filled_rows) and below.at[filled_rows[0], name_col] == cfg["leading_total_label"].strip():
+            lead_row = filled_rows[0]
+            below = below.loc[below.index > lead_row]
     names = below[name_col]
-    is_grand = names.eq(cfg["grand_total_label"].strip())
-    if not is_grand.any():
+    grand_label = next((g for g in cfg["grand_total_labels"] if names.eq(g).any()), None)
+    is_grand = names.eq(grand_label) if grand_label is not None else pd.Series(False, index=below.index)
+    if grand_label is not None:
+        grand_row = is_grand.idxmax()
+        body = below.loc[: grand_row]  # includes the grand-total row (label-based, inclusive)
+    elif lead_row is not None:
+        grand_label = cfg["leading_total_label"].strip()
+        grand_row = lead_row
+        body = pd.concat([below, text.loc[[lead_row]]])  # the leading total closes the body
+        is_grand = pd.Series(body.index == lead_row, index=body.index)
+    else:
         raise LedgerError(
             f"{fname}: no {cfg['grand_total_label']!r} row after the header row {hdr_row}, so the report cannot "
             "be checked; was the export cut short?"
         )
-    grand_row = is_grand.idxmax()
-    body = below.loc[: grand_row]  # includes the grand-total row (label-based, inclusive)
     raw_body = grid.loc[body.index]
 
     for j in unnamed:
@@ -609,11 +642,23 @@ def load_snapshot(path: str | Path, *, source: str | Path = "auto") -> pd.DataFr
             grand_row,
             col_label[amount_cols[k]],
             _money(printed[k] / 100),
-            f"the {cfg['grand_total_label']} row shows {_money(printed[k] / 100)} but the customer rows sum to "
+            f"the {grand_label} row shows {_money(printed[k] / 100)} but the customer rows sum to "
             f"{_money(leaf_sum[k] / 100)}",
         )
         for k in np.flatnonzero(printed != leaf_sum)
     ]
+    if lead_row is not None and lead_row != grand_row:
+        lead_cents = pd.DataFrame({j: cents(parse_amounts(grid.loc[[lead_row], j], decimal=nums["decimal"], thousands=nums["thousands"], trailing_minus=nums["trailing_minus"])[0].to_numpy()) for j in amount_cols}).to_numpy()[0]
+        problems += [
+            (
+                lead_row,
+                col_label[amount_cols[k]],
+                _money(lead_cents[k] / 100),
+                f"the {cfg['leading_total_label']} row shows {_money(lead_cents[k] / 100)} but the customer rows "
+                f"sum to {_money(leaf_sum[k] / 100)}",
+            )
+            for k in np.flatnonzero(lead_cents != leaf_sum)
+        ]
     _raise_problems(fname, sheet, problems)
 
     # ---- the tidy frame

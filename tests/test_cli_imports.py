@@ -58,7 +58,7 @@ def test_auto_on_a_summary_with_load_ledger_is_one_sentence():
     from arkit import LedgerError
 
     with pytest.raises(LedgerError, match="an aging summary .* read it with arkit.load_snapshot"):
-        arkit.load_ledger(DATA / "odoo-aged-partner-balance.csv")
+        arkit.load_ledger(DATA / "odoo-aged-partner-balance.xlsx")
 
 
 def test_every_option_has_help_with_its_default_or_format():

@@ -374,7 +374,7 @@ def _preset_with(tmp_path, **changes) -> Path:
         ({"as_of_pattern": "As of (.+)"}, r"key 'as_of_pattern' must have a group named 'date'"),
         ({"as_of_pattern": "As of (?P<date>.+"}, r"key 'as_of_pattern' is not a valid regular expression"),
         ({"company_line": 0}, r"key 'company_line' must be a whole number"),
-        ({"customer_label": ""}, r"key 'customer_label' must be a non-empty string|required key 'customer_label'"),
+        ({"customer_label": 5}, r"key 'customer_label' must be a string"),  # '' is allowed: a name column without a label (Odoo)
         ({"numbers": {"decimal": ",", "thousand": "."}}, r"unknown key 'numbers.thousand'"),
         ({"total_column": "CURRENT"}, r"key 'total_column' \('CURRENT'\) is also a bucket label"),
     ],
@@ -458,3 +458,33 @@ def test_unquoted_as_of_line_and_bad_as_of_date(tmp_path):
     path.write_text(path.read_text().replace("March", "Marhc"))
     with pytest.raises(LedgerError, match=r"row 3: the 'As of' date 'Marhc 4, 2026' is not a date"):
         load_snapshot(path)
+
+
+def _odoo_csv(tmp_path: Path, lead: str, trailing: str | None) -> Path:
+    """Odoo's Aged Receivable layout (blank first header cell, the leading "Aged Receivable" total) as CSV."""
+    rows = [
+        ",As of 10/31/2026",
+        "",
+        ",At Date,1-30,31-60,61-90,91-120,Older,Total",
+        "",
+        f"Aged Receivable,{lead}",
+        "Azure Interior,0.00,-150.00,0.00,2205.00,0.00,0.00,2055.00",
+        "Deco Addict,980.00,1725.00,0.00,0.00,0.00,0.00,2705.00",
+    ]
+    if trailing is not None:
+        rows.append(f"Total Aged Receivable,{trailing}")
+    out = tmp_path / "aged_receivable.csv"
+    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return out
+
+
+def test_odoo_leading_total_is_checked_and_can_be_the_only_total(tmp_path):
+    ok = "980.00,1575.00,0.00,2205.00,0.00,0.00,4760.00"
+    snap = load_snapshot(_odoo_csv(tmp_path, ok, None), source="odoo-aged-partner-balance")
+    assert snap.attrs["report_total"] == 4760.00
+    assert sorted(snap["customer"].unique()) == ["Azure Interior", "Deco Addict"]  # the total line is no customer
+    snap = load_snapshot(_odoo_csv(tmp_path, ok, ok), source="odoo-aged-partner-balance")
+    assert round(snap["amount"].sum(), 2) == 4760.00
+    bad = "980.00,1575.00,0.00,2205.00,0.00,0.00,4760.00".replace("1575.00", "1575.10").replace("4760.00", "4760.10")
+    with pytest.raises(LedgerError, match=r"Aged Receivable row shows 1,575.10 but the customer rows sum to 1,575.00"):
+        load_snapshot(_odoo_csv(tmp_path, bad, ok), source="odoo-aged-partner-balance")
