@@ -68,10 +68,12 @@ def _alive(pid_file: Path) -> bool:
         pid = int(pid_file.read_text())
     except (OSError, ValueError):
         return True  # the pid is being written: the job has just started
-    try:
-        os.kill(pid, 0)
-    except OSError:
+    from ._handoff import _process_alive
+
+    if not _process_alive(pid):
         return False
+    if os.name == "nt":
+        return True
     try:  # a finished child of this process is a zombie until reaped
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0

@@ -215,6 +215,18 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
     return 0
 
 
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs. ``os.kill(pid, 0)`` asks on POSIX; on Windows signal 0 would
+    send Ctrl-C to it, so there the answer is always yes (waits then end with the render's own timeout)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def _wait(target: Path) -> bool:
     """Wait for the handed-over file; False when the parent said the load failed or is gone."""
     failed = target.with_name(target.name + FAILED)
@@ -226,11 +238,8 @@ def _wait(target: Path) -> bool:
     while not target.exists():
         if failed.exists():
             return False
-        if parent:
-            try:
-                os.kill(parent, 0)
-            except OSError:
-                return False
+        if parent and not _process_alive(parent):
+            return False
         time.sleep(delay)
         delay = min(delay * 1.5, 0.05)
     return True
