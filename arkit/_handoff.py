@@ -87,6 +87,8 @@ class Preparer(threading.Thread):
         self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
         self.error: BaseException | None = None
         self._procs: list = []
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def _job_file(self, name: str) -> Path:
         return self.target.with_name(f"{name}.pickle")
@@ -120,24 +122,30 @@ class Preparer(threading.Thread):
 
         for name, args in self.jobs.items():
             out = self._job_file(name)
-            try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    env={**os.environ, "OMP_NUM_THREADS": "1", ENV_PID: str(os.getpid())},  # beside the kernel: one core each
-                )
-            except OSError:
-                out.with_name(out.name + FAILED).touch()
-                continue
-            self._procs.append(proc)
+            with self._lock:  # stop() may come first: then nothing starts
+                if self._stopped:
+                    return
+                try:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        env={**os.environ, "OMP_NUM_THREADS": "1", ENV_PID: str(os.getpid())},  # beside the kernel: one core each
+                    )
+                except OSError:
+                    out.with_name(out.name + FAILED).touch()
+                    continue
+                self._procs.append(proc)
             # a job that dies without a word (killed, out of memory) must not leave the kernel waiting
             threading.Thread(target=_mark_if_silent, args=(proc, out), daemon=True).start()
 
     def stop(self) -> None:
-        """Stop the jobs still running (the notebook did not ask for their results)."""
-        for proc in self._procs:
+        """Stop the jobs still running (the notebook did not ask for their results), and any not started."""
+        with self._lock:
+            self._stopped = True
+            procs = list(self._procs)
+        for proc in procs:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
@@ -236,7 +244,7 @@ def _wait(target: Path) -> bool:
         parent = 0
     delay = 0.005
     while not target.exists():
-        if failed.exists():
+        if failed.exists() or not target.parent.is_dir():  # failed, or the render is over
             return False
         if parent and not _process_alive(parent):
             return False

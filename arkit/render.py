@@ -850,22 +850,21 @@ def render_report(
         files_dir = staging / "files"
         files_dir.mkdir()
         kernels_dir = staging / "kernels"
-        values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
-        preparer = None
-        if res.name in REPORTS and {"ledger_path", "source"} <= set(values):
-            # the ledger is loaded here, in a thread while the kernel starts, and handed to the kernel,
-            # whose load_ledger waits for it: one load per render (arkit._handoff). A month the ledger
-            # cannot support is refused in one line before any cell computes.
+        if res.name in REPORTS:  # their notebooks take ledger_path and source
+            # the ledger is loaded here, in a thread from the start (while Papermill is imported and the
+            # kernel starts), and handed to the kernel, whose load_ledger waits for it: one load per render
+            # (arkit._handoff). A month the ledger cannot support is refused in one line before any cell
+            # computes.
             from . import _handoff
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
             preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month, preloaded), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
+            preparer.start()
+        values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()
         _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
-        if preparer is not None:
-            preparer.start()
 
         executed = staging / f"{res.stem}.ipynb"
         with open(staging / "kernel.log", "wb") as log:

@@ -469,9 +469,9 @@ def test_reports(monkeypatch):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["test-monthly"], "test-monthly is a monthly report and needs --as-of DATE"),
+        (["test-monthly"], "no preset fits this export"),  # no date: the ledger is read for its last month (one line)
         (["test-monthly", "--quarter", "2026Q3"], "test-monthly is a monthly report: give --as-of DATE"),
-        (["test-quarterly"], "test-quarterly is a quarterly report and needs --quarter"),
+        (["test-quarterly"], "no preset fits this export"),  # likewise its last quarter
         (["test-quarterly", "--as-of", "2026-09-30"], "test-quarterly is a quarterly report: give --quarter"),
         (["nope", "--as-of", "2026-06-30"], "unknown report 'nope'; available reports: "),
         (["test-monthly", "--quarter", "2026Q9"], "'2026Q9' is not a quarter such as 2026Q3"),
