@@ -35,7 +35,7 @@ EDGES = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28, 31, 35, 38, 42, 45, 49, 52, 5
 #: Column of the CDF at 13 weeks (91 days).
 H13 = int(np.flatnonzero(EDGES == 91)[0])
 N_BINS = len(EDGES) - 1
-HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm", "gap_median", "gap_chan"]
+HAZARD_EXTRA = ["bin", "bin_lo", "bin_hi", "rel_due_lo", "rel_due_hi", "gap_mean", "gap_ewm", "gap_median", "gap_chan", "gap_expected", "normal_hazard"]
 SEED = 0
 MAX_CLF_EXAMPLES = 16_000
 MAX_HAZARD_EXAMPLES = 6_000
@@ -60,7 +60,7 @@ MIN_EXAMPLES = 150
 
 
 #: p_late can only rise with these (a customer who pays later, more past due, disputes, broken promises).
-MONOTONE_UP = ("hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_share_late", "chan_mean_late", "other_past_due", "dispute_open", "broken_promises", "unanswered", "disputed")
+MONOTONE_UP = ("hist_mean_late", "hist_median_late", "hist_recent_late", "hist_ewm_late", "hist_share_late", "chan_mean_late", "expected_late", "other_past_due", "dispute_open", "broken_promises", "unanswered", "disputed")
 
 
 def _hgb(small: bool, feats: list | None = None, *, light: bool = False):
@@ -144,10 +144,24 @@ def hazard_rows(X: pd.DataFrame, as_of: int | None, feats: list) -> tuple[np.nda
         "gap_ewm": hi_dtd - X["hist_ewm_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
         "gap_median": hi_dtd - X["hist_median_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
         "gap_chan": hi_dtd - chan[rep],
+        "gap_expected": hi_dtd - X["expected_late"].to_numpy(dtype="float64", na_value=np.nan)[rep],
+        "normal_hazard": normal_hazard(lo, hi, (X["days_to_due"] + X["expected_late"]).to_numpy(dtype="float64")[rep], X["expected_sigma"].to_numpy(dtype="float64")[rep]),
     }  # fmt: skip
     for j, c in enumerate(HAZARD_EXTRA):
         R[:, k + j] = extra[c]
     return R, y
+
+
+def normal_hazard(lo: np.ndarray, hi: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Hazard of the bin (lo, hi] days after the cut-off when settlement is Normal(mu, sigma) days after
+    it, on whole days (day t holds t − 0.5 … t + 0.5): (F(hi) − F(lo)) ÷ (1 − F(lo)), F the normal CDF;
+    1 when nothing is left beyond lo."""
+    from scipy.special import ndtr
+
+    f_lo, f_hi = ndtr((lo + 0.5 - mu) / sigma), ndtr((hi + 0.5 - mu) / sigma)
+    left = 1 - f_lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(left > 1e-12, (f_hi - f_lo) / left, 1.0)
 
 
 def clf_labels(X: pd.DataFrame, as_of: int) -> tuple[np.ndarray, np.ndarray]:
