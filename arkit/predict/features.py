@@ -35,7 +35,11 @@ Feature groups (columns of :func:`snapshot_features`):
   ``chan_mean_late`` / ``chan_n``: the customer's mean signed days late and count over its settled invoices
   billed on the same channel as this one (a customer that moved to e-invoicing pays differently since);
 - the portfolio: ``port_mean_late`` and ``port_share_late`` of invoices settled in the 90 days before the
-  cut-off (the market and the season).
+  cut-off (the market and the season);
+- ``expected_late``: the customer's habit net of channel and amount plus this invoice's channel and amount
+  effect — (Σ adjusted days late + s × portfolio mean) ÷ (n + s) + β_e × e_invoice + β_a × log amount,
+  adjusted = days late − β_e × e − β_a × log amount, β and s from :func:`late_effects` at the context date
+  (read by the hazard model only). Meta column ``expected_sigma`` = σ × √(1 + 1 ÷ (n + s)), its spread.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ each labelled only with what was known at the prediction date ``as_of``:
   are left out (censoring). A second HistGradientBoostingClassifier learns the hazard from the features
   plus the bin's position relative to the due date and to the customer's usual lateness. The predicted
   distribution of settlement is ``P(bin b) = h_b × Π_{j<b}(1 − h_j)``, uniform within a bin; what
-  survives the last bin is "not within a year".
+  survives the last bin is "not within a year". On a small ledger (:data:`SMALL_LEDGER_INVOICES`) the CDF is
+  averaged with :func:`normal_cdf` (weight :data:`SMALL_NORMAL_WEIGHT`): settlement Normal around the
+  customer's expected lateness (``expected_late``), given not settled by the cut-off.
 
 Fixed seeds everywhere: the same ledger and date give the same predictions.
 """
@@ -241,7 +243,8 @@ def fit(train: pd.DataFrame, as_of: int, *, light: bool = False) -> Fitted:
 
 def settle_cdf(fitted: Fitted, X: pd.DataFrame) -> np.ndarray:
     """CDF of the settlement day at the bin edges: array (n, N_BINS + 1), column b = P(settled within
-    EDGES[b] days of the snapshot's date). Baseline: all mass on due + the customer's mean days late
+    EDGES[b] days of the snapshot's date): the hazard's, mixed with :func:`normal_cdf` by
+    ``fitted.normal_weight`` (small ledgers). Baseline: all mass on due + the customer's mean days late
     (at least 1 day out), as a step at that day."""
     n = len(X)
     if fitted.method == "model" and n:
