@@ -163,13 +163,14 @@ def test_walk_forward_on_the_sample_beats_the_baseline():
 
 def test_walk_forward_on_the_ibm_file(real_data):
     """Without the undated Disputed flag (seen only at the export date) the model beats the baseline on every
-    score, but not by the margins of the must-hold (MAE 0.94 ×, WAPE 0.87 ×: see docs/predictions.md)."""
+    score and the WAPE by the must-hold's margin (0.845 ×), the MAE not (0.93 ×, needs 0.9 ×: see
+    docs/predictions.md)."""
     led = arkit.load_ledger(real_data / "ibm-wa-accounts-receivable" / "WA_Fn-UseC_-Accounts-Receivable.csv", source="ibm-sample")
     b = backtest_predictions(led, ["2013-03-31", "2013-06-30", "2013-09-30"])
     assert (b["method"] == "model").all()
     assert b["auc"].mean() > b["auc_baseline"].mean()
     assert b["mae_days"].mean() < b["mae_days_baseline"].mean()
-    assert b["wape"].mean() < b["wape_baseline"].mean()
+    assert b["wape"].mean() <= 0.85 * b["wape_baseline"].mean()
     assert b["band_coverage"].mean() >= 0.6
     assert "disputed" not in known_at(led, "2013-09-30").invoices  # the flag is the export's, not the cut-off's
 
@@ -213,3 +214,35 @@ def test_billing_channel_and_the_customers_record_on_it():
         assert X.loc[iid, "chan_mean_late"] == (-2.0 if e else 20.0)
         assert X.loc[iid, "chan_n"] == (paid_e if e else paid_p)
         assert X.loc[iid, "hist_mean_late"] == pytest.approx((paid_e * -2 + paid_p * 20) / len(pay))
+
+
+def test_late_effects_are_estimated_within_customers():
+    """Customer A pays 10 days late on paper and 4 on e-invoices, B 0 and −6, C 3 and −3: the channel moves days late by −6
+    within each customer, although B (mostly electronic) is also the earlier payer overall; the amount does
+    nothing. Residuals are zero, so σ = 0 and no shrinkage towards the portfolio."""
+    from arkit.predict.features import late_effects
+
+    k = np.repeat([0, 1, 2], 20)
+    e = np.r_[np.arange(20) % 4 == 0, np.arange(20) % 4 != 0, np.arange(20) % 2 == 0].astype("float64")  # A: 5 of 20 electronic; B: 15; C: 10
+    late = np.select([k == 0, k == 1], [10.0, 0.0], 3.0) - 6.0 * e
+    amount = np.log(100.0 + np.arange(60) % 7)
+    fx = late_effects(k, late, e, amount)
+    assert fx.e == pytest.approx(-6.0) and fx.amount == pytest.approx(0.0, abs=1e-9)
+    assert fx.sigma == pytest.approx(0.0, abs=1e-6) and fx.shrink == pytest.approx(0.0, abs=1e-9)
+    assert late_effects(k[:40], late[:40], e[:40], amount[:40]).e == 0.0  # fewer than 3 customers: no effect
+
+
+def test_normal_cdf_is_conditional_on_not_paid_yet():
+    from arkit.predict.model import EDGES, normal_cdf
+    from scipy.stats import norm
+
+    X = pd.DataFrame({"days_to_due": [10.0, -20.0], "expected_late": [0.0, 5.0], "expected_sigma": [4.0, 6.0]})
+    F = normal_cdf(X)
+    assert F.shape == (2, len(EDGES)) and (F[:, 0] == 0).all() and (np.diff(F, axis=1) >= 0).all()
+    # first: centred on day 10 (due in 10 days, pays on time): half paid by day 10 ⇔ P(T ≤ 10.5)
+    i10 = int(np.flatnonzero(EDGES == 10)[0])
+    p0 = norm.cdf(0.5, 10, 4)
+    assert F[0, i10] == pytest.approx((norm.cdf(10.5, 10, 4) - p0) / (1 - p0))
+    # second: expected 15 days ago, still open: the conditional median is within days, not at −15
+    i7 = int(np.flatnonzero(EDGES == 7)[0])
+    assert F[1, i7] > 0.5 and F[1, -1] == pytest.approx(1.0)

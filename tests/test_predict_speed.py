@@ -10,12 +10,12 @@ from arkit.predict import model as M
 def test_hazard_rows_array_matches_the_frame_definition():
     """Row r = snapshot rep[r] at bin b: the snapshot's features, then bin, its edges, the edges relative to
     the due date and the gaps to the customer's usual lateness — on the invoice's billing channel when known,
-    else overall (hand-built frame, as before)."""
+    else overall — then the gap to the expected lateness and the normal hazard around it (hand-built frame)."""
     rng = np.random.default_rng(1)
     n = 7
     X = pd.DataFrame({"a": rng.normal(size=n), "b": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"), "days_to_due": rng.integers(-40, 40, n).astype("float64"),
                       "base_mean_late": rng.normal(5, 3, n), "hist_ewm_late": rng.normal(5, 3, n), "hist_median_late": [np.nan] + list(rng.normal(5, 3, n - 1)),
-                      "chan_mean_late": [4.0, np.nan, 1.0, np.nan, -3.0, 2.0, np.nan],
+                      "chan_mean_late": [4.0, np.nan, 1.0, np.nan, -3.0, 2.0, np.nan], "expected_late": rng.normal(3, 4, n), "expected_sigma": rng.uniform(2, 9, n),
                       "cut": np.full(n, 20000), "settle": 20000 + np.array([2, 5, 30, 400, 90, 1, 10**9])})  # fmt: skip
     for as_of in (None, 20000 + 100):
         R, y = M.hazard_rows(X, as_of, ["a", "b"])
@@ -32,5 +32,12 @@ def test_hazard_rows_array_matches_the_frame_definition():
         lo, hi, d = M.EDGES[b], M.EDGES[b + 1], X["days_to_due"].to_numpy()[rep]
         want = np.column_stack([X["a"].to_numpy()[rep], X["b"].to_numpy("float64", na_value=np.nan)[rep], b, lo, hi, lo - d, hi - d,
                                 hi - d - X["base_mean_late"].to_numpy()[rep], hi - d - X["hist_ewm_late"].to_numpy()[rep], hi - d - X["hist_median_late"].to_numpy()[rep],
-                                hi - d - X["chan_mean_late"].fillna(X["base_mean_late"]).to_numpy()[rep]])  # fmt: skip
-        np.testing.assert_array_equal(R, want)
+                                hi - d - X["chan_mean_late"].fillna(X["base_mean_late"]).to_numpy()[rep], hi - d - X["expected_late"].to_numpy()[rep]])  # fmt: skip
+        # the normal hazard of the bin: P(lo < T ≤ hi | T > lo), T ~ Normal(days to due + expected late, sigma) on whole days
+        from scipy.stats import norm
+
+        mu, sd = (d + X["expected_late"].to_numpy()[rep]), X["expected_sigma"].to_numpy()[rep]
+        f_lo, f_hi = norm.cdf(lo + 0.5, mu, sd), norm.cdf(hi + 0.5, mu, sd)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            want = np.column_stack([want, np.where(1 - f_lo > 1e-12, (f_hi - f_lo) / (1 - f_lo), 1.0)])  # nothing left beyond lo: 1
+        np.testing.assert_allclose(R, want, rtol=1e-9, atol=1e-12)

@@ -323,7 +323,7 @@ def section_likely_to_slip(o: Outlook, book=None, *, n: int = 20) -> list:
 
 
 FEATURE_GROUPS = [
-    ("The customer's own record", "invoices settled so far; average, median (last 10), last-5 and recency-weighted days late; the trend (last 5 against all); the spread; the share paid late; average days to pay; days since the last payment; months as a customer"),
+    ("The customer's own record", "invoices settled so far; average, median (last 10), last-5 and recency-weighted days late; the trend (last 5 against all); the spread; the share paid late; average days to pay; days since the last payment; months as a customer; the customer's usual days late net of the billing channel's and the amount's effect (estimated across customers), drawn towards the whole book's for a short record (payment date only)"),
     ("The invoice", "amount against the customer's usual invoice; open share (partly paid); terms; days to the due date (or past it); age; day of the month billed; month it falls due; billing channel (electronic or paper, when recorded) and the customer's record on that channel"),
     ("The account today", "other items past due and their amount; the oldest item's days past due; open items; credit-limit use (when limits are recorded)"),
     ("The collections log (when present)", "an open dispute on the invoice or the account; promises broken in 6 months; contacts without answer in 90 days; credit hold; a payment plan in 6 months; contacts and the furthest escalation step on this invoice"),
@@ -345,7 +345,7 @@ def section_model_card(o: Outlook, book=None) -> list:
     text = (
         "**Payment predictions (model card).** *Chance paid late*: for an invoice not yet due, the probability it is paid after its due date; "
         "for one already past due, the probability it is still unpaid 30 days after the month end — a gradient-boosted classifier (scikit-learn), calibrated on invoices held out from its training. "
-        "*Expected payment*: the middle (median) of the predicted payment date, from a discrete-time survival (hazard) model in which invoices still open are counted as not paid yet, not dropped; the likely range is its 10th–90th percentiles. "
+        "*Expected payment*: the middle (median) of the predicted payment date, from a discrete-time survival (hazard) model in which invoices still open are counted as not paid yet, not dropped (on a ledger of fewer than 2,500 invoices, averaged half and half with a normal spread around the customer's usual days late, given it is not paid yet); the likely range is its 10th–90th percentiles. "
         "*Cash outlook*: the sum over open invoices of amount × chance of payment in each week; the band comes from 400 simulated futures in which one customer's invoices tend to move together (an assumed correlation of 0.6). "
         f"Training: snapshots of the invoices open at {a.get('training_cutoffs', 0)} past dates {window} ({a.get('training_examples', 0):,} of them with a known outcome used), each judged only on what was known at this month end. "
         "Baseline: the customer's own share of invoices paid late, and its due date plus the customer's average days late (the whole book's for a new customer). "
