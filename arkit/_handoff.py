@@ -153,7 +153,10 @@ class Preparer(threading.Thread):
 
 #: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
 #: ``function(ledger, **args)``.
-JOBS = {"forecast": "arkit.review.outlook:forecast_parts"}
+JOBS = {"forecast": "arkit.predict:forecast_parts"}
+#: What a job imports before it waits for the ledger (else lazily, once the ledger is there). None for the
+#: forecast: measured, importing scikit-learn during the load slows the load, which everything waits for.
+PRELOAD: dict[str, tuple[str, ...]] = {}
 
 _handed = None  # the ledger take() handed to this process: precomputed results belong to it only
 
@@ -207,6 +210,8 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
 
         module, func = JOBS[name].split(":")
         function = getattr(importlib.import_module(module), func)
+        for extra in PRELOAD.get(name, ()):
+            importlib.import_module(extra)
         if not _wait(ledger_file):  # the load failed, or the render is gone
             out.with_name(out.name + FAILED).touch()
             return 1

@@ -170,3 +170,41 @@ def day_number_series(s: pd.Series) -> np.ndarray:
     v = pd.to_datetime(s)
     out = ((v - pd.Timestamp("1970-01-01")).dt.days).to_numpy(dtype="float64", na_value=np.nan)
     return out
+
+
+#: Cut-offs of the monthly review's quick backtest: one month end (3 months before as_of, else 6 or 9)
+#: keeps the outlook within the review's time budget; :func:`backtest_predictions` runs more.
+BACKTEST_CUTOFFS = 1
+
+
+def report_cutoffs(known, as_of, *, n: int = BACKTEST_CUTOFFS) -> list:
+    """Up to ``n`` month ends whose 13 weeks of outcomes are known by as_of (cut-off + 91 days ≤ the
+    ledger's last date), the nearest of 3, 6, 9 months before as_of, each with at least 6 months of history
+    before it."""
+    import pandas as pd
+
+    as_of = pd.Timestamp(as_of).normalize()
+    if known.invoices.empty:
+        return []
+    end = known.as_of_max
+    first = known.invoices["invoice_date"].min()
+    out = []
+    for k in (3, 6, 9)[: n + 1]:
+        c = (as_of - pd.DateOffset(months=k)) + pd.offsets.MonthEnd(0)
+        if c + pd.Timedelta(days=91) <= end and c >= first + pd.DateOffset(months=6):
+            out.append(c)
+        if len(out) == n:
+            break
+    return sorted(out)
+
+
+def quick_backtest(ledger, as_of):
+    """The monthly review's quick out-of-time test: :func:`backtest_predictions` with ``light=True`` on the
+    ledger as known at ``as_of``, at the month end of :func:`report_cutoffs` (None when there is none).
+    Light: on a large ledger a quarter of the training examples and 40 boosting iterations
+    (:data:`arkit.predict.model.LIGHT_SCALE`, ``LIGHT_MAX_ITER``)."""
+    from .features import known_at
+
+    known = known_at(ledger, as_of)
+    cuts = report_cutoffs(known, as_of)
+    return backtest_predictions(known, cuts, light=True) if cuts else None

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from ..predict import backtest_predictions, forecast_collections, known_at, predict_payments
+from ..predict import forecast_collections, forecast_parts, predict_payments, quick_backtest  # noqa: F401
+from ..predict.backtest import BACKTEST_CUTOFFS, report_cutoffs as _backtest_cutoffs  # noqa: F401  (bench/bench_backtest_light.py)
 from ..predict.features import FEATURES
 from .display import esc, table
 
@@ -46,45 +47,19 @@ class Outlook:
         return self.use_p and self.use_dates
 
 
-#: Cut-offs of the report's quick backtest: one month end (3 months before as_of, else 6 or 9) keeps the
-#: outlook within the monthly review's time budget; :func:`~arkit.predict.backtest_predictions` runs more.
-BACKTEST_CUTOFFS = 1
-
-
-def _backtest_cutoffs(known, as_of: pd.Timestamp, *, n: int = BACKTEST_CUTOFFS) -> list[pd.Timestamp]:
-    """Up to ``n`` month ends whose 13 weeks of outcomes are known by as_of (cut-off + 91 days ≤ the
-    ledger's last date), the nearest of 3, 6, 9 months before as_of, each with at least 6 months of history
-    before it."""
-    if known.invoices.empty:
-        return []
-    end = known.as_of_max
-    first = known.invoices["invoice_date"].min()
-    out = []
-    for k in (3, 6, 9)[: n + 1]:
-        c = (as_of - pd.DateOffset(months=k)) + pd.offsets.MonthEnd(0)
-        if c + pd.Timedelta(days=91) <= end and c >= first + pd.DateOffset(months=6):
-            out.append(c)
-        if len(out) == n:
-            break
-    return sorted(out)
-
-
-def light_backtest(ledger, as_of) -> pd.DataFrame | None:
-    """The report's quick out-of-time test: :func:`~arkit.predict.backtest_predictions` with ``light=True`` on
-    the ledger as known at ``as_of``, at the month end of :func:`_backtest_cutoffs` (None when there is none).
-    Light: on a large ledger a quarter of the training examples and 40 boosting iterations
-    (:data:`arkit.predict.model.LIGHT_SCALE`, ``LIGHT_MAX_ITER``). Kept on the ledger object per date, so a
-    second build of the same review (or a notebook re-run) does not test again."""
+def light_backtest(ledger, as_of, *, result=None) -> pd.DataFrame | None:
+    """The report's quick out-of-time test, :func:`arkit.predict.quick_backtest` (None when the ledger has no
+    month end for it), kept on the ledger object per date, so a second build of the same review (or a
+    notebook re-run) does not test again. ``result``: the test already run for this ledger and date (by a
+    render's job beside the kernel), kept instead of running it."""
     as_of = pd.Timestamp(as_of).normalize()
     adj = getattr(ledger, "adjustments", None)
     key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj))
     cache = ledger.__dict__.setdefault("_outlook_backtests", {})
     if key not in cache:
-        known = known_at(ledger, as_of)
-        cuts = _backtest_cutoffs(known, as_of)
         if len(cache) > 8:
             cache.clear()
-        cache[key] = backtest_predictions(known, cuts, light=True) if cuts else None
+        cache[key] = result if result is not None else quick_backtest(ledger, as_of)
     return cache[key]
 
 
@@ -154,15 +129,6 @@ def attach(review) -> Outlook:
                 w[c] = w[c].where(w[c].notna(), w["customer_id"].map(seg[c]))
     review.worklist = w
     return o
-
-
-def forecast_parts(ledger, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The month-end predictions (:func:`~arkit.predict.predict_payments`) and 13-week forecast
-    (:func:`~arkit.predict.forecast_collections`) at ``as_of``: the model fitted on everything known then.
-    A render computes them ahead of the notebook, beside the kernel (:mod:`arkit._handoff` job
-    ``forecast``)."""
-    as_of = pd.Timestamp(as_of).normalize()
-    return predict_payments(ledger, as_of), forecast_collections(ledger, as_of)
 
 
 def feed_worklist(worklist: pd.DataFrame, o: Outlook) -> pd.DataFrame:
