@@ -209,6 +209,8 @@ def test_headline_targets_and_changes():
     text = summary_sentences(h.reset_index(), drivers)
     assert text[0] == "DSO, countback rose 7.0 days to 47.0 days (target 45.0 days, missed)."
     assert "One customer accounts for most of the rise in past-due AR: Xeno (60 %)." in text
+    nameless = drivers.assign(customer_name=pd.Series([None, None, None], dtype="str"))  # an export without names (IBM)
+    assert "One customer accounts for most of the rise in past-due AR: X (60 %)." in summary_sentences(h.reset_index(), nameless)
 
 
 def test_concentration_hand_computed():

@@ -193,7 +193,7 @@ def summary_sentences(head: pd.DataFrame, drivers: pd.DataFrame) -> list[str]:
         cum = rising["share_of_rise"].cumsum()
         n = int((cum < 50).sum()) + 1
         if n <= 3:
-            who = ", ".join(f"{r.customer_name or r.customer_id} ({r.share_of_rise:.0f} %)" for r in rising.head(n).itertuples())
+            who = ", ".join(f"{_who(r.customer_name, r.customer_id)} ({r.share_of_rise:.0f} %)" for r in rising.head(n).itertuples())
             words = {1: "One customer accounts", 2: "Two customers account", 3: "Three customers account"}[n]
             out.append(f"{words} for most of the rise in past-due AR: {who}.")
         else:
@@ -230,3 +230,10 @@ def concentration(summary: pd.DataFrame, *, n: int = 10) -> tuple[pd.DataFrame, 
         "customers_with_ar": int((s["total"] > 0).sum()),
     }
     return top, stats
+
+
+def _who(name, customer_id) -> str:
+    """A customer in a sentence: its name, else its id (an export without names: IBM's has none)."""
+    if name is None or (not isinstance(name, str) and pd.isna(name)) or not str(name).strip() or str(name) == "nan":
+        return str(customer_id)
+    return str(name)
