@@ -70,23 +70,27 @@ def put(ledger, path, *, folder: Path, source: str, strict: bool = False, limits
     return target
 
 
-class Preparer(threading.Thread):
-    """Load (and check) the ledger in a thread of the rendering process and hand it over (:func:`put`).
+class Preparer:
+    """Load (and check) the ledger for a render and hand it over (:func:`put`), beside the kernel.
 
-    ``prepare()`` returns the loaded ledger or raises (a :class:`~arkit.errors.LedgerError` such as an
-    as-of the ledger cannot support); the exception is kept in :attr:`error` and a failure marker is
-    written for the kernel. :meth:`env` is what the kernel's environment needs to find the file."""
+    The load runs in a separate Python process (``python -m arkit._handoff prepare ...``), not in a thread
+    of the rendering process: a thread importing the loader's modules while the main thread imports
+    Papermill's can meet a half-initialised module (an ImportError seen in practice), and a process
+    parses on the other core without sharing the GIL. With ``ledger`` (already loaded, e.g. to find the
+    default month) it is checked and written at once instead. ``as_of``: the monthly review's month, checked
+    with :func:`arkit.review.monthly.check_as_of`. After :meth:`join`, :attr:`error` is the load's or the
+    check's :class:`~arkit.errors.LedgerError` (one line), or None; a failure marker tells the kernel to stop
+    waiting. ``jobs`` start at once and wait for the ledger (:data:`JOBS`). :meth:`env` is what the kernel's
+    environment needs to find the files."""
 
-    THREAD = "arkit-ledger-handoff"
-
-    def __init__(self, prepare, path, *, folder: Path, source: str, jobs: dict[str, dict] | None = None, then=None):
-        super().__init__(name=self.THREAD, daemon=True)
-        self._prepare, self._path, self._source, self._then = prepare, path, source, then
+    def __init__(self, path, *, folder: Path, source: str, as_of: str | None = None, ledger=None, jobs: dict[str, dict] | None = None):
+        self._path, self._source, self._as_of, self._ledger = Path(path), source, as_of, ledger
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
         self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
         self.error: BaseException | None = None
         self._procs: list = []
+        self._loader = None
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -102,43 +106,55 @@ class Preparer(threading.Thread):
             env[f"{ENV}_{name.upper()}"] = json.dumps({"file": str(self._job_file(name)), "args": args}, sort_keys=True)
         return env
 
-    def run(self) -> None:
-        self._start_jobs()  # they import what they need while the ledger loads, then wait for it
-        try:
-            put(self._prepare(), self._path, folder=self.target.parent, source=self._source)
-        except BaseException as exc:  # noqa: BLE001 — reported by the caller after the kernel stops
-            self.error = exc
-            self.target.with_name(self.target.name + FAILED).touch()
-            return
-        if self._then is not None:  # the caller's own work for the time the kernel computes
+    def start(self) -> None:
+        self._start_jobs()  # they wait for the ledger
+        if self._ledger is not None:
             try:
-                self._then()
-            except Exception:  # noqa: BLE001 — only a head start: the caller does it again if needed
-                pass
+                if self._as_of is not None:
+                    from .review.monthly import check_as_of
 
-    def _start_jobs(self) -> None:
+                    check_as_of(self._ledger, self._as_of)
+                put(self._ledger, self._path, folder=self.target.parent, source=self._source)
+            except BaseException as exc:  # noqa: BLE001 — reported by join()
+                self.error = exc
+                _fail(self.target, exc)
+            return
+        spec = json.dumps({"path": str(self._path), "source": self._source, "as_of": self._as_of})
+        self._loader = self._spawn(["prepare", str(self.target), spec], self.target, threads=None)
+
+    def join(self) -> None:
+        """Wait for the load; then :attr:`error` says whether it failed."""
+        if self._loader is None:
+            return
+        self._loader.wait()
+        if self.error is None and not self.target.exists():
+            self.error = _failure_of(self.target)
+
+    def _spawn(self, args: list[str], out: Path, *, threads: str | None = "1"):
         import subprocess
         import sys
 
+        env = {**os.environ, ENV_PID: str(os.getpid())}
+        env.pop(ENV, None)  # the load itself never waits for a handed-over ledger
+        if threads:
+            env["OMP_NUM_THREADS"] = threads  # beside the kernel: one core each
+        with self._lock:  # stop() may come first: then nothing starts
+            if self._stopped:
+                return None
+            try:
+                proc = subprocess.Popen([sys.executable, "-m", "arkit._handoff", *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            except OSError as exc:
+                _fail(out, exc)
+                return None
+            self._procs.append(proc)
+        # a process that dies without a word (killed, out of memory) must not leave the kernel waiting
+        threading.Thread(target=_mark_if_silent, args=(proc, out), daemon=True).start()
+        return proc
+
+    def _start_jobs(self) -> None:
         for name, args in self.jobs.items():
             out = self._job_file(name)
-            with self._lock:  # stop() may come first: then nothing starts
-                if self._stopped:
-                    return
-                try:
-                    proc = subprocess.Popen(
-                        [sys.executable, "-m", "arkit._handoff", name, str(self.target), out.name, json.dumps(args)],
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        env={**os.environ, "OMP_NUM_THREADS": "1", ENV_PID: str(os.getpid())},  # beside the kernel: one core each
-                    )
-                except OSError:
-                    out.with_name(out.name + FAILED).touch()
-                    continue
-                self._procs.append(proc)
-            # a job that dies without a word (killed, out of memory) must not leave the kernel waiting
-            threading.Thread(target=_mark_if_silent, args=(proc, out), daemon=True).start()
+            self._spawn([name, str(self.target), out.name, json.dumps(args)], out)
 
     def stop(self) -> None:
         """Stop the jobs still running (the notebook did not ask for their results), and any not started."""
@@ -194,13 +210,53 @@ def precomputed(name: str, ledger, **args):
         return None
 
 
+def _fail(out: Path, exc: BaseException | None) -> None:
+    """The failure marker beside ``out``: JSON with the error's kind and one-line message (empty: none)."""
+    from .errors import LedgerError
+
+    body = "" if exc is None else json.dumps({"ledger_error": isinstance(exc, LedgerError), "kind": type(exc).__name__, "message": str(exc).strip().splitlines()[0] if str(exc).strip() else ""})
+    try:
+        out.with_name(out.name + FAILED).write_text(body, encoding="utf-8")
+    except OSError:  # the render is over and its staging folder gone
+        pass
+
+
+def _failure_of(out: Path) -> BaseException:
+    """The error a failure marker records (a LedgerError for a refused load or month)."""
+    from .errors import LedgerError
+
+    try:
+        info = json.loads(out.with_name(out.name + FAILED).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if info.get("ledger_error"):
+        return LedgerError(info.get("message", ""))
+    if info:
+        return RuntimeError(f"loading the ledger failed ({info.get('kind')}: {info.get('message')})")
+    return LedgerError("the ledger could not be loaded: the loading process stopped without a word (out of memory?)")
+
+
+def _prepare(target: Path, spec: dict) -> int:
+    """The loading process: load (and check) the ledger and write it for the kernel."""
+    try:
+        from .load import load_ledger
+
+        ledger = load_ledger(spec["path"], source=spec["source"])
+        if spec.get("as_of"):
+            from .review.monthly import check_as_of
+
+            check_as_of(ledger, spec["as_of"])
+        put(ledger, spec["path"], folder=target.parent, source=spec["source"])
+    except BaseException as exc:  # noqa: BLE001 — reported by the render as one line
+        _fail(target, exc)
+        return 1
+    return 0
+
+
 def _mark_if_silent(proc, out: Path) -> None:
     proc.wait()
-    if not out.exists():
-        try:
-            out.with_name(out.name + FAILED).touch()
-        except OSError:  # the render is over and its staging folder gone
-            pass
+    if not out.exists() and not out.with_name(out.name + FAILED).exists():
+        _fail(out, None)
 
 
 def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
@@ -213,7 +269,7 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
         for extra in PRELOAD.get(name, ()):
             importlib.import_module(extra)
         if not _wait(ledger_file):  # the load failed, or the render is gone
-            out.with_name(out.name + FAILED).touch()
+            _fail(out, None)
             return 1
         with open(ledger_file, "rb") as fh:
             _, ledger = pickle.load(fh)
@@ -222,8 +278,8 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
         with open(part, "wb") as fh:
             pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(part, out)
-    except BaseException:  # noqa: BLE001 — the kernel then computes it itself
-        out.with_name(out.name + FAILED).touch()
+    except BaseException as exc:  # noqa: BLE001 — the kernel then computes it itself
+        _fail(out, exc)
         return 1
     return 0
 
@@ -263,8 +319,8 @@ def take(path, *, source, strict: bool = False, limits=None):
     loading it; raises :class:`~arkit.errors.LedgerError` when that load failed (the render then stops with
     the loader's own message)."""
     target = os.environ.get(ENV)
-    if not target or threading.current_thread().name == Preparer.THREAD:
-        return None  # no render; or the preparer's own load, which writes the file instead
+    if not target:
+        return None  # no render
     key = _key(path, source=source, strict=strict, limits=limits)
     if key is None or key != os.environ.get(ENV_KEY):
         return None  # another file or other options than the render's: an ordinary load
@@ -287,4 +343,6 @@ def take(path, *, source, strict: bool = False, limits=None):
 if __name__ == "__main__":
     import sys
 
+    if sys.argv[1] == "prepare":
+        sys.exit(_prepare(Path(sys.argv[2]), json.loads(sys.argv[3])))
     sys.exit(_run_job(sys.argv[1], Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])))

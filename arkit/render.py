@@ -851,16 +851,18 @@ def render_report(
         files_dir.mkdir()
         kernels_dir = staging / "kernels"
         if res.name in REPORTS:  # their notebooks take ledger_path and source
-            # the ledger is loaded here, in a thread from the start (while Papermill is imported and the
-            # kernel starts), and handed to the kernel, whose load_ledger waits for it: one load per render
-            # (arkit._handoff). A month the ledger cannot support is refused in one line before any cell
-            # computes.
+            # the ledger is loaded by a process of its own from the start (while Papermill is imported and
+            # the kernel starts) and handed to the kernel, whose load_ledger waits for it: one load per
+            # render (arkit._handoff). A month the ledger cannot support is refused in one line before any
+            # cell computes.
             from . import _handoff
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
-            preparer = _handoff.Preparer(lambda: _load_checked(ledger_path, source, month, preloaded), ledger_path, folder=staging, source=source, jobs=jobs, then=_warm_exporter)
+            preparer = _handoff.Preparer(ledger_path, folder=staging, source=source, as_of=month, ledger=preloaded, jobs=jobs)
             preparer.start()
+            if preparer.error is not None:  # an already loaded ledger refused at once: no kernel started
+                raise preparer.error
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
         deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
         deferred.mkdir()
@@ -947,13 +949,6 @@ def render_report(
     }
 
 
-def _warm_exporter() -> None:
-    """Import the HTML exporter while the kernel computes (half a second the render otherwise waits for
-    after the notebook ends)."""
-    from nbconvert import HTMLExporter  # noqa: F401
-    from nbconvert.filters import markdown_mistune  # noqa: F401
-
-
 def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
     """(as_of, quarter) when the caller gave neither: the last complete month of the ledger — the month
     of its last event when that is the month's last day, else the month before — or its last complete
@@ -973,19 +968,6 @@ def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
     last = pd.Timestamp(ledger.as_of_max).normalize()
     end = last + pd.offsets.MonthEnd(0)
     return (end if last == end else last - pd.offsets.MonthEnd(1)).date().isoformat(), None
-
-
-def _load_checked(ledger_path: Path, source: str, as_of: str | None, ledger=None):
-    """The ledger, loaded (or ``ledger``, already loaded); with ``as_of``, the monthly review's month
-    checked against it (one-line refusal)."""
-    from .load import load_ledger
-
-    ledger = ledger if ledger is not None else load_ledger(ledger_path, source=source)
-    if as_of is not None:
-        from .review.monthly import check_as_of
-
-        check_as_of(ledger, as_of)
-    return ledger
 
 
 def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path, log, timeout: float, progress: bool | None) -> None:
