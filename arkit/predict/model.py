@@ -170,6 +170,7 @@ def normal_hazard(lo: np.ndarray, hi: np.ndarray, mu: np.ndarray, sigma: np.ndar
     1 when nothing is left beyond lo."""
     from scipy.special import ndtr
 
+    sigma = np.maximum(sigma, 1e-6)  # no spread (a customer always exactly as late): a step, never 0 ÷ 0
     f_lo, f_hi = ndtr((lo + 0.5 - mu) / sigma), ndtr((hi + 0.5 - mu) / sigma)
     left = 1 - f_lo
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -264,7 +265,7 @@ def normal_cdf(X: pd.DataFrame) -> np.ndarray:
     from scipy.special import ndtr
 
     mu = (X["days_to_due"] + X["expected_late"]).to_numpy(dtype="float64")[:, None]
-    sd = X["expected_sigma"].to_numpy(dtype="float64")[:, None]
+    sd = np.maximum(X["expected_sigma"].to_numpy(dtype="float64")[:, None], 1e-6)  # no spread: a step, never 0 ÷ 0
     F = ndtr((EDGES[None, :] + 0.5 - mu) / sd)
     left = 1 - F[:, :1]
     with np.errstate(invalid="ignore", divide="ignore"):
