@@ -32,6 +32,12 @@ What happens, in order:
    wait for each other instead of losing each other's files. Staging folders whose lock nobody holds were
    left by killed runs (they may hold customer data) and are removed when the next run starts.
 
+Work beside the kernel (a registered report): the ledger is loaded once, by a process of its own started
+with the render, and handed to the kernel's ``load_ledger`` (:mod:`arkit._handoff`); the monthly review's
+month-end model is fitted by another process meanwhile (job ``forecast``); the Excel appendix is written by
+a separate process while the HTML is exported (:mod:`arkit._deferred`), and the render waits for it before
+publishing. A failure in any of them is one line, or (a job) the kernel computes the figures itself.
+
 The kernel: an explicitly named kernelspec, ``arkit-report``, written into the staging folder and found
 through a kernel manager whose kernelspec search path is only that folder (no global ``JUPYTER_PATH``
 change, so concurrent renders and a JupyterLab in the same process are unaffected). Its ``argv[0]`` is
