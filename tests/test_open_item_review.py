@@ -82,3 +82,15 @@ def test_an_open_item_export_has_no_earlier_month(tmp_path):
     assert "Changes on last month are not computable from an open-item export" in _text(monthly_summary(r))
     aging = _text([p for p in monthly.section_aging(r) if isinstance(getattr(p, "data", None), str)])  # its sentences
     assert "The aging trend is not computable from an open-item export" in aging
+
+
+def test_an_open_item_export_cannot_show_a_month_before_its_own(tmp_path):
+    import pytest
+
+    from arkit.errors import LedgerError
+
+    (tmp_path / "open.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(MAPPING, encoding="utf-8")
+    led = arkit.load_ledger(tmp_path / "open.csv", source=str(tmp_path / "m.yaml"))
+    with pytest.raises(LedgerError, match="shows what is open on 2026-06-30.*cannot show May 2026: give 2026-06-30"):
+        monthly.build(led, "2026-05-31", policy=load_policy())

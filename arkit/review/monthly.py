@@ -68,7 +68,8 @@ def first_full_month_end(ledger: Ledger) -> pd.Timestamp:
 def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
     """``as_of`` as a month end the ledger can support, or a one-line :class:`LedgerError` saying why not.
 
-    Refused: a date that is not a month end; a ledger with no invoice by then; a month after the month of
+    Refused: a date that is not a month end; a ledger with no invoice by then; on an open-item export, a
+    month before the export's own (what was paid before the export is not in it); a month after the month of
     the ledger's last event (invoice, payment, activity or adjustment date: the months after it are
     unknown, not empty); a month before the ledger's first full month (:func:`first_full_month_end`).
     """
@@ -81,6 +82,15 @@ def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
         rep = ledger.load_report
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
         raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
+    if ledger.is_open_item_export:
+        rep = ledger.load_report
+        when = rep.sources.get("as_of") if rep is not None else None
+        day = pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
+        month = (day + pd.offsets.MonthEnd(0)).normalize()
+        if as_of < month:
+            raise LedgerError(
+                f"An open-item export shows what is open on {day:%Y-%m-%d}, without what was paid before, so it cannot show {as_of:%B %Y}: give {month:%Y-%m-%d}, the month of the export."
+            )
     last = ledger.last_event
     last_end = (pd.Timestamp(last).normalize() + pd.offsets.MonthEnd(0)).normalize()
     if as_of > last_end:
