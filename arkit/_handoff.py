@@ -1,26 +1,24 @@
 """Hand a ledger loaded by ``render_report`` to the report's kernel, so a render loads it once.
 
-``render_report`` loads the ledger itself to check the as-of date (a month the ledger cannot support is
-refused in one line, and no cell of the notebook computes anything). Loading a 100k-invoice workbook takes
-seconds; the notebook's ``arkit.load_ledger(ledger_path, source=source)`` would do it all again. Instead
-the parent loads it in a thread (:class:`Preparer`) while the kernel starts and imports, writes the loaded
-:class:`~arkit.model.Ledger` (with its load report) into the run's private, locked staging folder, and
-names that file in the kernel's environment (:data:`ENV`); the kernel waits for it (or for the marker
-saying the load or the check failed, after which the parent reports its own one-line error). In the kernel,
-:func:`arkit.load_ledger` returns the handed-over ledger only when the call asks for exactly what was
-loaded: the same file (resolved path, size and modification time), the same ``source``, ``strict`` and
-``limits``. Any other call — another file, an edited file, another mapping — loads as usual.
+``render_report`` has the ledger loaded (and, for the monthly review, the as-of date checked: a month the
+ledger cannot support is refused in one line, and no cell of the notebook computes anything) by a process of
+its own (:class:`Preparer`), started with the render, while Papermill imports and the kernel starts. That
+process writes the loaded :class:`~arkit.model.Ledger` (with its load report) into the run's private,
+locked staging folder; the kernel's environment names the file (:data:`ENV`), and the kernel waits for it
+(or for the marker saying the load or the check failed, after which the render reports that one-line
+error). In the kernel, :func:`arkit.load_ledger` returns the handed-over ledger only when the call asks for
+exactly what was loaded: the same file (resolved path, size and modification time), the same ``source``,
+``strict`` and ``limits``. Any other call — another file, an edited file, another mapping — loads as usual.
 
-The file is a pickle written by this process a moment earlier into a folder only this run uses; nothing
-else is ever unpickled (the variable names a file, and the key inside must match the call).
+The file is a pickle written by the render's own process a moment earlier into a folder only this run
+uses; nothing else is ever unpickled (the variable names a file, and the key inside must match the call).
 
-**Work ahead of the notebook** (``jobs``): once the ledger is written, the preparer can start one Python
-process per job (``python -m arkit._handoff <job> ...``, on the machine's other core) that computes from
-the handed-over ledger what a later section needs — the monthly review's predictions and forecast (seconds of
-model fitting) — while the kernel computes the sections before it. The section
-asks :func:`precomputed` and gets the result when it was computed for exactly its ledger and arguments
-(waiting for the job if it is still running), or None, and then computes it itself: a failed job costs
-time, never a figure.
+**Work ahead of the notebook** (``jobs``): the preparer also starts one Python process per job
+(``python -m arkit._handoff <job> ...``, on the machine's other core) that waits for the ledger and computes
+from it what a later section needs — the monthly review's predictions and forecast (seconds of model
+fitting) — while the kernel computes the sections before it. The section asks :func:`precomputed` and gets
+the result when it was computed for exactly its ledger and arguments (waiting for the job if it is still
+running), or None, and then computes it itself: a failed job costs time, never a figure.
 """
 
 from __future__ import annotations
@@ -170,9 +168,6 @@ class Preparer:
 #: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
 #: ``function(ledger, **args)``.
 JOBS = {"forecast": "arkit.predict:forecast_parts"}
-#: What a job imports before it waits for the ledger (else lazily, once the ledger is there). None for the
-#: forecast: measured, importing scikit-learn during the load slows the load, which everything waits for.
-PRELOAD: dict[str, tuple[str, ...]] = {}
 
 _handed = None  # the ledger take() handed to this process: precomputed results belong to it only
 
@@ -265,9 +260,8 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
         import importlib
 
         module, func = JOBS[name].split(":")
-        function = getattr(importlib.import_module(module), func)
-        for extra in PRELOAD.get(name, ()):
-            importlib.import_module(extra)
+        function = getattr(importlib.import_module(module), func)  # scikit-learn only later: imported
+        # during the load it slowed the load, which everything waits for (measured)
         if not _wait(ledger_file):  # the load failed, or the render is gone
             _fail(out, None)
             return 1
