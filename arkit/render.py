@@ -818,7 +818,8 @@ def render_report(
     ``report`` is a name from :data:`REPORTS` or a path to an ``.ipynb``. Monthly reports take ``as_of``
     and go to ``<out_dir>/<YYYY-MM>/``; quarterly ones take ``quarter`` (``"2026Q3"``) and go to
     ``<out_dir>/<YYYYQn>/``. Without either, a registered report covers the ledger's last complete month
-    (or quarter): the month of its last event when that is the month's last day, else the month before. ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
+    (or quarter): the month of its last event when that is the month's last day, else the month before.
+    ``timeout`` is per cell, in seconds. ``progress`` shows Papermill's progress
     bar (default: only when stderr is a terminal). ``pdf`` also prints the HTML to ``<stem>.pdf`` beside
     it with headless Chromium (:func:`arkit.pdf.write_pdf`), staged and published with the other files.
 
@@ -879,16 +880,16 @@ def render_report(
             try:
                 _execute(res, executed, values, kernels_dir=kernels_dir, log=log, timeout=timeout, progress=progress)
             except ReportError:
-                if preparer is not None:
-                    preparer.join()
-                    if preparer.error is not None:  # the kernel stopped because the load or the check failed
-                        raise preparer.error from None
-                raise
-            finally:
-                if preparer is not None:
-                    preparer.join()
-            if preparer is not None and preparer.error is not None:
-                raise preparer.error
+                if preparer is None:
+                    raise
+                preparer.join()
+                if preparer.error is None:
+                    raise
+                raise preparer.error from None  # the kernel stopped because the load or the check failed
+            if preparer is not None:
+                preparer.join()
+                if preparer.error is not None:
+                    raise preparer.error
 
         import nbformat
 
