@@ -343,8 +343,7 @@ def write_excel(
     return _atomic_write(path, write)
 
 
-_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
-_NS_PER_DAY = 86_400 * 10**9
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 
 def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
@@ -368,9 +367,11 @@ def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
     dtype = s.dtype
     rows = np.arange(row0, row0 + n)
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        vals = s.to_numpy(dtype="datetime64[ns]")
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_localize(None)  # wall-clock time
+        vals = s.to_numpy()  # datetime64 in the column's own unit: dates past 2262 stay dates
         ok = ~np.isnat(vals)
-        serial = (vals[ok] - _EXCEL_EPOCH).astype("int64") / _NS_PER_DAY
+        serial = (vals[ok] - _EXCEL_EPOCH) / np.timedelta64(1, "D")
         write = ws.write_number
         for r, v in zip(rows[ok].tolist(), serial.tolist()):
             write(r, col, v, date_format)

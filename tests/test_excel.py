@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -296,3 +297,22 @@ def test_no_number_is_left_in_general_format(tmp_path):
     fmt = {name: ws.cell(2, j).number_format for name, j in cols.items()}
     assert fmt == {"dso": "#,##0.0", "whole": "#,##0", "n": "#,##0", "share": "0.0%", "days": "#,##0"}
     assert ws.cell(2, cols["dso"]).value == pytest.approx(51.6607308097366)  # the value is kept, only shown rounded
+
+
+def test_dates_of_any_unit_and_zone_are_excel_dates(tmp_path):
+    """Seconds-unit dates past 2262 (an open-ended date), times of day, and a time zone (wall clock kept)."""
+    import openpyxl
+
+    df = pd.DataFrame(
+        {
+            "d": pd.Series(np.array(["2026-06-30", "2999-12-31", "NaT"], dtype="datetime64[s]")),
+            "t": pd.to_datetime(["2026-06-30 12:30", None, "2026-01-01 00:00"]),
+            "z": pd.to_datetime(["2026-06-30 12:00"] * 3).tz_localize("Europe/Berlin"),
+        }
+    )
+    ws = openpyxl.load_workbook(write_excel(tmp_path / "d.xlsx", {"s": df}))["s"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [dt.datetime(2026, 6, 30), dt.datetime(2999, 12, 31), None]
+    assert rows[0][1] == dt.datetime(2026, 6, 30, 12, 30) and rows[1][1] is None
+    assert rows[2][2] == dt.datetime(2026, 6, 30, 12, 0)
+    assert [c.number_format for c in ws[2]] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm", "yyyy-mm-dd hh:mm"]
