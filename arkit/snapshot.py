@@ -637,28 +637,23 @@ def load_snapshot(path: str | Path, *, source: str | Path = "auto") -> pd.DataFr
     # 3. the leaves add up to the grand-total row, per bucket and overall
     leaf_sum = leaf_cents.sum(axis=0)
     printed = cents_df.loc[grand_row].to_numpy()
-    problems = [
-        (
-            grand_row,
-            col_label[amount_cols[k]],
-            _money(printed[k] / 100),
-            f"the {grand_label} row shows {_money(printed[k] / 100)} but the customer rows sum to "
-            f"{_money(leaf_sum[k] / 100)}",
-        )
-        for k in np.flatnonzero(printed != leaf_sum)
-    ]
+
+    def mismatches(row, label, shown):
+        """One problem per bucket where the total row ``row`` (``label``) does not equal the customer rows."""
+        return [
+            (
+                row,
+                col_label[amount_cols[k]],
+                _money(shown[k] / 100),
+                f"the {label} row shows {_money(shown[k] / 100)} but the customer rows sum to {_money(leaf_sum[k] / 100)}",
+            )
+            for k in np.flatnonzero(shown != leaf_sum)
+        ]
+
+    problems = mismatches(grand_row, grand_label, printed)
     if lead_row is not None and lead_row != grand_row:
         lead_cents = pd.DataFrame({j: cents(parse_amounts(grid.loc[[lead_row], j], decimal=nums["decimal"], thousands=nums["thousands"], trailing_minus=nums["trailing_minus"])[0].to_numpy()) for j in amount_cols}).to_numpy()[0]
-        problems += [
-            (
-                lead_row,
-                col_label[amount_cols[k]],
-                _money(lead_cents[k] / 100),
-                f"the {cfg['leading_total_label']} row shows {_money(lead_cents[k] / 100)} but the customer rows "
-                f"sum to {_money(leaf_sum[k] / 100)}",
-            )
-            for k in np.flatnonzero(lead_cents != leaf_sum)
-        ]
+        problems += mismatches(lead_row, cfg["leading_total_label"], lead_cents)
     _raise_problems(fname, sheet, problems)
 
     # ---- the tidy frame

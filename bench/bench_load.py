@@ -294,19 +294,15 @@ def main() -> int:
             import cProfile
             import pstats
 
-            pr = cProfile.Profile()
-            pr.enable()
-            arkit.load_ledger(two)
-            pr.disable()
-            print("\ncProfile of one load_ledger(two-sheet workbook) (top 30 by cumulative time):")
-            pstats.Stats(pr).sort_stats("cumulative").print_stats(30)
-            pstats.Stats(pr).sort_stats("tottime").print_stats(15)
-            pr = cProfile.Profile()
-            pr.enable()
-            arkit.load_ledger(csv_path)
-            pr.disable()
-            print("\ncProfile of one load_ledger(invoices CSV, source=auto) (top 30 by cumulative time):")
-            pstats.Stats(pr).sort_stats("cumulative").print_stats(30)
+            for what, target, by_own_time in (("two-sheet workbook", two, True), ("invoices CSV, source=auto", csv_path, False)):
+                pr = cProfile.Profile()
+                pr.enable()
+                arkit.load_ledger(target)
+                pr.disable()
+                print(f"\ncProfile of one load_ledger({what}) (top 30 by cumulative time):")
+                pstats.Stats(pr).sort_stats("cumulative").print_stats(30)
+                if by_own_time:
+                    pstats.Stats(pr).sort_stats("tottime").print_stats(15)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0 if agree else 1
