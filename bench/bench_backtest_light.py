@@ -3,7 +3,7 @@
 For the 100k sample ledger (as of 2026-10-31) and, when present, the IBM accounts-receivable file
 ($ARKIT_REAL_DATA/ibm-wa-accounts-receivable, preset ibm-sample, as of its last month end), runs
 ``backtest_predictions(known_at(ledger, as_of), cut-offs, light=True)`` — the report's quick test — with the
-cut-offs of :func:`arkit.review.outlook._backtest_cutoffs` (1 = the report's, 2 = the earlier report's),
+cut-offs of :func:`arkit.predict.backtest.report_cutoffs` (1 = the report's, 2 = the earlier report's),
 ``LIGHT_MAX_ITER`` set to each of ``--iters`` and ``LIGHT_SCALE`` (share of the training examples) to each of ``--scales``; prints the pooled AUC, MAE (days) and WAPE beside the
 baseline's, with the process CPU seconds of each backtest (resource.getrusage: wall time on a shared
 machine is polluted by other processes). Fresh ledger each time (nothing cached).
@@ -42,7 +42,7 @@ def main() -> int:
     import arkit
     from arkit.predict import backtest_predictions, known_at
     from arkit.predict import model as M
-    from arkit.review.outlook import _backtest_cutoffs
+    from arkit.predict.backtest import report_cutoffs
     from arkit.sample import make_sample_ledger
 
     data = {}
@@ -64,7 +64,7 @@ def main() -> int:
                 M.LIGHT_MAX_ITER, M.LIGHT_SCALE = it, sc
                 led = make()
                 known = known_at(led, at)
-                cuts = _backtest_cutoffs(known, at, n=n)
+                cuts = report_cutoffs(known, at, n=n)
                 t = _cpu()
                 bt = backtest_predictions(known, cuts, light=True)
                 cpu = _cpu() - t

@@ -19,7 +19,6 @@ import pandas as pd
 from IPython.display import Markdown
 
 from ..predict import forecast_collections, forecast_parts, predict_payments, quick_backtest  # noqa: F401
-from ..predict.backtest import BACKTEST_CUTOFFS, report_cutoffs as _backtest_cutoffs  # noqa: F401  (bench/bench_backtest_light.py)
 from ..predict.features import FEATURES
 from .display import esc, table
 
@@ -47,11 +46,10 @@ class Outlook:
         return self.use_p and self.use_dates
 
 
-def light_backtest(ledger, as_of, *, result=None) -> pd.DataFrame | None:
+def light_backtest(ledger, as_of) -> pd.DataFrame | None:
     """The report's quick out-of-time test, :func:`arkit.predict.quick_backtest` (None when the ledger has no
     month end for it), kept on the ledger object per date, so a second build of the same review (or a
-    notebook re-run) does not test again. ``result``: the test already run for this ledger and date (by a
-    render's job beside the kernel), kept instead of running it."""
+    notebook re-run) does not test again."""
     as_of = pd.Timestamp(as_of).normalize()
     adj = getattr(ledger, "adjustments", None)
     key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj))
@@ -59,7 +57,7 @@ def light_backtest(ledger, as_of, *, result=None) -> pd.DataFrame | None:
     if key not in cache:
         if len(cache) > 8:
             cache.clear()
-        cache[key] = result if result is not None else quick_backtest(ledger, as_of)
+        cache[key] = quick_backtest(ledger, as_of)
     return cache[key]
 
 
