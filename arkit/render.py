@@ -968,10 +968,9 @@ def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
 
         return None, str(last_complete_quarter(ledger))
     if ledger.is_open_item_export:  # what is open at the export's date: the month it was taken in
-        rep = ledger.load_report
-        when = rep.sources.get("as_of") if rep is not None else None
-        day = pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
-        return (day + pd.offsets.MonthEnd(0)).date().isoformat(), None
+        from .review.monthly import export_date
+
+        return (export_date(ledger) + pd.offsets.MonthEnd(0)).date().isoformat(), None
     last = pd.Timestamp(ledger.as_of_max).normalize()
     end = last + pd.offsets.MonthEnd(0)
     return (end if last == end else last - pd.offsets.MonthEnd(1)).date().isoformat(), None

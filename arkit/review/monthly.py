@@ -65,6 +65,14 @@ def first_full_month_end(ledger: Ledger) -> pd.Timestamp:
     return end if first.day == 1 else (end + pd.offsets.MonthEnd(1)).normalize()
 
 
+def export_date(ledger: Ledger) -> pd.Timestamp:
+    """The date an open-item export shows: the as-of of its title or mapping (``export_date``), else its
+    latest invoice date."""
+    rep = ledger.load_report
+    when = rep.sources.get("as_of") if rep is not None else None
+    return pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
+
+
 def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
     """``as_of`` as a month end the ledger can support, or a one-line :class:`LedgerError` saying why not.
 
@@ -83,9 +91,7 @@ def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
         q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
         raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
     if ledger.is_open_item_export:
-        rep = ledger.load_report
-        when = rep.sources.get("as_of") if rep is not None else None
-        day = pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
+        day = export_date(ledger)
         month = (day + pd.offsets.MonthEnd(0)).normalize()
         if as_of < month:
             raise LedgerError(
