@@ -212,8 +212,11 @@ def _unique_stem(stem: str, used: set[str]) -> str:
 def _prepare_items(items: pd.DataFrame, customers) -> tuple[dict, pd.DataFrame, dict]:
     """Classify and format the open items of ``customers`` once; group them by customer.
 
-    Returns (groups: customer_id → its items frame, totals: per customer cents of each kind, currency map).
-    Kinds: ``due`` (past due, open > 0), ``upcoming`` (not yet due, open > 0), ``credit`` (open < 0).
+    Returns (groups: customer_id → {"name": the items' customer name, "due" / "upcoming": the invoices
+    of that kind as dicts for the templates (invoice_id, invoice_date, due_date, amount, open_amount,
+    days_past_due; formatted), "credit": the credits (reference, date, open_amount)}, totals: per customer
+    cents of each kind, currency map). Kinds: ``due`` (past due, open > 0), ``upcoming`` (not yet due,
+    open > 0), ``credit`` (open < 0). The lists are built in one pass over the columns, not per letter.
     """
     need = ["customer_id", "invoice_id", "invoice_date", "due_date", "amount", "open_amount", "days_past_due"]
     missing = [c for c in need if c not in items.columns]
@@ -248,7 +251,17 @@ def _prepare_items(items: pd.DataFrame, customers) -> tuple[dict, pd.DataFrame, 
         n = cur.groupby("customer_id")["currency"].nunique()
         first = cur.groupby("customer_id")["currency"].first()
         currency = first[n == 1].str.strip().to_dict()  # mixed currencies: no label rather than a wrong one
-    groups = {cid: g for cid, g in it.groupby("customer_id", sort=False)}
+    groups: dict = {}
+    names = it["customer_name"].tolist() if "customer_name" in it else [None] * len(it)
+    cols = (it[c].tolist() for c in ("customer_id", "_kind", "invoice_id", "_invoice_date", "_due_date", "_amount", "_open", "days_past_due", "_credit"))
+    for cid, k, inv, idate, ddate, amt, opn, dpd_, cred, name in zip(*cols, names):
+        g = groups.get(cid)
+        if g is None:
+            g = groups[cid] = {"name": name, "due": [], "upcoming": [], "credit": []}
+        if k == "credit":
+            g["credit"].append({"reference": inv or "Payment on account", "date": idate, "open_amount": cred})
+        else:
+            g[k].append({"invoice_id": inv, "invoice_date": idate, "due_date": ddate, "amount": amt, "open_amount": opn, "days_past_due": dpd_})
     return groups, totals, currency
 
 
@@ -320,14 +333,14 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
         if g is None:
             warnings.warn(f"customer {cid!r}: no open item at {as_of.date()}, so no {letter} was drafted", stacklevel=2)
             continue
-        name = _text(rec.get("customer_name")) or (_text(g["customer_name"].iloc[0]) if "customer_name" in g else "") or cid
+        name = _text(rec.get("customer_name")) or _text(g["name"]) or cid
         tot = totals.loc[cid]
         # nothing past due: only a reminder has wording for invoices not yet due (a before-due reminder)
         upcoming = int(tot["due"]) <= 0
         if upcoming and letter != "reminder":
             warnings.warn(f"customer {cid!r}: nothing past due at {as_of.date()}, so no {letter} was drafted", stacklevel=2)
             continue
-        listed = g[g["_kind"] == ("upcoming" if upcoming else "due")]
+        listed = g["upcoming" if upcoming else "due"]
         if not len(listed):
             warnings.warn(f"customer {cid!r}: no open invoice at {as_of.date()}, so no {letter} was drafted", stacklevel=2)
             continue
@@ -342,7 +355,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             )
             continue
         cur = currencies.get(cid, "")
-        credits = g[g["_kind"] == "credit"]
+        credits = g["credit"]
         channel = _text(rec.get("channel"))
         n = len(listed)
         contact, address = contacts.get(cid, ("", []))
@@ -363,15 +376,9 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             "deadline": format_date(deadline),
             "upcoming": upcoming,
             "n_invoices": n,
-            "oldest_days_past_due": int(listed["days_past_due"].max()),
-            "invoices": [
-                {"invoice_id": r[0], "invoice_date": r[1], "due_date": r[2], "amount": r[3], "open_amount": r[4], "days_past_due": r[5]}
-                for r in listed[["invoice_id", "_invoice_date", "_due_date", "_amount", "_open", "days_past_due"]].itertuples(index=False)
-            ],
-            "credits": [
-                {"reference": r[0] or "Payment on account", "date": r[1], "open_amount": r[2]}
-                for r in credits[["invoice_id", "_invoice_date", "_credit"]].itertuples(index=False)
-            ],
+            "oldest_days_past_due": int(max(i["days_past_due"] for i in listed)),
+            "invoices": listed,
+            "credits": credits,
             "currency": cur,
             "total_owed": format_money(owed_c, cur),
             "total_credits": format_money(abs(credit_c), cur),  # "Less credits on account 400.00"
