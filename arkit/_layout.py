@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import parse
+from . import _fastparse, parse
 from .errors import LedgerError
 
 MONEY = ("amount", "open_amount")
@@ -187,6 +187,10 @@ def _contains(text: pd.Series, pattern: str) -> pd.Series:
     if arr is not None:
         import pyarrow.compute as pc
 
+        got = _fastparse.by_value(text, arr, lambda d: _contains(d, pattern))  # each distinct text once
+        if got is not None:
+            idx, hits = got
+            return pd.Series(np.append(hits.to_numpy(dtype=bool), False)[idx], index=text.index)
         try:
             if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
                 return pd.Series(parse._np_bool(pc.match_substring_regex(arr, pattern)), index=text.index)
@@ -228,7 +232,8 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
         # empty its cell is each row's first non-empty cell (no cell-by-cell pass over the frame)
         col0 = frame.iloc[:, 0]
         if not empty_cells(col0).any():
-            first = col0.astype("str").str.strip()
+            arr = parse.arrow_text(col0)
+            first = col0 if arr is not None and not _fastparse.padded(arr) else col0.astype("str").str.strip()
     if first is None:
         if empty is None:
             empty = empty_frame(frame)

@@ -622,7 +622,7 @@ def _keys_repeat(sub: pd.DataFrame, key: list[str]) -> bool:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if pc.count_distinct(arrs[-1]).as_py() == len(sub):
+        if len(pc.unique(arrs[-1])) == len(sub):  # (unique: about half the time of count_distinct)
             return False  # the last key column (the invoice or payment number) alone is unique
         arrs = [a.combine_chunks() if hasattr(a, "combine_chunks") else a for a in arrs]
         sep = pa.scalar("\x1f", arrs[0].type)
