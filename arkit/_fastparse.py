@@ -25,19 +25,27 @@ _MAY_SPACE[:0x21] = True
 _MAY_SPACE[0x80:] = True
 
 
-def _combined(arr):
-    return arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
+def _chunks(arr) -> list:
+    return arr.chunks if hasattr(arr, "chunks") else [arr]
 
 
 def edges(arr):
     """``(first byte, last byte, byte before last, length in bytes, valid)`` of each cell of an Arrow
-    string array, as numpy arrays (an empty or null cell has length 0 and edge bytes 0); ``None`` for
-    another type."""
+    string array (or chunked array), as numpy arrays (an empty or null cell has length 0 and edge bytes 0);
+    ``None`` for another type."""
     import pyarrow as pa
 
-    a = _combined(arr)
-    if a.type not in (pa.string(), pa.large_string()):
+    if arr.type not in (pa.string(), pa.large_string()):
         return None
+    parts = [_edges(c) for c in _chunks(arr) if len(c)]
+    if not parts:
+        return tuple(np.zeros(0, dtype=t) for t in (np.uint8, np.uint8, np.uint8, np.int64, bool))
+    return tuple(np.concatenate(x) for x in zip(*parts))
+
+
+def _edges(a):
+    import pyarrow as pa
+
     n = len(a)
     bufs = a.buffers()
     off = np.frombuffer(bufs[1], dtype="int64" if a.type == pa.large_string() else "int32")[a.offset : a.offset + n + 1].astype("int64")
@@ -79,8 +87,7 @@ def plain_strings(raw: pd.Series, arr, *, drop_point_zero: bool):
         return None
     cand = np.flatnonzero(valid & ((length == 0) | ((length <= 4) & _MARKER_START[first])))
     if len(cand):
-        a = _combined(arr)
-        hit = pc.is_in(pc.utf8_lower(a.take(pa.array(cand))), value_set=pa.array(sorted(_BLANK)))
+        hit = pc.is_in(pc.utf8_lower(arr.take(pa.array(cand))), value_set=pa.array(sorted(_BLANK)))
         if pc.any(hit).as_py():
             return None
     return pd.Series(pd.array(arr, dtype=raw.dtype), index=raw.index), pd.Series(False, index=raw.index)
@@ -95,16 +102,15 @@ def by_value(raw: pd.Series, arr, parse_one, *, min_rows: int = 4096):
 
     if len(raw) < min_rows:
         return None
-    a = _combined(arr)
-    if a.type not in (pa.string(), pa.large_string()):
+    if arr.type not in (pa.string(), pa.large_string()):
         return None
-    if pc.count_distinct(a.slice(0, 4096)).as_py() > 2048:
+    if pc.count_distinct(arr.slice(0, 4096)).as_py() > 2048:
         return None  # (the head already shows too many distinct values: no dictionary built in vain)
-    enc = pc.dictionary_encode(a)
-    d = enc.dictionary
-    if 2 * len(d) > len(a):
+    enc = _chunks(pc.dictionary_encode(arr))  # the chunks of a chunked array share one dictionary
+    d = enc[0].dictionary
+    if 2 * len(d) > len(arr) or any(len(c.dictionary) != len(d) for c in enc):
         return None
-    idx = np.asarray(pc.fill_null(enc.indices, len(d)).to_numpy(zero_copy_only=False), dtype=np.intp)
+    idx = np.concatenate([np.asarray(pc.fill_null(c.indices, len(d)).to_numpy(zero_copy_only=False), dtype=np.intp) for c in enc])
     return idx, parse_one(pd.Series(pd.array(d, dtype=raw.dtype)))
 
 
@@ -141,7 +147,7 @@ def amounts_cast(raw: pd.Series, arr):
     import pyarrow as pa
 
     try:
-        vals = _combined(arr).cast(pa.float64())
+        vals = arr.cast(pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     v = vals.to_numpy(zero_copy_only=False)  # (a null cell as NaN)

@@ -109,7 +109,7 @@ def blank_rows(frame: pd.DataFrame) -> pd.Series:
     if frame.shape[1] > _WIDE or not frame.shape[1]:
         return empty_frame(frame).all(axis=1) if frame.shape[1] else pd.Series(True, index=frame.index)
     order = sorted(range(frame.shape[1]), key=lambda j: _missing(frame.iloc[:, j]))
-    blank = empty_cells(frame.iloc[:, order[0]]).to_numpy()
+    blank = np.array(empty_cells(frame.iloc[:, order[0]]).to_numpy(), dtype=bool)
     for j in order[1:]:
         pos = np.flatnonzero(blank)
         if not len(pos):
