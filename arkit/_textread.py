@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import warnings
 from pathlib import Path
@@ -282,7 +283,8 @@ def read_plain(path: Path, header_of, *, delimiter: str | None = None, encoding:
         # row count below catches (or pyarrow refuses the split record), and the general path reads the file
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(column_names=header, use_threads=True),
+            # blocks of about a core's share of the file: each chunk costs every later column pass its overhead
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=True, block_size=min(max(1 << 20, len(body) // (os.cpu_count() or 1) + 1), 1 << 26)),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in header}, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
