@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import parse
+from . import _fastparse, parse
 from .errors import LedgerError
 
 MONEY = ("amount", "open_amount")
@@ -103,6 +103,26 @@ def empty_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(block, index=frame.index, columns=range(frame.shape[1]))
 
 
+def blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """``empty_frame(frame).all(axis=1)``: rows whose every cell is empty, without testing every cell. The
+    column with the fewest missing values is tested first; the others only on the rows still blank."""
+    if frame.shape[1] > _WIDE or not frame.shape[1]:
+        return empty_frame(frame).all(axis=1) if frame.shape[1] else pd.Series(True, index=frame.index)
+    order = sorted(range(frame.shape[1]), key=lambda j: _missing(frame.iloc[:, j]))
+    blank = np.array(empty_cells(frame.iloc[:, order[0]]).to_numpy(), dtype=bool)
+    for j in order[1:]:
+        pos = np.flatnonzero(blank)
+        if not len(pos):
+            break
+        blank[pos] = empty_cells(frame.iloc[pos, j]).to_numpy()
+    return pd.Series(blank, index=frame.index)
+
+
+def _missing(col: pd.Series) -> int:
+    arr = parse.arrow_text(col)
+    return arr.null_count if arr is not None else int(col.isna().sum())
+
+
 def _where(raw_file: str, sheet) -> str:
     return raw_file + (f", sheet '{sheet}'" if sheet else "")
 
@@ -167,6 +187,10 @@ def _contains(text: pd.Series, pattern: str) -> pd.Series:
     if arr is not None:
         import pyarrow.compute as pc
 
+        got = _fastparse.by_value(text, arr, lambda d: _contains(d, pattern))  # each distinct text once
+        if got is not None:
+            idx, hits = got
+            return pd.Series(np.append(hits.to_numpy(dtype=bool), False)[idx], index=text.index)
         try:
             if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
                 return pd.Series(parse._np_bool(pc.match_substring_regex(arr, pattern)), index=text.index)
@@ -193,6 +217,7 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     """Group headers filled down, layout rows marked skipped, printed totals checked (module docstring).
     ``empty`` is :func:`empty_frame` of ``frame`` when the caller has it already."""
     lay = mapping["layout"]
+    gh = lay["group_header"]
     where = _where(file, sheet)
     skipped = pd.Series(False, index=frame.index)
     info = Layout(skipped)
@@ -201,9 +226,18 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     needs = bool(drop_patterns) or lay["group_header"] or lay["subtotal_rows"] or lay["total_rows"] or lay["separator_rows"]
     if not needs:
         return frame, info
-    if empty is None:
-        empty = empty_frame(frame)
-    first, count = _first_cells(frame, empty)
+    first = count = None
+    if empty is None and not gh and frame.shape[1]:
+        # no group headers: the count of filled cells is not needed, and when the first column is never
+        # empty its cell is each row's first non-empty cell (no cell-by-cell pass over the frame)
+        col0 = frame.iloc[:, 0]
+        if not empty_cells(col0).any():
+            arr = parse.arrow_text(col0)
+            first = col0 if arr is not None and not _fastparse.padded(arr) else col0.astype("str").str.strip()
+    if first is None:
+        if empty is None:
+            empty = empty_frame(frame)
+        first, count = _first_cells(frame, empty)
     live = ~blank
 
     # layout rows are few: one pass of every pattern together, then each pattern on the rows that matched any
@@ -221,7 +255,6 @@ def apply_layout(frame: pd.DataFrame, rows: pd.Series, blank: pd.Series, mapping
     dropped = match("|".join(f"(?:{p})" for p in drop_patterns)) if drop_patterns else pd.Series(False, index=frame.index)
     grand = match(lay["total_rows"]) & ~sep
     sub = match(lay["subtotal_rows"]) & ~sep & ~grand
-    gh = lay["group_header"]
     group = pd.Series(False, index=frame.index)
     if gh:
         group = live & (count == 1) & ~sep & ~grand & ~sub & ~dropped

@@ -52,8 +52,30 @@ class Detection:
 
 
 def _is_snapshot(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8")
-    return bool(re.search(r"(?m)^(customer_label|buckets|layout_kind)\s*:", text))
+    return _preset_cached("kind", path, lambda: bool(re.search(r"(?m)^(customer_label|buckets|layout_kind)\s*:", path.read_text(encoding="utf-8"))))
+
+
+_PRESETS: dict = {}
+
+
+def _preset_cached(what: str, path: Path, build):
+    """``build()`` for a preset file, once per file version (size and modification time): detection scores
+    every preset on every load, and validating a mapping costs more than scoring it. For reading only."""
+    st = path.stat()
+    key = (what, str(path), st.st_size, st.st_mtime_ns)
+    if key not in _PRESETS:
+        _PRESETS[key] = build()
+    return _PRESETS[key]
+
+
+def _scoring_mapping(name: str) -> dict:
+    return _preset_cached("mapping", SOURCES_DIR / f"{name}.yaml", lambda: load_mapping(name))
+
+
+def _scoring_snapshot_config(name: str) -> dict:
+    from .snapshot import load_source_config
+
+    return _preset_cached("snapshot", SOURCES_DIR / f"{name}.yaml", lambda: load_source_config(name))
 
 
 def preset_kinds() -> dict[str, str]:
@@ -68,7 +90,7 @@ def _invoice_sheets() -> list[str]:
     out = []
     for name, kind in preset_kinds().items():
         if kind == "ledger":
-            sheet = load_mapping(name)["tables"].get("invoices", {}).get("sheet")
+            sheet = _scoring_mapping(name)["tables"].get("invoices", {}).get("sheet")
             if sheet and str(sheet).lower() not in out:
                 out.append(str(sheet).lower())
     return out
@@ -174,11 +196,11 @@ def _score_ledger(name: str, m: dict, grid: list[list], suffix: str) -> dict:
 
 
 def _score_snapshot(name: str, grid: list[list], suffix: str) -> dict:
-    from .snapshot import _norm_label, load_source_config
+    from .snapshot import _norm_label
 
     res = {"name": name, "kind": "snapshot", "score": 0.0, "own": 0, "missing": ["customer/bucket header"], "candidate": False}
     try:
-        cfg = load_source_config(name)
+        cfg = _scoring_snapshot_config(name)
     except ConfigError:
         return res
     if cfg.get("layout_kind") == "rows":
@@ -232,7 +254,7 @@ def detect_source(path) -> Detection:
         if kind == "snapshot":
             scores[name] = _score_snapshot(name, grid, suffix)
         else:
-            scores[name] = _score_ledger(name, load_mapping(name), grid, suffix)
+            scores[name] = _score_ledger(name, _scoring_mapping(name), grid, suffix)
     cands = [r for r in scores.values() if r["candidate"]]
     if not cands:
         ledgers = [r for r in scores.values() if r["kind"] == "ledger"]

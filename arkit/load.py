@@ -665,7 +665,7 @@ def _keys_repeat(sub: pd.DataFrame, key: list[str]) -> bool:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if pc.count_distinct(arrs[-1]).as_py() == len(sub):
+        if len(pc.unique(arrs[-1])) == len(sub):  # (unique: about half the time of count_distinct)
             return False  # the last key column (the invoice or payment number) alone is unique
         arrs = [a.combine_chunks() if hasattr(a, "combine_chunks") else a for a in arrs]
         sep = pa.scalar("\x1f", arrs[0].type)
@@ -728,17 +728,14 @@ def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[s
         frame = pd.DataFrame(frame.to_numpy(dtype=object), index=frame.index, columns=frame.columns, dtype=object)
     rows = raw.rows
     # fully empty rows are spacing, not data (a row of null markers such as NA or "-" is data: quarantined)
-    empty = None
-    if len(frame.columns):
-        empty = _layout.empty_frame(frame)  # once: the blank rows here, the layout's first cells below
-        blank_row = empty.all(axis=1)
-    else:
-        blank_row = pd.Series(True, index=frame.index)
-    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns, empty=empty)
+    blank_row = _layout.blank_rows(frame)
+    frame, lay = _layout.apply_layout(frame, rows, blank_row, mapping, file=raw.file, sheet=raw.sheet, drop_patterns=drop_patterns)
     skipped = lay.skipped & ~blank_row
     keep = ~(blank_row | skipped)
     credit = _layout.credit_mask(frame, mapping, where) if table == "invoices" else None
-    frame, rows_k = frame[keep], rows[keep]
+    if not keep.all():  # (every row kept: no copy)
+        frame, rows = frame[keep], rows[keep]
+    rows_k = rows
     typed, probs = _parse_table(table, frame, rows_k, mapping, date1904=raw.date1904)
     if credit is not None:
         typed = _layout.apply_sign(typed, credit[keep])

@@ -157,9 +157,14 @@ _EMPTY_DTYPES = {
 
 def empty_table(table: str) -> pd.DataFrame:
     """An empty frame with the canonical columns and dtypes of ``table``."""
-    spec = TABLES[table]
-    cols = {**spec["required"], **spec["optional"]}
-    return pd.DataFrame({c: pd.Series([], dtype=_EMPTY_DTYPES[k]) for c, k in cols.items()})
+    if table not in _EMPTY:  # built once per table (a dozen Series each), copied on every call
+        spec = TABLES[table]
+        cols = {**spec["required"], **spec["optional"]}
+        _EMPTY[table] = pd.DataFrame({c: pd.Series([], dtype=_EMPTY_DTYPES[k]) for c, k in cols.items()})
+    return _EMPTY[table].copy()
+
+
+_EMPTY: dict[str, pd.DataFrame] = {}
 
 
 @dataclass(frozen=True)

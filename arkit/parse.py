@@ -13,6 +13,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from . import _fastparse
+
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_EPOCH_1904 = pd.Timestamp("1904-01-01")
 
@@ -117,6 +119,9 @@ def parse_amounts(
     """
     arr = arrow_text(raw)
     if arr is not None and decimal == ".":
+        vals = _fastparse.amounts_cast(raw, arr)  # every cell a plain number or empty: one cast
+        if vals is not None:
+            return round_cents(pd.Series(vals, index=raw.index)), pd.Series(False, index=raw.index)
         # Arrow text: plain numbers ("1234.5", "-12", "1e3") converted in one C pass; only the other cells
         # (symbols, separators, parentheses, markers, blanks) take the general path below
         import pyarrow as pa
@@ -222,10 +227,11 @@ def ambiguous_amounts(raw: pd.Series, *, decimal: str = ".", thousands: str | No
     if arr is not None:  # one RE2 pass; usually settled by the first rows
         import pyarrow.compute as pc
 
-        t = _arrow_trimmed(arr)
         settle = r"\.\d{1,2}(?:\D|$)|\.\d{4,}|\d,\d{3}"
-        if any(_np_bool(pc.match_substring_regex(t.slice(0, n), settle)).any() for n in (1000, len(t))):
+        filled = pc.drop_null(arr)  # (an empty cell settles nothing and is never ambiguous)
+        if not len(filled) or any(_np_bool(pc.match_substring_regex(_arrow_trimmed(filled.slice(0, n)), settle)).any() for n in (1000, len(filled))):
             return none
+        t = _arrow_trimmed(arr)
         return pd.Series(_np_bool(pc.match_substring_regex(t, r"^(?:\(?-?[$€£]?-?\d{1,3}\.\d{3}\)?-?)$")), index=raw.index)
     if isinstance(raw.dtype, pd.StringDtype):
         txt = raw
@@ -265,6 +271,10 @@ def parse_dates(
     """
     arr = arrow_text(raw)
     if arr is not None:
+        kw = dict(date_format=date_format, dayfirst=dayfirst, excel_serial=excel_serial, date1904=date1904)
+        fast = _fastparse.dates_by_value(raw, arr, lambda d: parse_dates(d, **kw))  # each distinct date once
+        if fast is not None:
+            return fast
         # Arrow text: strict ISO dates (the common export) converted in one C pass; only the other cells
         # (other formats, serials, times, blanks, bad values) take the general path below
         import pyarrow as pa
@@ -464,6 +474,9 @@ def _arrow_strings(raw: pd.Series, arr, *, drop_point_zero: bool) -> tuple[pd.Se
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    fast = _fastparse.plain_strings(raw, arr, drop_point_zero=drop_point_zero)  # nothing to change
+    if fast is not None:
+        return fast
     t = _arrow_trimmed(arr)
     blank = _arrow_blank(arr, t)
     if drop_point_zero and _np_bool(pc.ends_with(t, ".0")).any():
@@ -485,6 +498,9 @@ def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        fast = _fastparse.bools_by_value(raw, arr, parse_bools)  # each distinct flag once
+        if fast is not None:
+            return fast
         txt = pc.utf8_lower(_arrow_trimmed(arr))
         if _np_bool(pc.ends_with(txt, ".0")).any():
             txt = pc.replace_substring_regex(txt, r"\.0$", "")
