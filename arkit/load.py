@@ -688,7 +688,7 @@ def _duplicates(table: str, t: pd.DataFrame, rows: pd.Series, ok: pd.Series) -> 
     exact = pd.DataFrame({"h": h}).assign(**{k: sub[k] for k in key}).duplicated(keep="first")
     first_row = rows.loc[sub.index].groupby(h.values).transform("min")
     dup.loc[exact[exact].index] = True
-    probs = [_problems(dup, rows, ",".join(key), first_row.reindex(t.index), lambda v: "exact duplicate of row " + v + " (one copy kept)")]
+    probs = [_problems(dup, rows, ",".join(key), first_row.reindex(t.index).astype("Int64"), lambda v: "exact duplicate of row " + v + " (one copy kept)")]
     rest = sub.loc[~exact]
     keydup = rest[key].duplicated(keep=False)  # only the key columns (a wide table has thousands)
     if keydup.any():
