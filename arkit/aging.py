@@ -75,6 +75,32 @@ def open_cents_at(ledger: Ledger, as_of) -> tuple[np.ndarray, np.ndarray]:
     return p.inv_cents - np.rint(applied).astype("int64"), issued
 
 
+def open_cents_on(ledger: Ledger, pos: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Open balance in cents of invoice ``pos[k]`` (positions in ``ledger.invoices``) at day number
+    ``day[k]``, pair by pair: what :func:`open_cents_at` gives for that invoice at that date, for many
+    dates in one pass (the reductions sorted by invoice and date, summed cumulatively, looked up by
+    binary search) instead of one pass over the ledger per date."""
+    p = prepared(ledger)
+    pos = np.asarray(pos, dtype="int64")
+    day = np.asarray(day, dtype="int64")
+    if len(pos) == 0:
+        return np.zeros(0, dtype="int64")
+    m = p.red_inv >= 0
+    inv, dt, c = p.red_inv[m].astype("int64"), p.red_date[m].astype("int64"), p.red_cents[m]
+    if len(inv) == 0:
+        return p.inv_cents[pos].astype("int64")
+    lo = min(int(dt.min()), int(day.min())) - 1
+    span = max(int(dt.max()), int(day.max())) - lo + 2
+    key = inv * span + (dt - lo)
+    order = np.argsort(key, kind="stable")
+    key, c = key[order], c[order]
+    cum = np.concatenate([[0.0], np.cumsum(c, dtype="float64")])
+    upto = np.searchsorted(key, pos * span + (day - lo), side="right")  # reductions of pos dated <= day end here
+    start = np.searchsorted(key, pos * span, side="left")  # ... and begin here
+    applied = cum[upto] - cum[start]
+    return p.inv_cents[pos] - np.rint(applied).astype("int64")
+
+
 def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, basis: str = "due") -> pd.DataFrame:
     """One row per item open at ``as_of``, with its age and bucket (see :func:`open_items`, of which this
     is every column but ``line``)."""
@@ -148,7 +174,16 @@ def _applied_to_issued(pay_inv: np.ndarray, issued: np.ndarray) -> np.ndarray:
 
 def customer_names(ledger: Ledger, ids: pd.Series) -> pd.Series:
     """The name of each customer id in ``ids``: from the customers table first, else the latest name on the
-    customer's invoices (NA when neither has one)."""
+    customer's invoices (NA when neither has one). The id → name map is built once per ledger (kept on
+    the ledger object; a review asks for it about twenty times)."""
+    return ids.map(_name_map(ledger)).astype("str")
+
+
+def _name_map(ledger: Ledger) -> pd.Series:
+    key = (id(ledger.invoices), len(ledger.invoices), id(ledger.customers), len(ledger.customers))
+    hit = ledger.__dict__.get("_customer_names")
+    if hit is not None and hit[0] == key:
+        return hit[1]
     names = pd.Series(dtype="str")
     inv = ledger.invoices
     if "customer_name" in inv and inv["customer_name"].notna().any():
@@ -157,7 +192,8 @@ def customer_names(ledger: Ledger, ids: pd.Series) -> pd.Series:
     if len(cust) and "customer_name" in cust and cust["customer_name"].notna().any():
         c = cust.dropna(subset=["customer_name"]).drop_duplicates("customer_id", keep="last").set_index("customer_id")["customer_name"]
         names = c.combine_first(names)
-    return ids.map(names).astype("str")
+    ledger.__dict__["_customer_names"] = (key, names)
+    return names
 
 
 def aging_summary(

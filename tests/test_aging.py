@@ -104,3 +104,26 @@ def test_bad_arguments_are_clear():
         arkit.aging(example(), "2026-03-31", basis="posting")
     with pytest.raises(ValueError, match="as_of"):
         arkit.aging(example(), "not a date")
+
+
+def test_open_cents_on_equals_open_cents_at_pair_by_pair():
+    """Many (invoice, date) balances in one pass equal the one-date-at-a-time balance, including dates
+    before any payment, on a payment's own day and after the last one; hand check: invoice 1 of the
+    example ledger."""
+    import numpy as np
+
+    from arkit._prep import day_number
+    from arkit.aging import open_cents_at, open_cents_on
+    from arkit.sample import make_sample_ledger
+
+    led = arkit.Ledger.from_frames(**make_sample_ledger(n_invoices=400, seed=3, as_of="2026-06-30"))
+    rng = np.random.default_rng(0)
+    days = np.concatenate([rng.integers(day_number("2024-06-01"), day_number("2026-08-31"), 300), led.payments["payment_date"].sample(100, random_state=1).map(day_number).to_numpy()])
+    pos = rng.integers(0, len(led.invoices), len(days))
+    got = open_cents_on(led, pos, days)
+    want = np.array([open_cents_at(led, np.datetime64(int(d), "D"))[0][i] for i, d in zip(pos, days)])
+    assert (got == want).all()
+    small = example()
+    first = small.invoices.index[0]
+    amount = int(round(small.invoices.loc[first, "amount"] * 100))
+    assert open_cents_on(small, np.array([0]), np.array([day_number("1990-01-01")]))[0] == amount

@@ -120,7 +120,7 @@ def promises(ledger: Ledger, as_of, *, grace_days: int = 0) -> pd.DataFrame:
     Columns: customer_id, invoice_id, date, promised_date, promised_amount, paid_in_window, status.
     """
     from .._prep import day_number, days, invoice_positions
-    from ..aging import open_cents_at
+    from ..aging import open_cents_on
 
     as_of = _ts(as_of)
     cols = ["customer_id", "invoice_id", "date", "promised_date", "promised_amount", "paid_in_window", "status"]
@@ -137,14 +137,11 @@ def promises(ledger: Ledger, as_of, *, grace_days: int = 0) -> pd.DataFrame:
     pay = ledger.payments[ledger.payments["payment_date"] <= as_of]
     dl_dates = pd.to_datetime(deadline.astype("int64"), unit="D").astype("datetime64[ns]")
     paid_cust = np.rint((_cum_paid_at(pay, pr["customer_id"], pd.Series(dl_dates)) - _cum_paid_at(pay, pr["customer_id"], pr["date"])) * 100).astype("int64")
-    # each named invoice's balance on the day of the promise and at the deadline (one pass per distinct day)
+    # each named invoice's balance on the day of the promise and at the deadline
     open_made = np.zeros(len(pr), dtype="int64")
     open_dl = np.zeros(len(pr), dtype="int64")
-    for d in np.unique(np.concatenate([made[named], deadline[named]])):
-        oc, _ = open_cents_at(ledger, pd.Timestamp(np.datetime64(int(d), "D")))
-        m1, m2 = named & (made == d), named & (deadline == d)
-        open_made[m1] = oc[pos[m1]]
-        open_dl[m2] = oc[pos[m2]]
+    open_made[named] = open_cents_on(ledger, pos[named], made[named])
+    open_dl[named] = open_cents_on(ledger, pos[named], deadline[named])
     amt = pr["promised_amount"].to_numpy(dtype="float64")
     need = np.where(np.isnan(amt), np.where(named, np.maximum(open_made, 1), 1), np.rint(np.nan_to_num(amt) * 100)).astype("int64")
     need = np.maximum(need, 1)
