@@ -36,6 +36,11 @@ def write_excel_later(path: Path, frames: dict, kinds: dict) -> bool:
     part = job.with_name(job.name + ".part")
     with open(part, "wb") as fh:
         pickle.dump({"path": str(path), "frames": frames, "kinds": kinds}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    worker = _worker(Path(folder))
+    if worker is not None:  # a process of the render with the modules loaded is waiting for work: it writes it
+        job.with_suffix(".pid").write_text(str(worker))  # before the job appears, so it is never seen unowned
+        os.replace(part, job)
+        return True
     os.replace(part, job)
     with open(job.with_suffix(".log"), "wb") as log:
         proc = subprocess.Popen(
@@ -47,6 +52,56 @@ def write_excel_later(path: Path, frames: dict, kinds: dict) -> bool:
         )
     job.with_suffix(".pid").write_text(str(proc.pid))
     return True
+
+
+WORKER = "worker.pid"
+
+
+def _worker(folder: Path) -> int | None:
+    """The pid of the render's process serving this folder (:func:`serve`), when it is running."""
+    try:
+        pid = int((folder / WORKER).read_text())
+    except (OSError, ValueError):
+        return None
+    from ._handoff import _process_alive
+
+    return pid if _process_alive(pid) else None
+
+
+def serve(folder: Path, *, poll: float = 0.01) -> None:
+    """Write the jobs queued in ``folder`` for this process, until the render is over.
+
+    A render's job process (:mod:`arkit._handoff`) calls this when its own job is done: its Python,
+    pandas and arkit are loaded, so an appendix queued after that starts writing at once instead of
+    after a new interpreter's imports (~0.5 s). It announces itself in ``worker.pid``;
+    :func:`write_excel_later` then names it as the job's process (the ``.pid`` file, written before the
+    job), and :func:`wait_all` watches it as it watches a spawned writer. It never stops on its own while
+    the render runs (a job given to it is always written or reported failed); it ends when the staging
+    folder is removed or the rendering process is gone, and the render stops it at the end."""
+    from . import excel  # noqa: F401 — loaded now, not when the job comes
+    from ._handoff import ENV_PID, _process_alive
+
+    me = str(os.getpid())
+    part = folder / (WORKER + ".part")
+    part.write_text(me)
+    os.replace(part, folder / WORKER)
+    try:
+        parent = int(os.environ.get(ENV_PID, "0"))
+    except ValueError:
+        parent = 0
+    seen: set[str] = set()
+    while folder.is_dir() and (not parent or _process_alive(parent)):
+        for job in sorted(folder.glob("*.job")):
+            if job.name in seen:
+                continue
+            try:
+                owner = job.with_suffix(".pid").read_text().strip()
+            except OSError:
+                continue  # a spawned writer's pid is being written: not ours
+            seen.add(job.name)
+            if owner == me:
+                _run(job)
+        time.sleep(poll)
 
 
 def _run(job: Path) -> int:

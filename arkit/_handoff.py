@@ -81,8 +81,9 @@ class Preparer:
     waiting. ``jobs`` start at once and wait for the ledger (:data:`JOBS`). :meth:`env` is what the kernel's
     environment needs to find the files."""
 
-    def __init__(self, path, *, folder: Path, source: str, as_of: str | None = None, ledger=None, jobs: dict[str, dict] | None = None):
+    def __init__(self, path, *, folder: Path, source: str, as_of: str | None = None, ledger=None, jobs: dict[str, dict] | None = None, deferred: Path | None = None):
         self._path, self._source, self._as_of, self._ledger = Path(path), source, as_of, ledger
+        self._deferred = deferred
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
         self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
@@ -128,12 +129,17 @@ class Preparer:
         if self.error is None and not self.target.exists():
             self.error = _failure_of(self.target)
 
-    def _spawn(self, args: list[str], out: Path, *, threads: str | None = "1"):
+    def _spawn(self, args: list[str], out: Path, *, threads: str | None = "1", deferred: Path | None = None):
         import subprocess
         import sys
 
+        from . import _deferred
+
         env = {**os.environ, ENV_PID: str(os.getpid())}
         env.pop(ENV, None)  # the load itself never waits for a handed-over ledger
+        env.pop(_deferred.ENV, None)
+        if deferred is not None:  # a job done serves the render's Excel writes (arkit._deferred.serve)
+            env[_deferred.ENV] = str(deferred)
         if threads:
             env["OMP_NUM_THREADS"] = threads  # beside the kernel: one core each
         with self._lock:  # stop() may come first: then nothing starts
@@ -152,7 +158,7 @@ class Preparer:
     def _start_jobs(self) -> None:
         for name, args in self.jobs.items():
             out = self._job_file(name)
-            self._spawn([name, str(self.target), out.name, json.dumps(args)], out)
+            self._spawn([name, str(self.target), out.name, json.dumps(args)], out, deferred=self._deferred)
 
     def stop(self) -> None:
         """Stop the jobs still running (the notebook did not ask for their results), and any not started."""
@@ -275,7 +281,19 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
     except BaseException as exc:  # noqa: BLE001 — the kernel then computes it itself
         _fail(out, exc)
         return 1
+    folder = os.environ.get(_deferred_env())
+    if folder:
+        from ._deferred import serve
+
+        del result, ledger
+        serve(Path(folder))  # its modules loaded, the process now writes the appendix (until the render ends)
     return 0
+
+
+def _deferred_env() -> str:
+    from ._deferred import ENV as DEFERRED_ENV
+
+    return DEFERRED_ENV
 
 
 def _process_alive(pid: int) -> bool:

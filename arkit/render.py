@@ -857,6 +857,8 @@ def render_report(
         files_dir = staging / "files"
         files_dir.mkdir()
         kernels_dir = staging / "kernels"
+        deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
+        deferred.mkdir()
         if res.name in REPORTS:  # their notebooks take ledger_path and source
             # the ledger is loaded by a process of its own from the start (while Papermill is imported and
             # the kernel starts) and handed to the kernel, whose load_ledger waits for it: one load per
@@ -866,13 +868,11 @@ def render_report(
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
-            preparer = _handoff.Preparer(ledger_path, folder=staging, source=source, as_of=month, ledger=preloaded, jobs=jobs)
+            preparer = _handoff.Preparer(ledger_path, folder=staging, source=source, as_of=month, ledger=preloaded, jobs=jobs, deferred=deferred)
             preparer.start()
             if preparer.error is not None:  # an already loaded ledger refused at once: no kernel started
                 raise preparer.error
         values = _parameters(res, period, ledger=ledger_path, source=source, policy=policy_path, output_dir=files_dir, params=params)
-        deferred = staging / "deferred"  # the Excel appendix is written by a separate process (arkit._deferred)
-        deferred.mkdir()
         _write_kernelspec(kernels_dir, env={_deferred.ENV: str(deferred), **(preparer.env() if preparer is not None else {})})
 
         executed = staging / f"{res.stem}.ipynb"
@@ -1018,6 +1018,19 @@ def _engine() -> str:
 
     class _FinalSaveManager(NotebookExecutionManager):
         _final = False
+        _current = None
+
+        def cell_start(self, cell, cell_index=None, **kwargs):
+            self._current = cell
+            super().cell_start(cell, cell_index=cell_index, **kwargs)
+
+        def stopped_in_current_cell(self):
+            """Mark the cell running when execution stopped without an error of its own (a timeout, a dead
+            kernel), which Papermill records as completed: the failure message names its section."""
+            cell = self._current
+            if cell is not None and not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell.metadata.papermill["exception"] = True
+                cell.metadata.papermill["status"] = self.FAILED
 
         def save(self, **kwargs):
             if self._final:
@@ -1034,6 +1047,9 @@ def _engine() -> str:
             nb_man.notebook_start()
             try:
                 cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            except BaseException:
+                nb_man.stopped_in_current_cell()
+                raise
             finally:
                 nb_man.cleanup_pbar()
                 nb_man.notebook_complete()
