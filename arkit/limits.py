@@ -160,6 +160,9 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
     sheet = info.filename.startswith("xl/worksheets/")
     label = label or os.path.basename(info.filename)
     max_row = max_col = counted = cells = 0
+    # a cell takes at least 4 bytes ("<c/>"): an entry no larger than 4 × max_cells cannot hold too many, and
+    # zipfile never inflates past the size the directory declares (a longer stream fails its check)
+    count_cells = info.file_size > 4 * lim["max_cells"]
     tail = b""
     first = True
     with zf.open(info) as fh:
@@ -190,7 +193,8 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
             else:
                 m_row = int(m.group(1)) if m else 0
             max_row = max(max_row, m_row)
-            counted += chunk.count(b"<row") + chunk.count(b":row ")  # rows without r="…" count by position
+            n_rows = chunk.count(b"<row")  # rows without r="…" count by position (a prefixed "x:row" only
+            counted += n_rows if n_rows else chunk.count(b":row ")  # when no plain one: one prefix a file)
             max_row = max(max_row, counted)
             if _ANY_WIDE.search(buf):
                 wide = set(_WIDE_CELL.findall(buf))
@@ -204,7 +208,8 @@ def _scan_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: dict, total: int,
                     max_col = max(max_col, max(_col_number(c) for c in narrow))
             elif max_col < 26 and max_row:
                 max_col = max(max_col, 1)
-            cells += chunk.count(b"<c>") + chunk.count(b"<c ")  # cells without r="…" count by position too
+            if count_cells:  # cells without r="…" count by position too
+                cells += chunk.count(b"<c>") + chunk.count(b"<c ")
             grid = max_row * max(max_col, 1)
             if max(grid, cells) > lim["max_cells"]:
                 size = f"spans {max_row:,} rows × {max_col:,} columns = {grid:,} cells" if grid >= cells else f"holds {cells:,} cells in {max_row:,} rows"
