@@ -346,6 +346,40 @@ def write_excel(
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
 
+def _store(ws, col: int, rows: list, values: list, kind: str, fmt=None) -> bool:
+    """Store typed cells straight into xlsxwriter's cell table — exactly what ``write_number`` /
+    ``write_boolean`` / ``write_string`` store (a number, a boolean, a shared-string index, with the
+    format), without their per-cell argument and bounds checks, done here once for the column (rows in
+    order, within the sheet): ~3x faster on a 250,000-cell appendix. False, nothing stored, when this
+    xlsxwriter keeps its cells another way or a value needs the checks (a text over half Excel's limit):
+    the caller then uses the public calls."""
+    try:
+        from xlsxwriter.worksheet import CellBooleanTuple, CellNumberTuple, CellStringTuple
+    except ImportError:
+        return False
+    table = getattr(ws, "table", None)
+    if ws.constant_memory or not isinstance(table, dict) or not rows:
+        return False
+    if rows[0] < 0 or rows[-1] >= ws.xls_rowmax or not 0 <= col < ws.xls_colmax:
+        return False
+    if kind == "number":
+        for r, v in zip(rows, values):
+            table[r][col] = CellNumberTuple(v, fmt)
+    elif kind == "boolean":
+        for r, v in zip(rows, values):
+            table[r][col] = CellBooleanTuple(1 if v else 0, fmt)  # as write_boolean stores it
+    else:
+        half = ws.xls_strmax // 2
+        if max(map(len, values)) > half:
+            return False
+        index = ws.str_table._get_shared_string_index
+        for r, v in zip(rows, values):
+            table[r][col] = CellStringTuple(index(v), fmt)
+    ws._check_dimensions(rows[0], col)
+    ws._check_dimensions(rows[-1], col)
+    return True
+
+
 def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
     """Write the values of ``s`` down column ``col`` of xlsxwriter sheet ``ws`` from row ``row0``, with
     xlsxwriter's typed calls (about 3x faster than ``DataFrame.to_excel``, which formats every cell
@@ -372,26 +406,39 @@ def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
         vals = s.to_numpy()  # datetime64 in the column's own unit: dates past 2262 stay dates
         ok = ~np.isnat(vals)
         serial = (vals[ok] - _EXCEL_EPOCH) / np.timedelta64(1, "D")
-        write = ws.write_number
-        for r, v in zip(rows[ok].tolist(), serial.tolist()):
-            write(r, col, v, date_format)
+        r_ok, v_ok = rows[ok].tolist(), serial.tolist()
+        if not _store(ws, col, r_ok, v_ok, "number", date_format):
+            write = ws.write_number
+            for r, v in zip(r_ok, v_ok):
+                write(r, col, v, date_format)
         return
     if pd.api.types.is_bool_dtype(dtype):
         ok = s.notna().to_numpy()
-        write = ws.write_boolean
-        for r, v in zip(rows[ok].tolist(), s[ok].astype(bool).tolist()):
-            write(r, col, v)
+        r_ok, v_ok = rows[ok].tolist(), s[ok].astype(bool).tolist()
+        if not _store(ws, col, r_ok, v_ok, "boolean"):
+            write = ws.write_boolean
+            for r, v in zip(r_ok, v_ok):
+                write(r, col, v)
         return
     if pd.api.types.is_numeric_dtype(dtype):
         vals = s.to_numpy(dtype="float64", na_value=np.nan)
         fin = np.isfinite(vals)
-        write = ws.write_number
-        for r, v in zip(rows[fin].tolist(), vals[fin].tolist()):
-            write(r, col, v)
+        r_ok, v_ok = rows[fin].tolist(), vals[fin].tolist()
+        if not _store(ws, col, r_ok, v_ok, "number"):
+            write = ws.write_number
+            for r, v in zip(r_ok, v_ok):
+                write(r, col, v)
         for r, v in zip(rows[np.isinf(vals)].tolist(), vals[np.isinf(vals)].tolist()):
             ws.write_string(r, col, "inf" if v > 0 else "-inf")
         return
     ok = s.notna().to_numpy()
+    if ok.any() and pd.api.types.infer_dtype(s[ok], skipna=False) == "string":  # text only: stored at once
+        texts = s[ok].tolist()
+        filled = [i for i, v in enumerate(texts) if v]  # an empty string leaves the cell empty
+        r_all = rows[ok].tolist()
+        r_ok, v_ok = [r_all[i] for i in filled], [texts[i] for i in filled]
+        if not v_ok or _store(ws, col, r_ok, v_ok, "string"):
+            return
     write_str, write_num = ws.write_string, ws.write_number
     for r, v in zip(rows[ok].tolist(), s[ok].tolist()):
         if isinstance(v, str):

@@ -316,3 +316,32 @@ def test_dates_of_any_unit_and_zone_are_excel_dates(tmp_path):
     assert rows[0][1] == dt.datetime(2026, 6, 30, 12, 30) and rows[1][1] is None
     assert rows[2][2] == dt.datetime(2026, 6, 30, 12, 0)
     assert [c.number_format for c in ws[2]] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm", "yyyy-mm-dd hh:mm"]
+
+
+def test_cells_stored_directly_equal_the_public_calls(tmp_path, monkeypatch):
+    """The direct store of typed cells writes the same workbook, part for part, as xlsxwriter's
+    write_number / write_string / write_boolean (numbers, dates, flags, text with blanks and a long
+    text, inf, a mixed column)."""
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+
+    from arkit import excel
+
+    df = pd.DataFrame(
+        {
+            "amount": [1.5, np.nan, np.inf, -2.25],
+            "due": pd.to_datetime(["2026-01-31", None, "2262-06-01", "2026-03-01"]),
+            "flag": [True, False, None, True],
+            "name": ["Ann", "", None, "x" * 20_000],
+            "mixed": ["a", 2, pd.Timestamp("2026-01-01"), None],
+        }
+    )
+    df["flag"] = df["flag"].astype("boolean")
+    excel.write_excel(tmp_path / "fast.xlsx", {"s": df})
+    monkeypatch.setattr(excel, "_store", lambda *a, **k: False)
+    excel.write_excel(tmp_path / "public.xlsx", {"s": df})
+    a, b = zipfile.ZipFile(tmp_path / "fast.xlsx"), zipfile.ZipFile(tmp_path / "public.xlsx")
+    assert a.namelist() == b.namelist()
+    assert [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)] == []
