@@ -76,7 +76,7 @@ class Preparer:
     Papermill's can meet a half-initialised module (an ImportError seen in practice), and a process
     parses on the other core without sharing the GIL. With ``ledger`` (already loaded, e.g. to find the
     default month) it is checked and written at once instead. ``as_of``: the monthly review's month, checked
-    with :func:`arkit.review.monthly.check_as_of`. After :meth:`join`, :attr:`error` is the load's or the
+    with :func:`arkit.review.months.check_as_of`. After :meth:`join`, :attr:`error` is the load's or the
     check's :class:`~arkit.errors.LedgerError` (one line), or None; a failure marker tells the kernel to stop
     waiting. ``jobs`` start at once and wait for the ledger (:data:`JOBS`). :meth:`env` is what the kernel's
     environment needs to find the files."""
@@ -110,7 +110,7 @@ class Preparer:
         if self._ledger is not None:
             try:
                 if self._as_of is not None:
-                    from .review.monthly import check_as_of
+                    from .review.months import check_as_of
 
                     check_as_of(self._ledger, self._as_of)
                 put(self._ledger, self._path, folder=self.target.parent, source=self._source)
@@ -244,7 +244,7 @@ def _prepare(target: Path, spec: dict) -> int:
 
         ledger = load_ledger(spec["path"], source=spec["source"])
         if spec.get("as_of"):
-            from .review.monthly import check_as_of
+            from .review.months import check_as_of
 
             check_as_of(ledger, spec["as_of"])
         put(ledger, spec["path"], folder=target.parent, source=spec["source"])

@@ -968,7 +968,7 @@ def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
 
         return None, str(last_complete_quarter(ledger))
     if ledger.is_open_item_export:  # what is open at the export's date: the month it was taken in
-        from .review.monthly import export_date
+        from .review.months import export_date
 
         return (export_date(ledger) + pd.offsets.MonthEnd(0)).date().isoformat(), None
     last = pd.Timestamp(ledger.as_of_max).normalize()

@@ -24,6 +24,7 @@ from .display import ReportBook, by_unit, esc, load_report_parts, table
 from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
+from .months import OPEN_ITEM_EARLIER, check_as_of, export_date, first_full_month_end  # noqa: F401 (the review's periods)
 from .worklist import worklist as build_worklist
 
 
@@ -55,68 +56,6 @@ class MonthlyReview:
     @property
     def has_activities(self) -> bool:
         return len(self.ledger.activities) > 0
-
-
-def first_full_month_end(ledger: Ledger) -> pd.Timestamp:
-    """The end of the ledger's first full month: the month of its first invoice when that invoice is dated
-    on the 1st, else the month after (the first month is only partly in the ledger)."""
-    first = pd.Timestamp(ledger.invoices["invoice_date"].min()).normalize()
-    end = first + pd.offsets.MonthEnd(0)
-    return end if first.day == 1 else (end + pd.offsets.MonthEnd(1)).normalize()
-
-
-def export_date(ledger: Ledger) -> pd.Timestamp:
-    """The date an open-item export shows: the as-of of its title or mapping (``export_date``), else its
-    latest invoice date."""
-    rep = ledger.load_report
-    when = rep.sources.get("as_of") if rep is not None else None
-    return pd.Timestamp(when if when is not None else ledger.as_of_max).normalize()
-
-
-def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
-    """``as_of`` as a month end the ledger can support, or a one-line :class:`LedgerError` saying why not.
-
-    Refused: a date that is not a month end; a ledger with no invoice by then; on an open-item export, a
-    month before the export's own (what was paid before the export is not in it); a month after the month of
-    the ledger's last event (invoice, payment, activity or adjustment date: the months after it are
-    unknown, not empty); a month before the ledger's first full month (:func:`first_full_month_end`).
-    """
-    as_of = pd.Timestamp(as_of).normalize()
-    if not as_of.is_month_end:
-        raise LedgerError(
-            f"The monthly review covers a whole month: give a month end as the as-of date, such as {as_of + pd.offsets.MonthEnd(0):%Y-%m-%d} or {as_of - pd.offsets.MonthEnd(1):%Y-%m-%d}, not {as_of:%Y-%m-%d}."
-        )
-    if ledger.invoices.empty or (ledger.invoices["invoice_date"] > as_of).all():
-        rep = ledger.load_report
-        q = f" ({len(rep.quarantine)} problem(s) in the load report: run 'arkit validate')" if rep is not None and len(rep.quarantine) else ""
-        raise LedgerError(f"The ledger has no accepted invoice dated on or before {as_of:%Y-%m-%d}{q}.")
-    if ledger.is_open_item_export:
-        day = export_date(ledger)
-        month = (day + pd.offsets.MonthEnd(0)).normalize()
-        if as_of < month:
-            raise LedgerError(
-                f"An open-item export shows what is open on {day:%Y-%m-%d}, without what was paid before, so it cannot show {as_of:%B %Y}: give {month:%Y-%m-%d}, the month of the export."
-            )
-    last = ledger.last_event
-    last_end = (pd.Timestamp(last).normalize() + pd.offsets.MonthEnd(0)).normalize()
-    if as_of > last_end:
-        raise LedgerError(
-            f"The ledger ends on {pd.Timestamp(last):%Y-%m-%d} (its last invoice, payment or activity), so it cannot show {as_of:%B %Y}: give {last_end:%Y-%m-%d} or an earlier month end."
-        )
-    full = first_full_month_end(ledger)
-    if as_of < full:
-        first = pd.Timestamp(ledger.invoices["invoice_date"].min())
-        raise LedgerError(
-            f"The ledger starts on {first:%Y-%m-%d}, so {as_of:%B %Y} is not a full month in it: give {full:%Y-%m-%d} (its first full month) or a later month end."
-        )
-    return as_of
-
-
-#: Why an open-item export has no earlier month end: the reason shown wherever one would be.
-OPEN_ITEM_EARLIER = (
-    "not computable from an open-item export: it lists what is open at one date, without the invoices paid "
-    "before it, so no earlier month end (last month, the trend, where last month's AR went) can be rebuilt from it"
-)
 
 
 def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyReview:
