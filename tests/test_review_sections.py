@@ -182,6 +182,18 @@ def test_worklist_overdue_reminder_after_a_pre_due_reminder():
     assert worklist(led2, "2026-06-25", policy=POLICY, segments=segment_customers(led2, "2026-06-25", policy=POLICY)).empty
 
 
+def test_a_pre_due_reminder_reason_says_when_the_invoice_is_due():
+    """A reminder before the due date names the invoice as due in N days (never "-2 days past due"), and
+    one day is singular."""
+    from arkit.review.worklist import due_phrase
+
+    assert [due_phrase(d) for d in (12, 1, 0, -1, -2)] == ["12 days past due", "1 day past due", "due today", "due in 1 day", "due in 2 days"]
+    inv = invoices([("A", "I1", "2026-05-29", "2026-06-28", 500.0)])  # as of 06-25: due in 3 days
+    led = Ledger.from_frames(inv, None, None, None)
+    w = worklist(led, "2026-06-25", policy=POLICY, segments=segment_customers(led, "2026-06-25", policy=POLICY))
+    assert w["step"].tolist() == ["reminder_before_due"] and w["reason"].iloc[0].startswith("invoice I1 due in 3 days; ")
+
+
 def test_signals_with_activities_but_no_payments():
     inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
     acts = _acts([("2026-06-22", "A", "call", "I1", "no_answer", None, None, None), ("2026-06-25", "A", "call", "I1", "no_answer", None, None, None)])

@@ -300,7 +300,7 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
             if float(pc["_demand"].get(cid, 0.0)) <= 0:
                 continue  # credits on account cover what is due: apply them, there is nothing to demand
             last = f"last step done: {code_label(r.last_done, policy).lower()} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
-            recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {int(r.days_past_due)} days past due; {last}", "ladder"))
+            recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {due_phrase(int(r.days_past_due))}; {last}", "ladder"))
     done = {x["customer_id"] for x in recs}
     hold = next((s for s in policy["ladder"] if s["action"] == "credit_hold"), None)
     if hold is not None and "utilisation" in seg:
@@ -314,6 +314,17 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
                 continue
             recs.append(_row(cid, hold, segment, pc["oldest_invoice"].get(cid), int(pc["oldest_days_past_due"].get(cid, 0)), pc, f"open AR at {util[cid]:.0%} of the credit limit", "credit limit"))
     return pd.DataFrame(recs)
+
+
+def due_phrase(days_past_due: int) -> str:
+    """An item's days past due in words: "12 days past due", "1 day past due", "due today", "due in 2
+    days" (a before-due step names an item not yet due)."""
+    d = int(days_past_due)
+    if d > 0:
+        return f"{d} day{'s' if d != 1 else ''} past due"
+    if d == 0:
+        return "due today"
+    return f"due in {-d} day{'s' if d != -1 else ''}"
 
 
 def _row(cid, step, segment, invoice, dpd, pc, reason, trigger) -> dict:
