@@ -264,13 +264,34 @@ def _gt_html(people: pd.DataFrame, kinds: dict[str, str], *, caption: str | None
     raw = re.sub(r'\s(?:id|headers|aria-labelledby)="[^"]*"', "", raw)
     # class hooks for the stylesheet, by column position (every body row has one cell per column):
     # numbers, dates and ids never break inside a cell; text cells wrap
-    flags = [" arkit-nowrap" if kinds.get(c) in _NOWRAP else " arkit-text" for c in frame.columns]
+    # text holding long unbroken tokens (file names, e-mail addresses) is "arkit-token": it may break at its
+    # separators (a <wbr> after each _ / @ . -) or anywhere; other text wraps between words only, so a name
+    # or a word ("Automatic") is never cut in two
+    flags = [" arkit-nowrap" if kinds.get(c) in _NOWRAP else (" arkit-token" if _long_tokens(frame[c]) else " arkit-text") for c in frame.columns]
     counter = iter(range(10**9))
 
     def mark(m: re.Match) -> str:
-        return f'{m.group(0)[:-1]}{flags[next(counter) % len(flags)]}"'
+        opening, rest, body = m.group(1), m.group(2), m.group(3)
+        flag = flags[next(counter) % len(flags)]
+        if flag == " arkit-token":
+            body = "".join(part if part.startswith("<") else _SOFT_BREAK.sub(r"\1<wbr>", part) for part in re.split(r"(<[^>]*>)", body))
+        return f'{opening[:-1]}{flag}"{rest}{body}</td>'
 
-    return re.sub(r'<td class="gt_row [^"]*"', mark, raw)
+    return re.sub(r'(<td class="gt_row [^"]*")([^>]*>)(.*?)</td>', mark, raw, flags=re.S)
+
+
+#: Text longer than this without a space is a token (a file name, an e-mail address, a URL).
+LONG_TOKEN = 24
+_SOFT_BREAK = re.compile(r"([_/@.\-])(?=\w)")
+
+
+def _long_tokens(col: pd.Series) -> bool:
+    """Whether a text column holds a value with a run of more than :data:`LONG_TOKEN` characters without
+    a space."""
+    v = col.dropna().astype("str")
+    if v.empty:
+        return False
+    return bool(v.str.split().explode().str.len().max() > LONG_TOKEN)
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
