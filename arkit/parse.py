@@ -310,8 +310,8 @@ def parse_dates(
 
 def _parse_dates(raw: pd.Series, *, date_format, dayfirst, excel_serial, date1904) -> tuple[pd.Series, pd.Series]:
     """:func:`parse_dates`, every kind of cell (the general path)."""
-    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) == "datetime":
-        # a workbook's date cells (Python datetimes, blanks as NaN): converted at once, not tried as numbers
+    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) in ("datetime", "date"):
+        # a workbook's date cells (Python dates or datetimes, blanks as NaN): converted at once, not tried as numbers
         try:
             raw = pd.Series(pd.to_datetime(raw.to_numpy(), errors="raise"), index=raw.index)
         except (ValueError, TypeError, OverflowError):  # mixed time zones, out of range: the cell-wise path

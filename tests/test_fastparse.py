@@ -57,3 +57,22 @@ def test_strings_need_no_change_or_take_the_general_path(values):
 def test_amounts_cast(values):
     arrow, obj = _col(values)
     _same(parse.parse_amounts(arrow), parse.parse_amounts(obj))
+
+
+def test_workbook_date_cells_convert_at_once_with_the_same_checks():
+    """A column of Python dates/datetimes (calamine's date cells, blanks as NaN) converts in one step: time of
+    day dropped, a date outside the supported range flagged, blanks not flagged; a text cell among them
+    takes the cell-by-cell path and parses as before."""
+    import datetime as dt
+
+    import numpy as np
+
+    from arkit import parse
+
+    raw = pd.Series([dt.date(2026, 1, 2), np.nan, dt.datetime(2026, 3, 4, 13, 5), dt.date(1899, 12, 31)], dtype=object)
+    v, bad = parse._parse_dates(raw, date_format=None, dayfirst=False, excel_serial=True, date1904=False)
+    assert v.tolist()[0] == pd.Timestamp("2026-01-02") and pd.isna(v[1]) and v[2] == pd.Timestamp("2026-03-04") and pd.isna(v[3])
+    assert bad.tolist() == [False, False, False, True]
+    mixed = pd.Series([dt.date(2026, 1, 2), "2026-02-03"], dtype=object)
+    v2, bad2 = parse._parse_dates(mixed, date_format=None, dayfirst=False, excel_serial=True, date1904=False)
+    assert v2.tolist() == [pd.Timestamp("2026-01-02"), pd.Timestamp("2026-02-03")] and not bad2.any()
