@@ -4,8 +4,9 @@ A report's appendix (every table shown, one sheet each) is the last thing its no
 ~250,000 cells with xlsxwriter takes 1.5 s of CPU that nothing else in the render needs: the HTML export
 that follows reads the notebook, not the workbook. When ``render_report`` runs a notebook it sets
 :data:`ENV` in the kernel's environment to a folder of its private staging area; :meth:`ReportBook.save
-<arkit.review.display.ReportBook.save>` then hands the prepared sheets to a new Python process
-(``python -m arkit._deferred <job>``) on the machine's other core and returns at once, and
+<arkit.review.display.ReportBook.save>` then hands the prepared sheets to another Python process on the
+machine's other core — the render's job process once its own job is done (:func:`serve`: its imports already
+loaded), else a new one (``python -m arkit._deferred <job>``) — and returns at once, and
 ``render_report`` waits for every such job (:func:`wait_all`) before it publishes anything. A job that
 fails stops the render with its one-line reason; a job never leaves half a workbook (the writer is atomic).
 
