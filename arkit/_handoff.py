@@ -33,7 +33,9 @@ from pathlib import Path
 ENV = "ARKIT_LEDGER_HANDOFF"
 ENV_PID = "ARKIT_LEDGER_HANDOFF_PID"
 ENV_KEY = "ARKIT_LEDGER_HANDOFF_KEY"
+ENV_WARM = "ARKIT_LEDGER_HANDOFF_WARM"
 FAILED = ".failed"
+READ = ".read"  # beside the ledger file: the loading process has read the files (now parsing them)
 
 
 def _key(path, *, source, strict: bool, limits) -> str | None:
@@ -81,9 +83,10 @@ class Preparer:
     waiting. ``jobs`` start at once and wait for the ledger (:data:`JOBS`). :meth:`env` is what the kernel's
     environment needs to find the files."""
 
-    def __init__(self, path, *, folder: Path, source: str, as_of: str | None = None, ledger=None, jobs: dict[str, dict] | None = None, deferred: Path | None = None):
+    def __init__(self, path, *, folder: Path, source: str, as_of: str | None = None, ledger=None, jobs: dict[str, dict] | None = None, deferred: Path | None = None, warm=()):
         self._path, self._source, self._as_of, self._ledger = Path(path), source, as_of, ledger
         self._deferred = deferred
+        self._warm = tuple(warm)
         self.target = Path(folder) / "ledger.pickle"
         self.key = _key(path, source=source, strict=False, limits=None)
         self.jobs = {name: dict(args) for name, args in (jobs or {}).items() if name in JOBS}
@@ -101,6 +104,8 @@ class Preparer:
         if self.key is None:
             return {}
         env = {ENV: str(self.target), ENV_PID: str(os.getpid()), ENV_KEY: self.key}
+        if self._warm:
+            env[ENV_WARM] = ",".join(self._warm)
         for name, args in self.jobs.items():
             env[f"{ENV}_{name.upper()}"] = json.dumps({"file": str(self._job_file(name)), "args": args}, sort_keys=True)
         return env
@@ -174,6 +179,8 @@ class Preparer:
 #: The jobs a preparer can run ahead of the notebook: name -> "module:function" called as
 #: ``function(ledger, **args)``.
 JOBS = {"forecast": "arkit.predict:forecast_parts"}
+#: Modules a job imports while the ledger is parsed (:func:`warm_up`).
+WARM = {"forecast": ("sklearn.ensemble", "sklearn.calibration")}
 
 _handed = None  # the ledger take() handed to this process: precomputed results belong to it only
 
@@ -240,9 +247,9 @@ def _failure_of(out: Path) -> BaseException:
 def _prepare(target: Path, spec: dict) -> int:
     """The loading process: load (and check) the ledger and write it for the kernel."""
     try:
-        from .load import load_ledger
+        from .load import _load
 
-        ledger = load_ledger(spec["path"], source=spec["source"])
+        ledger = _load(spec["path"], source=spec["source"], strict=False, limits=None, after_read=lambda: _touch(target.with_name(target.name + READ)))
         if spec.get("as_of"):
             from .review.months import check_as_of
 
@@ -266,8 +273,8 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
         import importlib
 
         module, func = JOBS[name].split(":")
-        function = getattr(importlib.import_module(module), func)  # scikit-learn only later: imported
-        # during the load it slowed the load, which everything waits for (measured)
+        function = getattr(importlib.import_module(module), func)
+        warm_up(ledger_file, WARM.get(name, ()))
         if not _wait(ledger_file):  # the load failed, or the render is gone
             _fail(out, None)
             return 1
@@ -294,6 +301,38 @@ def _deferred_env() -> str:
     from ._deferred import ENV as DEFERRED_ENV
 
     return DEFERRED_ENV
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.touch()
+    except OSError:  # the render is over
+        pass
+
+
+def warm_up(ledger_file: Path, modules) -> None:
+    """Import ``modules`` (what the work after the load needs: scikit-learn takes 0.7 s) once the loading
+    process has read the files (its marker, or the ledger itself, or its failure): while it parses and
+    validates on one core, the other is free; imported earlier, while the sheets parse on both cores,
+    they slowed the load everything waits for (measured). A module that fails to import is left to the
+    code that needs it."""
+    if not modules:
+        return
+    import importlib
+
+    read = ledger_file.with_name(ledger_file.name + READ)
+    failed = ledger_file.with_name(ledger_file.name + FAILED)
+    delay = 0.005
+    while not (read.exists() or ledger_file.exists() or failed.exists()):
+        if not ledger_file.parent.is_dir():
+            return
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+    for m in modules:
+        try:
+            importlib.import_module(m)
+        except Exception:  # noqa: BLE001 — the section that needs it reports it
+            pass
 
 
 def _process_alive(pid: int) -> bool:
@@ -336,6 +375,8 @@ def take(path, *, source, strict: bool = False, limits=None):
     key = _key(path, source=source, strict=strict, limits=limits)
     if key is None or key != os.environ.get(ENV_KEY):
         return None  # another file or other options than the render's: an ordinary load
+    warm = os.environ.get(ENV_WARM)
+    warm_up(Path(target), [m for m in (warm or "").split(",") if m])  # the kernel's sections' modules
     if not _wait(Path(target)):
         from .errors import LedgerError
 

@@ -1056,6 +1056,12 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
     handed = _handoff.take(path, source=source, strict=strict, limits=limits)  # a report's kernel: loaded once
     if handed is not None:
         return handed
+    return _load(path, source=source, strict=strict, limits=limits)
+
+
+def _load(path, *, source, strict: bool, limits: dict | None, after_read=None) -> Ledger:
+    """:func:`load_ledger` without the hand-over; ``after_read()`` is called once the files are read, before
+    they are parsed and validated (a render's loading process says so: :mod:`arkit._handoff`)."""
     token = active_limits.set(limits_with(limits) if limits is not None else None)
     pool = _read_ahead(path, limits_with(limits) if limits is not None else None)
     try:
@@ -1068,6 +1074,8 @@ def load_ledger(path, *, source: str = "auto", strict: bool = False, limits: dic
         if pool is not None:
             _READ_AHEAD.clear()  # grids no read asked for (another mapping's sheets) are dropped
             pool.shutdown(wait=False, cancel_futures=True)
+    if after_read is not None:
+        after_read()
     return ledger_from_raw(raw, mapping, strict=strict)
 
 

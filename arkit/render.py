@@ -868,7 +868,10 @@ def render_report(
 
             month = period.as_of if res.name == "monthly-review" else None
             jobs = {"forecast": {"as_of": month}} if month is not None else None  # the model fitted beside the kernel
-            preparer = _handoff.Preparer(ledger_path, folder=staging, source=source, as_of=month, ledger=preloaded, jobs=jobs, deferred=deferred)
+            # the kernel imports what its sections need (tables; the monthly review's quick backtest: scikit-learn)
+            # while the ledger is parsed
+            warm = ("great_tables", "sklearn.ensemble", "sklearn.calibration") if month is not None else ("great_tables",)
+            preparer = _handoff.Preparer(ledger_path, folder=staging, source=source, as_of=month, ledger=preloaded, jobs=jobs, deferred=deferred, warm=warm)
             preparer.start()
             if preparer.error is not None:  # an already loaded ledger refused at once: no kernel started
                 raise preparer.error

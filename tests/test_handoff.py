@@ -98,3 +98,29 @@ def test_a_job_that_dies_does_not_leave_the_kernel_waiting(book, tmp_path, monke
     assert _handoff.precomputed("forecast", handed, as_of="2026-06-30") is None  # the kernel computes it then
     assert time.monotonic() - t < 30
     p.stop()
+
+
+def test_the_loading_process_says_when_the_files_are_read(book, tmp_path, monkeypatch):
+    """The read marker appears once the files are read (before parsing), and the kernel's and the jobs'
+    warm-up imports wait for it; an unknown module is left to the code that needs it."""
+    import sys
+
+    from arkit.load import _load
+
+    seen = []
+    led = _load(book, source="auto", strict=False, limits=None, after_read=lambda: seen.append("read"))
+    assert seen == ["read"] and len(led.invoices) == 200
+    target = tmp_path / "ledger.pickle"
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    (tmp_path / ("ledger.pickle" + _handoff.READ)).touch()
+    _handoff.warm_up(target, ["colorsys", "no_such_module_arkit"])  # returns at once: the marker is there
+    assert "colorsys" in sys.modules
+    (tmp_path / "run").mkdir()
+    p = _prepared(book, tmp_path / "run", monkeypatch, warm=("colorsys",))
+    assert os.environ[_handoff.ENV_WARM] == "colorsys"
+    p.join()
+    assert (tmp_path / "run" / ("ledger.pickle" + _handoff.READ)).exists() and p.error is None
+    gone = tmp_path / "gone" / "ledger.pickle"
+    start = time.monotonic()
+    _handoff.warm_up(gone, ["colorsys"])  # the render's folder is gone: no wait
+    assert time.monotonic() - start < 1
