@@ -322,10 +322,14 @@ def warm_up(ledger_file: Path, modules) -> None:
 
     read = ledger_file.with_name(ledger_file.name + READ)
     failed = ledger_file.with_name(ledger_file.name + FAILED)
+    try:
+        parent = int(os.environ.get(ENV_PID, "0"))
+    except ValueError:
+        parent = 0
     delay = 0.005
     while not (read.exists() or ledger_file.exists() or failed.exists()):
-        if not ledger_file.parent.is_dir():
-            return
+        if not ledger_file.parent.is_dir() or (parent and not _process_alive(parent)):
+            return  # the render is over or gone
         time.sleep(delay)
         delay = min(delay * 1.5, 0.05)
     for m in modules:
