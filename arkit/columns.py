@@ -65,6 +65,9 @@ def _data() -> dict:
         raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     cols = {}
     for name, spec in (raw.get("columns") or {}).items():
+        extra = set(spec) - {"label", "kind", "description"}
+        if extra:  # an unquoted comma in a flow mapping ({label: A, B}) makes a key of the text after it
+            raise ValueError(f"{DICTIONARY.name}: column '{name}' has unknown key(s) {', '.join(map(repr, sorted(map(str, extra))))}; quote a label or description that holds a comma")
         kind = spec.get("kind", "text")
         if kind not in KINDS:
             raise ValueError(f"{DICTIONARY.name}: column '{name}' has kind '{kind}', expected one of {', '.join(KINDS)}")

@@ -78,3 +78,23 @@ def test_a_boolean_column_is_a_yes_no_flag_even_under_a_money_name():
 
     people, kinds = for_people(pd.DataFrame({"written_off": [True, False], "amount": [1.0, 2.0]}))
     assert people["Written off"].tolist() == ["Yes", "No"] and kinds["Written off"] == "text"
+
+
+def test_a_label_cut_by_an_unquoted_comma_is_refused(tmp_path, monkeypatch):
+    """{label: Pay date (early, p10)} in YAML's flow style is the label "Pay date (early" plus a key "p10)":
+    the dictionary refuses it, naming the column, instead of showing a cut label."""
+    import pytest
+
+    from arkit import columns
+
+    bad = tmp_path / "columns.yaml"
+    bad.write_text("columns:\n  pay_date_p10: {label: Pay date (early, p10), kind: date}\n", encoding="utf-8")
+    monkeypatch.setattr(columns, "DICTIONARY", bad)
+    columns._data.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"column 'pay_date_p10' has unknown key\(s\) 'p10\)'; quote a label"):
+            columns._data()
+    finally:
+        monkeypatch.undo()
+        columns._data.cache_clear()
+    assert columns.label("pay_date_p10") == "Pay date (early, p10)"  # the shipped dictionary, quoted
