@@ -181,3 +181,25 @@ def test_cli_refuses_a_month_after_the_ledger_before_running_a_notebook(tmp_path
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "cannot show October 2026" in err
     assert not (tmp_path / "reports" / "2026-10").exists()
+
+
+def test_the_workbook_headline_reads_like_the_table(review, tmp_path):
+    """The headline sheet: no figure codes, the currency named, values to the cent (the open AR change is
+    the difference of two cent amounts, never 40942.83999999997)."""
+    monthly.section_headline(review)
+    book = monthly.save_book(review, tmp_path)
+    sheet = pd.read_excel(book, sheet_name="headline", engine="calamine")
+    assert "Figure code" not in sheet.columns and list(sheet.columns[:3]) == ["Figure", "Unit", "Value"]
+    assert "currency" not in set(sheet["Unit"]) and (review.currency or "ledger currency") in set(sheet["Unit"])
+    vals = pd.to_numeric(sheet["Change"], errors="coerce").dropna()
+    assert ((vals * 100).round(6) == (vals * 100).round(0)).all()
+    h = review.headline.set_index("figure")
+    row = sheet.set_index("Figure").loc[h.loc["open_ar", "label"]]
+    assert row["Change"] == round(h.loc["open_ar", "value"] - h.loc["open_ar", "previous"], 2)
+
+
+def test_segment_reasons_say_early_and_count_in_words():
+    from arkit.review.segments import _invoices, _late_words
+
+    assert _late_words(pd.Series([2.44, -4.8, 0.0, 0.04])).tolist() == ["2.4 days late", "4.8 days early", "on the due date", "on the due date"]
+    assert _invoices(pd.Series([1, 12, 0])).tolist() == ["1 invoice", "12 invoices", "0 invoices"]

@@ -350,7 +350,7 @@ def driver_phrases(X: pd.DataFrame) -> dict[str, pd.Series]:
         np.select([n == 0, m > 0.5, m < -0.5], ["no payment history yet (judged on portfolio behaviour)", "pays " + _fmt_days(m) + " days late on average", "pays " + _fmt_days(m) + " days early on average"], "pays on the due date on average"),
         index=X.index,
     )
-    hist = hist.where(n == 0, hist + " (" + share + " % of " + n.astype("int64").astype("str") + " invoices late)")
+    hist = hist.where(n == 0, hist + " (" + share + " % of " + n.astype("int64").astype("str") + np.where(n == 1, " invoice late)", " invoices late)"))
     t = f["hist_trend"]
     trend = pd.Series(np.select([t > 0.5, t < -0.5], ["lately " + _fmt_days(t) + " days later than usual", "lately " + _fmt_days(t) + " days earlier than usual"], "paying as usual lately"), index=X.index)
     op = f["other_past_due"].fillna(0).astype("int64")

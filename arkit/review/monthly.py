@@ -111,7 +111,13 @@ def section_headline(r: MonthlyReview) -> list:
     if nc.any():  # figures an open-item export cannot give: said so, never 0.0 % or a dash
         shown.loc[nc, "This month"] = "not computable from an open-item export"
         shown.loc[nc, ["Last month", "Change", "Gap to target", "Status"]] = ""
-    r.book.add("headline", h[["figure", "label", "unit", "value", "previous", "change", "target", "gap", "on_target"]])
+    # the workbook's headline: the same figures, each unit named as in the table above, values to the
+    # cent or hundredth (a difference of two money figures is not left as 40942.83999999997)
+    wb = h[["label", "unit", "value", "previous", "change", "target", "gap", "on_target"]].copy()
+    for c in ("value", "previous", "change", "target", "gap"):
+        wb[c] = pd.to_numeric(wb[c], errors="coerce").round(2)
+    wb["unit"] = wb["unit"].replace({"currency": r.currency or "ledger currency"})
+    r.book.add("headline", wb)
     r.book.add("monthly figures", r.figures.reset_index())
     # the change sentences are in the summary at the top ("At a glance"), not repeated here
     out = [

@@ -88,7 +88,7 @@ def build_outlook(ledger, as_of, *, currency: str = "", parts=None) -> Outlook:
         done = [(m, b) for m, b in dates_scores if np.isfinite(m) and np.isfinite(b)]
         use_dates = ok and bool(done) and all(m <= b for m, b in done)
         if use_p and use_dates:
-            why = "In the test on this ledger the model beat the baseline on every score, so the report uses it."
+            why = "In the test on this ledger the model ranked late payers better than the baseline and dated payments and forecast cash at least as well, so the report uses it."
         elif use_dates:
             why = f"In the test on this ledger the model dated payments and forecast cash better than the baseline but did not rank late payers better, so the chance of paying late shown is the baseline: {base_p}."
         elif use_p:
@@ -306,12 +306,19 @@ def section_model_card(o: Outlook, book=None) -> list:
     feats = "\n".join(f"- **{g}**: {esc(d)}." for g, d in FEATURE_GROUPS)
     win = a.get("training_window") or ()
     window = f"from {win[0]:%d %b %Y} to {win[1]:%d %b %Y}" if len(win) == 2 else "none (too little history)"
+    from ..predict.model import SMALL_LEDGER_INVOICES
+
+    small = (
+        f" (here averaged half and half with a normal spread around the customer's usual days late, given it is not paid yet, as the training snapshots hold fewer than {SMALL_LEDGER_INVOICES:,} invoices)"
+        if a.get("normal_weight")
+        else ""
+    )
     text = (
         "**Payment predictions (model card).** *Chance paid late*: for an invoice not yet due, the probability it is paid after its due date; "
         "for one already past due, the probability it is still unpaid 30 days after the month end — a gradient-boosted classifier (scikit-learn), calibrated on invoices held out from its training. "
-        "*Expected payment*: the middle (median) of the predicted payment date, from a discrete-time survival (hazard) model in which invoices still open are counted as not paid yet, not dropped (on a ledger of fewer than 2,500 invoices, averaged half and half with a normal spread around the customer's usual days late, given it is not paid yet); the likely range is its 10th–90th percentiles. "
+        f"*Expected payment*: the middle (median) of the predicted payment date, from a discrete-time survival (hazard) model in which invoices still open are counted as not paid yet, not dropped{small}; the likely range is its 10th–90th percentiles. "
         "*Cash outlook*: the sum over open invoices of amount × chance of payment in each week; the band comes from 400 simulated futures in which one customer's invoices tend to move together (an assumed correlation of 0.6). "
-        f"Training: snapshots of the invoices open at {a.get('training_cutoffs', 0)} past dates {window} ({a.get('training_examples', 0):,} of them with a known outcome used), each judged only on what was known at this month end. "
+        f"Training: snapshots of the invoices open at {a.get('training_cutoffs', 0)} past dates {window} ({a.get('training_examples', 0):,} of them with a known outcome used), each labelled with its outcome as known at this month end (nothing dated later is used). "
         "Baseline: the customer's own share of invoices paid late, and its due date plus the customer's average days late (the whole book's for a new customer). "
         "Inputs it uses:"
     )
@@ -325,7 +332,7 @@ def section_model_card(o: Outlook, book=None) -> list:
             rows.append({"Tested at": r["cutoff"], "Invoices open": r["open_invoices"], "AUC": r["auc"], "AUC, baseline": r["auc_baseline"], "Accuracy": r["accuracy"], "Accuracy, baseline": r["accuracy_baseline"], "Brier score": r["brier"], "Brier, baseline": r["brier_baseline"], "Pay-date error (days)": r["mae_days"], "Pay-date error, baseline": r["mae_days_baseline"], "13-week WAPE": r["wape"], "WAPE, baseline": r["wape_baseline"], "Weeks in band": r["band_coverage"]})
         tb = pd.DataFrame(rows)
         if book is not None:
-            book.add("model backtest", bt)
+            book.add("model backtest", bt.rename(columns={"method": "model_method"}))  # not a payment method
             book.add("model reliability", bt.attrs["reliability"])
         parts.append(Markdown("AUC: how well the chance ranks the invoices paid late above those paid on time (0.5 = a coin, 1 = perfect), scored on invoices not yet due; accuracy at a 50 % threshold; Brier score: the mean squared error of the chance (lower is better); pay-date error: the mean absolute difference between the expected and the actual payment date, over invoices paid since; WAPE: the absolute weekly errors of the 13-week forecast over the cash actually received (lower is better)."))
         parts.append(table(tb, count=["Invoices open"], fraction=["Accuracy", "Accuracy, baseline", "13-week WAPE", "WAPE, baseline", "Weeks in band"], days=["Pay-date error (days)", "Pay-date error, baseline"], caption="Out-of-time test on this ledger (on a large ledger a lighter model trained on a quarter of the examples, for speed), beside the baseline"))

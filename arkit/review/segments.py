@@ -125,17 +125,32 @@ def segment_customers(ledger: Ledger, as_of, *, policy: dict, at_risk_score: flo
     s["segment"] = np.select(conds, ["at_risk", "new", "chronic_late", "good_slipping", "prompt"], default="irregular")
     s["segment_label"] = s["segment"].map(SEGMENT_LABELS)
     days = s["oldest_days_past_due"].astype(str)
-    avg = s["avg_days_late"].round(1).astype(str)
+    avg = _late_words(s["avg_days_late"])  # "2.4 days late", "4.8 days early", "on the due date"
     share = (s["share_late"] * 100).round(0).astype(str)
+    paid = _invoices(s["settled"])  # "1 invoice", "12 invoices"
     reasons = [
         "risk score " + s["risk_score"].astype(str) + "; oldest item " + days + " days past due",
         "first invoice " + s["first_invoice"].dt.strftime("%Y-%m-%d").fillna(""),
-        share.str.replace(r"\.0$", "", regex=True) + " % of " + s["settled"].astype(str) + " invoices paid > " + str(cl["late_days"]) + " days late",
-        "usually pays " + avg + " days late on average; now " + days + " days past due",
-        s["settled"].astype(str) + " invoices paid, " + avg + " days late on average",
+        share.str.replace(r"\.0$", "", regex=True) + " % of " + paid + " paid > " + str(cl["late_days"]) + " days late",
+        "usually pays " + avg + " on average; now " + days + " days past due",
+        paid + " paid, " + avg + " on average",
     ]
     # irregular: say which rule it missed — too little history, or late but not chronically
-    little = "too little history: " + s["settled"].astype(str) + " invoices paid in " + str(gc["lookback_months"]) + " months (a good customer needs " + str(gc["min_invoices"]) + ")"
-    late = s["settled"].astype(str) + " invoices paid, " + avg + " days late on average (a good customer " + f"{gc['max_avg_days_late']:g}" + " at most); " + share.str.replace(r"\.0$", "", regex=True) + " % more than " + str(cl["late_days"]) + " days late (chronic from " + f"{cl['min_share_late'] * 100:g}" + " %)"
+    little = "too little history: " + paid + " paid in " + str(gc["lookback_months"]) + " months (a good customer needs " + str(gc["min_invoices"]) + ")"
+    late = paid + " paid, " + avg + " on average (a good customer " + f"{gc['max_avg_days_late']:g}" + " at most); " + share.str.replace(r"\.0$", "", regex=True) + " % more than " + str(cl["late_days"]) + " days late (chronic from " + f"{cl['min_share_late'] * 100:g}" + " %)"
     s["reason"] = np.select(conds, reasons, default=np.where(enough, late, little))
     return s
+
+
+def _late_words(avg: pd.Series) -> pd.Series:
+    """Average signed days late in words, to one decimal: "2.4 days late", "4.8 days early", "on the due
+    date" (never "-4.8 days late")."""
+    r = avg.astype("float64").round(1)
+    a = r.abs().map(lambda v: f"{v:.1f}" if pd.notna(v) else "")
+    return pd.Series(np.select([r > 0, r < 0], [a + " days late", a + " days early"], "on the due date"), index=avg.index)
+
+
+def _invoices(n: pd.Series) -> pd.Series:
+    """A count of invoices in words: "1 invoice", "12 invoices"."""
+    k = n.fillna(0).astype("int64")
+    return k.astype(str) + np.where(k == 1, " invoice", " invoices")
