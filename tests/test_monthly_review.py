@@ -203,3 +203,12 @@ def test_segment_reasons_say_early_and_count_in_words():
 
     assert _late_words(pd.Series([2.44, -4.8, 0.0, 0.04])).tolist() == ["2.4 days late", "4.8 days early", "on the due date", "on the due date"]
     assert _invoices(pd.Series([1, 12, 0])).tolist() == ["1 invoice", "12 invoices", "0 invoices"]
+
+
+def test_roll_rate_heatmap_names_states_as_words():
+    from arkit.review.charts import roll_rate_heatmap
+
+    pct = pd.DataFrame([[50.0, 30.0, 20.0]], index=["1-30"], columns=["1-30", "collected", "written_off"])
+    fig = roll_rate_heatmap(pct)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1-30", "Collected", "Written off"]
+    plt.close(fig)

@@ -115,7 +115,11 @@ def roll_rate_heatmap(pct: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     vals = pct.to_numpy(dtype="float64")
     im = ax.imshow(vals, cmap="Reds", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(vals.shape[1]), pct.columns.astype(str), fontsize=8)
+    from ..columns import label
+
+    # bucket labels as they are ("1-30"); state codes (written_off, collected) as the dictionary names them
+    names = [label(c) if "_" in str(c) or str(c).isalpha() else str(c) for c in pct.columns]
+    ax.set_xticks(range(vals.shape[1]), names, fontsize=8)
     ax.set_yticks(range(vals.shape[0]), pct.index.astype(str), fontsize=8)
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
