@@ -233,7 +233,7 @@ def test_eml_parses_with_both_parts_and_draft_header(drafted):
 
     c2 = _eml(out, result, "C2")
     assert "To" not in c2  # no email on the worklist: no To header at all
-    assert c2["Subject"] == "Overdue account: 2 past-due invoices (7,200.50), payment required by 4 December 2026"
+    assert c2["Subject"] == "Overdue account: 2 past-due invoices (7,500.50; 7,200.50 after credits), payment required by 4 December 2026"
     t2 = c2.get_body(("plain",)).get_content()
     assert "Dear Sir or Madam," in t2
     assert re.search(r"\nBalance after credits +7,200.50\n", t2) and "1.5% per month" in t2
