@@ -268,7 +268,7 @@ def _prepare_items(items: pd.DataFrame, customers) -> tuple[dict, pd.DataFrame, 
 # --------------------------------------------------------------------------------------------- main
 
 
-def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, as_of, out_dir, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, as_of, out_dir, customers: pd.DataFrame | None = None, disputed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Write a draft letter (``.html``) and email (``.eml``) for every worklist row that names a letter.
 
     ``worklist``: one row per customer, with at least customer_id, step and letter (a template name in
@@ -289,7 +289,11 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
     customer, used for the address block and the greeting ("Dear Ann Lee,"; "Dear Sir or Madam," without
     a contact name — never the account number). A step sent by post (a ``channel`` other than email,
     such as certified mail) says so only when the customer has a postal address; without one a warning
-    says the address is missing. While the company details are the shipped examples
+    says the address is missing. ``disputed`` (optional: customer_id, invoice_id, open_amount of the
+    invoices in open dispute, left out of ``items``): each letter names the customer's disputed invoices
+    as not included, so a reminder sent the day a dispute is opened does not read as ignoring it. The
+    subject gives the amount overdue and, when credits on account reduce it, the amount to pay after
+    them (the same two figures as the letter's totals). While the company details are the shipped examples
     (:func:`arkit.company.placeholder_fields`) every letter carries a visible DRAFT mark.
     """
     as_of = _as_of(as_of)
@@ -323,6 +327,11 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
     wl_ids = [_text(v) for v in wl["customer_id"]]
     groups, totals, currencies = _prepare_items(items, wl_ids)
 
+    disp = {}
+    if disputed is not None and len(disputed):
+        d = disputed[disputed["customer_id"].astype("str").isin(set(wl_ids))].sort_values(["customer_id", "invoice_id"], kind="stable")
+        for c_, inv_, amt_ in zip(d["customer_id"].astype("str"), d["invoice_id"].astype("str"), _format_money_col(cents(d["open_amount"])).tolist()):
+            disp.setdefault(c_, []).append({"invoice_id": inv_, "open_amount": amt_})
     rows, used = [], set()
     for cid, rec in zip(wl_ids, wl.to_dict("records")):
         letter = _text(rec["letter"])
@@ -385,6 +394,7 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
             "balance_after_credits": format_money(balance_c, cur),
             "amount_to_pay": format_money(balance_c, cur),
             "late_fee": late_fee,
+            "disputed": disp.get(cid, []),
             "on_hold": bool(rec.get("on_credit_hold")) if rec.get("on_credit_hold") is not None and not pd.isna(rec.get("on_credit_hold")) else False,
         }
         ctx.update(_text_tables(ctx, upcoming))
@@ -400,7 +410,9 @@ def draft_letters(worklist: pd.DataFrame, items: pd.DataFrame, *, policy: dict, 
         text = _tidy_text(text_t.render(ctx))
 
         subject_fmt = _SUBJECT_UPCOMING if upcoming and letter == "reminder" else _SUBJECTS.get(letter, _SUBJECT_OTHER)
-        subject = subject_fmt.format(n=n, noun="invoice" if n == 1 else "invoices", amount=format_money(balance_c, cur), deadline=ctx["deadline"])
+        # the amount overdue (what the invoices listed add up to) and, when credits reduce it, what to pay
+        amount = format_money(owed_c if letter != "demand_letter" else balance_c, cur) if credit_c == 0 or letter == "demand_letter" else f"{format_money(owed_c, cur)}; {format_money(balance_c, cur)} after credits"
+        subject = subject_fmt.format(n=n, noun="invoice" if n == 1 else "invoices", amount=amount, deadline=ctx["deadline"])
         msg = EmailMessage(policy=EMAIL_POLICY)
         msg["Subject"] = subject
         if from_addrs:

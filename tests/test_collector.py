@@ -54,9 +54,9 @@ def test_worklist_workbook_is_for_people(tmp_path):
     wl = pd.DataFrame({"priority": [1], "customer_id": ["A"], "step": ["demand_letter"], "owner": ["credit_manager"], "reason": ["x"], "past_due_amount": [1300.0]})
     ws = openpyxl.load_workbook(write_worklist(tmp_path / "worklist.xlsx", collector_sheet(wl, led, AS_OF)))["worklist"]
     head = [c.value for c in ws[1]]
-    for want in ("Customer", "Contact", "Phone", "Owner", "Step", "Why", "Past due", "Promised for", "Promised amount", "Open disputes", "Last action", "Last action on", "Status", "Next date", "Notes"):
+    for want in ("Customer", "Contact", "Phone", "Owner", "Step", "Why", "Past due", "Promised for", "Promised amount", "Open disputes", "Last activity on the account", "Last activity on", "Last activity for invoice", "Status", "Next date", "Notes"):
         assert want in head, want
     row = dict(zip(head, ws[2]))
-    assert row["Step"].value == "Demand letter" and row["Owner"].value == "Credit manager" and row["Last action"].value == "Dispute opened"
+    assert row["Step"].value == "Demand letter" and row["Owner"].value == "Credit manager" and row["Last activity on the account"].value == "Dispute opened"
     assert row["Past due"].number_format.startswith("#,##0.00") and row["Promised for"].number_format == "yyyy-mm-dd"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref

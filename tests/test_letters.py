@@ -233,7 +233,7 @@ def test_eml_parses_with_both_parts_and_draft_header(drafted):
 
     c2 = _eml(out, result, "C2")
     assert "To" not in c2  # no email on the worklist: no To header at all
-    assert c2["Subject"] == "Overdue account: 2 past-due invoices (7,200.50), payment required by 4 December 2026"
+    assert c2["Subject"] == "Overdue account: 2 past-due invoices (7,500.50; 7,200.50 after credits), payment required by 4 December 2026"
     t2 = c2.get_body(("plain",)).get_content()
     assert "Dear Sir or Madam," in t2
     assert re.search(r"\nBalance after credits +7,200.50\n", t2) and "1.5% per month" in t2
@@ -427,3 +427,24 @@ def test_placeholder_fields():
     own = {"name": "Northwind", "address": "4 Pier Road", "email": "ar@northwind.test", "phone": "+44 1", "payment_instructions": "account 55779911"}
     assert placeholder_fields(own) == [] and placeholder_warning(own) is None
     assert placeholder_fields({**own, "payment_instructions": "routing 021000021"}) == ["bank details"]
+
+
+def test_letter_names_the_disputed_invoice_left_out_and_the_subject_both_amounts(tmp_path):
+    """A: 500.00 overdue (INV-A1, due 14 Nov), 120.00 credit note → pay 380.00; INV-A2 (75.25) in dispute,
+    left out of the items: named as not included, in both parts."""
+    items = _items(
+        [
+            ("A", "Alpha", "INV-A1", "2026-10-15", "2026-11-14", 500.00, 500.00),
+            ("A", "Alpha", "CN-A", "2026-11-01", "2026-11-01", -120.00, -120.00),
+        ]
+    )
+    disputed = pd.DataFrame({"customer_id": ["A"], "invoice_id": ["INV-A2"], "open_amount": [75.25]})
+    wl = pd.DataFrame({"customer_id": ["A"], "customer_name": ["Alpha"], "email": ["a@alpha.example"], "step": ["reminder_overdue"], "letter": ["reminder"], "channel": ["email"]})
+    r = draft_letters(wl, items, policy=load_policy(), as_of=AS_OF, out_dir=tmp_path, disputed=disputed)
+    assert r.loc[0, "amount_owed"] == 380.0
+    m = email.message_from_bytes((tmp_path / r.loc[0, "eml_path"]).read_bytes(), policy=email.policy.default)
+    assert m["Subject"] == "Payment reminder: 1 overdue invoice (500.00; 380.00 after credits)"
+    page = _visible((tmp_path / r.loc[0, "html_path"]).read_text(encoding="utf-8"))
+    assert "Not included above, because you have queried it" in page and "invoice INV-A2 (75.25)" in page
+    text = m.get_body(preferencelist=("plain",)).get_content()
+    assert "INV-A2 (75.25)" in " ".join(text.split())

@@ -372,3 +372,33 @@ def test_an_overdue_step_comes_before_a_pre_due_reminder():
     led = Ledger.from_frames(inv, None, None, acts)
     w = worklist(led, AS_OF, policy=POLICY, segments=segment_customers(led, AS_OF, policy=POLICY))
     assert w["step"].tolist() == ["call"] and w["oldest_invoice"].tolist() == ["A1"]
+
+
+def test_worklist_reason_names_a_before_due_reminder_instead_of_no_step_logged():
+    """Invoice due 06-20, as of 06-25; a reminder logged 06-17 (day −3) is the before-due one: the
+    overdue reminder is due and the reason says what was logged, never "no step logged yet"."""
+    inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
+    acts = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts)
+    w = worklist(led, "2026-06-25", policy=POLICY, segments=segment_customers(led, "2026-06-25", policy=POLICY))
+    assert "no overdue step done yet (reminder logged for it on 2026-06-17" in w["reason"].iloc[0]
+    assert w["amount_at_stake"].iloc[0] == 500.0 == w["amount_to_demand"].iloc[0]
+
+
+def test_not_on_worklist_says_when_the_next_step_falls_due():
+    """I1 due 06-20, 5 days past due at 06-25, overdue reminder logged 06-21 (done): next step the call,
+    day 15 → 06-25 + (15 − 5) = 2026-07-05 (the 7-day gap ends 06-28, earlier). Not on the worklist,
+    and the table says why."""
+    from arkit.review.worklist import not_on_worklist
+
+    inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
+    acts = _acts([("2026-06-21", "A", "reminder", "I1", "sent", None, None, None)])
+    acts["date"] = pd.to_datetime(acts["date"])
+    led = Ledger.from_frames(inv, None, None, acts)
+    seg = segment_customers(led, "2026-06-25", policy=POLICY)
+    w = worklist(led, "2026-06-25", policy=POLICY, segments=seg)
+    assert w.empty
+    n = not_on_worklist(led, "2026-06-25", policy=POLICY, segments=seg, worklist=w)
+    assert n["customer_id"].tolist() == ["A"] and n["past_due_amount"].tolist() == [500.0]
+    assert n["reason"].iloc[0] == "next step call for I1 (5 days past due) on 2026-07-05"

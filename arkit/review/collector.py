@@ -10,7 +10,8 @@ ledger, and adds from the ledger:
   after ``as_of`` (a promise not yet due): its date and amount;
 - **open disputes**: the number of disputes open at ``as_of`` (:func:`arkit.review.signals.open_disputes`)
   and the invoice amount they hold;
-- **last action**: the latest activity of any kind logged on or before ``as_of``, and its date;
+- **last action**: the latest activity of any kind logged on or before ``as_of``, its date and the invoice
+  it names (often another invoice than the step's: the step's own history is in the reason);
 - empty **Status**, **Next date** and **Notes** columns for the collector.
 
 Everything is vectorised (group-bys on the activity log), and the input frames are not modified.
@@ -29,7 +30,7 @@ from .signals import open_disputes
 COLUMNS = (
     "priority", "customer_id", "customer_name", "contact_name", "email", "phone", "owner", "step", "reason",
     "oldest_invoice", "oldest_days_past_due", "past_due_amount", "expected_pay_date", "open_promise_date", "open_promise_amount",
-    "open_disputes", "open_dispute_amount", "last_action", "last_action_date", "status", "next_date", "notes",
+    "open_disputes", "open_dispute_amount", "last_action", "last_action_date", "last_action_invoice", "status", "next_date", "notes",
 )  # fmt: skip
 _FILL_IN = ("status", "next_date", "notes")
 
@@ -59,6 +60,7 @@ def collector_sheet(worklist: pd.DataFrame, ledger: Ledger, as_of) -> pd.DataFra
     last = act.sort_values("date", kind="stable").groupby("customer_id").tail(1).set_index("customer_id")
     w["last_action"] = _lookup(ids, last["action"])
     w["last_action_date"] = _lookup(ids, last["date"])
+    w["last_action_invoice"] = _lookup(ids, last["invoice_id"])  # often not the invoice of the step
 
     prom = act[(act["action"] == "promise_to_pay") & act["promised_date"].notna() & (act["promised_date"] >= as_of)]
     prom = prom.sort_values("date", kind="stable").groupby("customer_id").tail(1).set_index("customer_id")
@@ -84,6 +86,8 @@ def write_worklist(path, sheet: pd.DataFrame, *, policy: dict | None = None) -> 
     money and date formats, frozen header and filters (:class:`arkit.review.display.ReportBook`)."""
     from .display import ReportBook
 
+    from .monthly import STEP_INVOICE
+
     book = ReportBook(policy=policy)
-    book.add("worklist", sheet)
+    book.add("worklist", sheet.rename(columns=STEP_INVOICE))
     return book.save(path)

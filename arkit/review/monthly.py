@@ -28,6 +28,11 @@ from .months import OPEN_ITEM_EARLIER, check_as_of, export_date, first_full_mont
 from .worklist import worklist as build_worklist
 
 
+#: The worklist's reference invoice is the invoice its step is about, not always the customer's oldest:
+#: shown under that name.
+STEP_INVOICE = {"oldest_invoice": "step_invoice", "oldest_days_past_due": "step_invoice_days_past_due"}
+
+
 @dataclass
 class MonthlyReview:
     ledger: Ledger
@@ -275,11 +280,20 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     by_step = w.groupby("step", sort=False).agg(rows=("customer_id", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
     paydate = ["expected_pay_date"] if "expected_pay_date" in w else []  # joined in by arkit.review.outlook
     shown = w[["priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_invoice", "oldest_days_past_due", "past_due_amount", "amount_to_demand", "disputed_amount", "probability_of_loss", "expected_loss_avoided", *paydate, "reason"]].assign(probability_of_loss=lambda x: x["probability_of_loss"] * 100)
+    shown = shown.rename(columns=STEP_INVOICE)
     formula = Markdown(
         "Priority: **expected loss avoided = amount at stake × probability of loss**, largest first (ties: the oldest item first). "
-        "The amount at stake is the past due that can be dunned (not in dispute, not written off) — the disputed amount on a *resolve dispute* line; "
+        "The amount at stake is what the step asks the customer to pay, the same amount as its letter: the past due that can be dunned (not in dispute, not written off) less credits on account; "
+        "for a step before the due date (*reminder before due*, *call before due*) the invoices falling due, which are not past due yet; the disputed amount on a *resolve dispute* line. "
+        "*Invoice of the step* is the invoice the step is about (its days past due), not always the customer's oldest. "
         "the probability of loss is the customer's risk score ÷ 100 (an assumption: the score is explainable, not a fitted probability)."
     )
+    from .worklist import not_on_worklist
+
+    left = not_on_worklist(r.ledger, r.as_of, policy=r.policy, segments=r.segments, worklist=w, plans=r.plans, position=r.position)
+    r.book.add("not on the worklist", left)
+    left_out = [Markdown(f"**Not on the worklist this month, and why:** {len(left)} customer{'s' if len(left) != 1 else ''} with past due or over the credit limit have no dunning line."),
+                table(left, money=["past_due_amount"], pct=["utilisation"], max_rows=50, policy=r.policy)] if len(left) else []
     return [
         *notes,
         formula,
@@ -287,7 +301,8 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
         # the columns a controller reads on the page, the reason ("Why") always among them; worklist.xlsx and
         # the appendix hold every column
         table(shown, money=["past_due_amount", "amount_to_demand", "disputed_amount", "expected_loss_avoided"], pct=["probability_of_loss"], max_rows=50, policy=r.policy,
-              columns=[c for c in ("priority", "customer_id", "customer_name", "segment", "step", "owner", "oldest_days_past_due", "amount_to_demand", "probability_of_loss", "expected_loss_avoided", "reason") if c in shown.columns]),
+              columns=[c for c in ("priority", "customer_id", "customer_name", "segment", "step", "owner", "step_invoice_days_past_due", "amount_to_demand", "probability_of_loss", "expected_loss_avoided", "reason") if c in shown.columns]),
+        *left_out,
     ]
 
 
@@ -302,7 +317,8 @@ def section_letters(r: MonthlyReview, *, output_dir) -> list:
     dunnable = it["dunnable"] | (it["disputed"] & ~it["written_off"]) if r.policy.get("disputes", "pause") == "ignore" else it["dunnable"]
     items = it[dunnable | (it["line"] != "debit")]  # never an invoice in dispute (disputes: pause) or written off
     items = items.assign(currency=r.currency) if r.currency else items
-    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers)
+    disputed = it[it["disputed"] & ~it["written_off"] & (it["line"] == "debit")] if r.policy.get("disputes", "pause") == "pause" else it.iloc[0:0]
+    r.letters = draft_letters(need, items, policy=r.policy, as_of=r.as_of, out_dir=output_dir, customers=r.ledger.customers, disputed=disputed)
     r.book.add("letters", r.letters)
     shown = r.letters[["customer_id", "customer_name", "letter", "amount_owed", "invoices", "deadline", "html_path"]].rename(columns={"customer_id": "Customer", "customer_name": "Name", "letter": "Letter", "amount_owed": "Amount owed", "invoices": "Invoices", "deadline": "Deadline", "html_path": "Draft"})
     return [Markdown(f"{len(r.letters)} draft letters were written to the `letters/` folder beside this report (HTML to print, .eml to send after review). None has been sent."), table(shown, money=["Amount owed"], links=["Draft"])]

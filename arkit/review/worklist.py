@@ -89,7 +89,9 @@ def ladder_state(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame,
     step done).
     Columns: customer_id, invoice_id, days_past_due, open_amount, segment, last_done (step name or NA),
     last_done_index (position on the path, −1 = none), last_done_date, next (step name or NA),
-    next_index (−1 = none), due (bool).
+    next_index (−1 = none), due (bool), last_logged / last_logged_date (the latest ladder action logged
+    for the item, whether or not it counts as a step of its path — a reminder sent before the due date is
+    the before-due reminder, not the overdue one; NA when none).
     """
     as_of = pd.Timestamp(as_of).normalize()
     from ..position import position as _position
@@ -98,9 +100,9 @@ def ladder_state(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame,
     it = P.items
     keep = it["dunnable"] | (it["disputed"] & ~it["written_off"]) if policy.get("disputes", "pause") == "ignore" else it["dunnable"]
     it = it[keep & it["invoice_id"].notna() & (it["days_past_due"] >= -3)].reset_index(drop=True)
-    cols = ["customer_id", "invoice_id", "days_past_due", "open_amount", "segment", "last_done", "last_done_index", "last_done_date", "next", "next_index", "due"]
+    cols = ["customer_id", "invoice_id", "days_past_due", "open_amount", "segment", "last_done", "last_done_index", "last_done_date", "next", "next_index", "due", "last_logged", "last_logged_date"]
     if it.empty:
-        types = {"days_past_due": "int64", "open_amount": "float64", "last_done_index": "int64", "last_done_date": "datetime64[ns]", "next_index": "int64", "due": "bool"}
+        types = {"days_past_due": "int64", "open_amount": "float64", "last_done_index": "int64", "last_done_date": "datetime64[ns]", "next_index": "int64", "due": "bool", "last_logged_date": "datetime64[ns]"}
         return pd.DataFrame({c: pd.Series(dtype=types.get(c, "str")) for c in cols})
     seg = segments.set_index("customer_id")["segment"] if "segment" in segments else pd.Series(dtype="str")
     it["segment"] = it["customer_id"].map(seg).fillna("irregular").astype("str")
@@ -131,6 +133,12 @@ def ladder_state(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame,
             ai = g["action"].map(a_pos).to_numpy()
             rel_max[g["_i"].to_numpy(), ai] = g["rel"].to_numpy()
             date_max[g["_i"].to_numpy(), ai] = g["date"].to_numpy()
+    # the latest ladder action logged for the item, whatever path it counted for (a reminder logged
+    # before the due date is the before-due reminder, not the overdue one)
+    any_logged = ~np.isnat(date_max)
+    last_any_k = np.where(any_logged, date_max, np.datetime64("1677-09-22", "ns")).argmax(axis=1)
+    last_any_date = date_max[np.arange(n), last_any_k]
+    last_any_action = np.where(np.isnat(last_any_date), None, np.array(actions, dtype=object)[last_any_k])
     on_hold = it["customer_id"].isin(_on_hold(act_all) if len(act_all) else set()).to_numpy()
     hold_date = _hold_dates(act_all)
     dpd = it["days_past_due"].to_numpy(dtype="int64")
@@ -189,6 +197,8 @@ def ladder_state(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame,
             "next": pd.Series(out_next_name, dtype="str").to_numpy(),
             "next_index": out_next,
             "due": out_due,
+            "last_logged": pd.Series(last_any_action, dtype="str").to_numpy(),
+            "last_logged_date": last_any_date,
         }
     )
 
@@ -299,7 +309,7 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
                 continue
             if float(pc["_demand"].get(cid, 0.0)) <= 0:
                 continue  # credits on account cover what is due: apply them, there is nothing to demand
-            last = f"last step done: {code_label(r.last_done, policy).lower()} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}" if r.last_done_index >= 0 and pd.notna(r.last_done_date) else "no step logged yet"
+            last = _last_phrase(r, policy)
             recs.append(_row(cid, step, r.segment, r.invoice_id, int(r.days_past_due), pc, f"invoice {r.invoice_id} {due_phrase(int(r.days_past_due))}; {last}", "ladder"))
     done = {x["customer_id"] for x in recs}
     hold = next((s for s in policy["ladder"] if s["action"] == "credit_hold"), None)
@@ -316,6 +326,17 @@ def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.Da
     return pd.DataFrame(recs)
 
 
+def _last_phrase(r, policy) -> str:
+    """What the log holds for the row's invoice: the last step of its path done, else the latest ladder
+    action logged for it that did not count (a before-due reminder for an overdue invoice), else nothing."""
+    if r.last_done_index >= 0 and pd.notna(r.last_done_date):
+        return f"last step done: {code_label(r.last_done, policy).lower()} on {pd.Timestamp(r.last_done_date):%Y-%m-%d}"
+    if pd.notna(r.last_logged_date) and isinstance(r.last_logged, str):
+        when = "before the due date: the before-due step, not an overdue one" if r.days_past_due > 0 else "too early to count for this step"
+        return f"no {'overdue' if r.days_past_due > 0 else 'before-due'} step done yet ({code_label(r.last_logged, policy).lower()} logged for it on {pd.Timestamp(r.last_logged_date):%Y-%m-%d}, {when})"
+    return "no step logged for this invoice yet"
+
+
 def due_phrase(days_past_due: int) -> str:
     """An item's days past due in words: "12 days past due", "1 day past due", "due today", "due in 2
     days" (a before-due step names an item not yet due)."""
@@ -329,12 +350,11 @@ def due_phrase(days_past_due: int) -> str:
 
 def _row(cid, step, segment, invoice, dpd, pc, reason, trigger) -> dict:
     demand = float(pc["_demand"].get(cid, 0.0))
-    dun = float(pc["_dunnable_past_due"].get(cid, 0.0))
     return {
         "customer_id": cid, "segment": segment, "step": step["step"], "action": step["action"], "letter": step.get("letter"),
         "channel": step.get("channel"), "owner": step.get("owner"), "trigger": trigger, "oldest_invoice": invoice,
         "oldest_days_past_due": dpd, "amount_to_demand": round(demand, 2), "disputed_amount": 0.0, "dispute_age_days": pd.NA,
-        "amount_at_stake": round(dun if step["day"] > 0 or dun > 0 else demand, 2), "reason": reason,
+        "amount_at_stake": round(demand, 2), "reason": reason,
     }  # fmt: skip
 
 
@@ -391,3 +411,90 @@ def _on_hold(act: pd.DataFrame) -> set:
         return set()
     last = h.groupby("customer_id")["action"].last()
     return set(last[last == "credit_hold"].index)
+
+
+def not_on_worklist(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFrame, worklist: pd.DataFrame, plans: pd.DataFrame | None = None, position=None) -> pd.DataFrame:
+    """Customers with dunnable past due, or open AR over the credit limit, who have no dunning row on
+    ``worklist`` this month, and why — so a collector sees that they were looked at.
+
+    Reasons, first that applies: a payment plan on track; credits on account cover the past due (apply
+    them); dunnable past due below ``worklist.min_past_due``; otherwise the ladder: for the customer's item
+    whose next step comes first, that step and the date it falls due — **next date = max(as_of + (step
+    day − days past due), last step done + min_days_between_steps)** — naming the credit hold already in
+    force (it counts as the credit-hold step) or the minimum gap when that is what holds the step back;
+    "every step done" when no item has one left. Over the credit limit without a hold row: good
+    customers slipping and prompt payers get no credit hold (policy ``gentle.skip``), or the customer is
+    already on hold. Columns: customer_id, customer_name, past_due_amount, utilisation, reason; largest
+    past due first.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    from ..position import position as _position
+
+    P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
+    pc = P.customers.set_index("customer_id")
+    ignore = policy.get("disputes", "pause") == "ignore"
+    dun = pc["dunnable_past_due"] + (pc["disputed_past_due"] if ignore else 0.0)
+    demand = P.demand(include_disputed=ignore)
+    seg = segments.set_index("customer_id") if len(segments) else pd.DataFrame()
+    util = seg["utilisation"].astype("float64").reindex(pc.index) if "utilisation" in seg else pd.Series(np.nan, index=pc.index)
+    over = util > policy["credit_hold"]["utilisation"]
+    worked = set(worklist.loc[worklist["step"] != "resolve_dispute", "customer_id"]) if len(worklist) else set()
+    cand = pc.index[((dun > 0) | over) & ~pc.index.isin(worked)]
+    cols = ["customer_id", "customer_name", "past_due_amount", "utilisation", "reason"]
+    if not len(cand):
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("past_due_amount", "utilisation") else "str") for c in cols})
+    act = ledger.activities[ledger.activities["date"] <= as_of] if len(ledger.activities) else ledger.activities
+    on_hold = _on_hold(act) if len(act) else set()
+    hold_d = _hold_dates(act)
+    on_plan = set(plans.loc[plans["status"] == "on track", "customer_id"]) if plans is not None and len(plans) else set()
+    # the ladder: each item's next step and the date it can fire
+    st = ladder_state(ledger, as_of, policy=policy, segments=segments, position=P)
+    st = st[st["customer_id"].isin(cand) & (st["days_past_due"] > 0)]
+    gap = int(policy.get("min_days_between_steps", 0) or 0)
+    gentle = st["segment"].isin(["good_slipping", "prompt"]).to_numpy()
+    day_of = {g: {s["step"]: s["day"] for s in ladder_for(policy, "prompt" if g else "chronic_late")} for g in (False, True)}
+    step_day = np.where(gentle, st["next"].map(day_of[True]), st["next"].map(day_of[False])).astype("float64")
+    by_day = as_of + pd.to_timedelta(step_day - st["days_past_due"].to_numpy(), unit="D")
+    by_gap = pd.Series(st["last_done_date"].to_numpy(), index=st.index) + pd.Timedelta(days=gap)
+    fire = pd.Series(np.where(by_gap.notna() & (by_gap.to_numpy() > by_day.to_numpy()), by_gap.to_numpy(), by_day.to_numpy()), index=st.index)
+    st = st.assign(_fire=fire, _gap_held=by_gap.notna().to_numpy() & (by_gap.to_numpy() > by_day.to_numpy()))
+    has = st[st["next"].notna() & st["_fire"].notna()]
+    first = has.sort_values(["customer_id", "_fire", "days_past_due"], ascending=[True, True, False], kind="stable").drop_duplicates("customer_id").set_index("customer_id")
+    ids = pd.Index(cand)
+    nxt = first.reindex(ids)
+    label = nxt["next"].map(lambda v: code_label(v, policy).lower() if isinstance(v, str) else "")  # one per customer
+    ladder_txt = (
+        "next step " + label + " for " + nxt["invoice_id"].fillna("").astype("str") + " ("
+        + nxt["days_past_due"].fillna(0).astype("int64").astype("str") + " days past due) on "
+        + pd.to_datetime(nxt["_fire"]).dt.strftime("%Y-%m-%d").fillna("")
+    )
+    gap_txt = np.where(nxt["_gap_held"].fillna(False).astype(bool), f" ({gap} days after the last step, " + nxt["last_done"].fillna("").astype("str").map(lambda v: code_label(v, policy).lower() if v else v) + " on " + pd.to_datetime(nxt["last_done_date"]).dt.strftime("%Y-%m-%d").fillna("") + ")", "")
+    held = ids.isin(on_hold)
+    hold_txt = np.where(held, "; on credit hold since " + pd.to_datetime(pd.Series(ids.map(hold_d) if len(hold_d) else pd.NaT, index=ids)).dt.strftime("%Y-%m-%d").fillna("?") + " (the hold counts as the credit-hold step)", "")
+    segment = seg["segment"].reindex(ids).fillna("irregular").astype("str") if "segment" in seg else pd.Series("irregular", index=ids)
+    u = util.reindex(ids)
+    is_over = over.reindex(ids).fillna(False).to_numpy()
+    over_txt = np.select(
+        [is_over & segment.isin(["good_slipping", "prompt"]).to_numpy(), is_over & held],
+        ["; open AR at " + (u * 100).round(0).astype("Int64").astype("str") + " % of the credit limit, but a " + segment.map(lambda v: code_label(v, policy).lower()) + " gets no credit hold",
+         "; open AR at " + (u * 100).round(0).astype("Int64").astype("str") + " % of the credit limit (already on hold)"],
+        "",
+    )
+    d, dm = dun.reindex(ids).fillna(0.0), demand.reindex(ids).fillna(0.0)
+    minimum = float(policy["worklist"]["min_past_due"])
+    base = np.select(
+        [ids.isin(on_plan), (d > 0).to_numpy() & (dm <= 0).to_numpy(), ((d > 0) & (d < minimum)).to_numpy(), nxt["next"].notna().to_numpy(), (d > 0).to_numpy()],
+        ["payment plan on track", "credits on account cover the past due: apply them", f"past due below the {minimum:,.2f} minimum to dun",
+         ladder_txt + gap_txt, "every ladder step done for its past-due invoices"],
+        "nothing past due to dun",
+    )
+    out = pd.DataFrame(
+        {
+            "customer_id": ids.astype("str"),
+            "customer_name": pc["customer_name"].reindex(ids).astype("str").to_numpy(),
+            "past_due_amount": pc["past_due"].reindex(ids).round(2).to_numpy(),
+            "utilisation": u.to_numpy(),
+            "reason": pd.Series(base, index=ids).astype("str").to_numpy() + hold_txt + over_txt,
+        }
+    )
+    return out.sort_values(["past_due_amount", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
