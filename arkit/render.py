@@ -961,7 +961,8 @@ def render_report(
 
 def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
     """(as_of, quarter) when the caller gave neither: the last complete month of the ledger — the month
-    of its last event when that is the month's last day, else the month before — or its last complete
+    of its last event when that is the month's last day, else the month before, and no later than the last
+    month its invoicing covers (:func:`arkit.review.months.last_billed_month_end`) — or its last complete
     quarter (:func:`arkit.review.policy_review.last_complete_quarter`). An open-item export shows what is
     open at its own date (the as-of of its title, else its latest invoice): the month of that date."""
     import pandas as pd
@@ -974,9 +975,14 @@ def _default_period(res: _Resolved, ledger) -> tuple[str | None, str | None]:
         from .review.months import export_date
 
         return (export_date(ledger) + pd.offsets.MonthEnd(0)).date().isoformat(), None
+    from .review.months import last_billed_month_end
+
     last = pd.Timestamp(ledger.as_of_max).normalize()
     end = last + pd.offsets.MonthEnd(0)
-    return (end if last == end else last - pd.offsets.MonthEnd(1)).date().isoformat(), None
+    month = end if last == end else last - pd.offsets.MonthEnd(1)
+    if len(ledger.invoices):  # no later than the last month its invoicing covers in full
+        month = min(month, last_billed_month_end(ledger))
+    return month.date().isoformat(), None
 
 
 def _execute(res: _Resolved, executed: Path, values: dict, *, kernels_dir: Path, log, timeout: float, progress: bool | None) -> None:

@@ -212,3 +212,26 @@ def test_roll_rate_heatmap_names_states_as_words():
     fig = roll_rate_heatmap(pct)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1-30", "Collected", "Written off"]
     plt.close(fig)
+
+
+def test_a_month_after_the_invoicing_stops_is_refused_and_not_the_default():
+    """Invoices every day from 01 Jan to 10 Mar 2026 (1 a day), payments to 15 Apr: at 1 a day, 21 more
+    invoices would be dated by 31 Mar (≥ 5), so March is not a full month of sales — refused, and the last
+    month the invoicing covers is February. A weekly biller whose last invoice is 25 Mar is not cut: 6 days
+    × 1/7 a day < 1 invoice expected."""
+    from arkit.errors import LedgerError
+    from arkit.render import _default_period, _resolve
+    from arkit.review.months import billing_gap, check_as_of, last_billed_month_end
+    from tests.ledgers import ledger
+
+    days = pd.date_range("2026-01-01", "2026-03-10", freq="D")
+    led = ledger([("A", f"I{i}", d.date().isoformat(), (d + pd.Timedelta(days=30)).date().isoformat(), 100.0) for i, d in enumerate(days)], [("A", "I0", "2026-04-15", 100.0)])
+    last, rate, expected = billing_gap(led, "2026-03-31")
+    assert last == pd.Timestamp("2026-03-10") and rate == pytest.approx(1.0) and expected == pytest.approx(21.0)
+    with pytest.raises(LedgerError, match=r"invoices end on 2026-03-10: at its usual 1.0 invoices a day about 21 more would be dated by 31 March 2026, so March 2026 is not a full month of sales in it .*give 2026-02-28"):
+        check_as_of(led, "2026-03-31")
+    assert last_billed_month_end(led) == pd.Timestamp("2026-02-28") and check_as_of(led, "2026-02-28") == pd.Timestamp("2026-02-28")
+    assert _default_period(_resolve("monthly-review"), led) == ("2026-02-28", None)  # not March, the month before the last payment
+    weeks = pd.date_range("2026-01-07", "2026-03-25", freq="7D")
+    weekly = ledger([("A", f"W{i}", d.date().isoformat(), (d + pd.Timedelta(days=30)).date().isoformat(), 100.0) for i, d in enumerate(weeks)], [("A", "W0", "2026-04-02", 100.0)])
+    assert billing_gap(weekly, "2026-03-31") is None and check_as_of(weekly, "2026-03-31") == pd.Timestamp("2026-03-31")

@@ -56,6 +56,14 @@ def check_as_of(ledger: Ledger, as_of) -> pd.Timestamp:
         raise LedgerError(
             f"The ledger ends on {pd.Timestamp(last):%Y-%m-%d} (its last invoice, payment or activity), so it cannot show {as_of:%B %Y}: give {last_end:%Y-%m-%d} or an earlier month end."
         )
+    gap = billing_gap(ledger, as_of)
+    if gap is not None:
+        last_inv, rate, expected = gap
+        good = last_billed_month_end(ledger)
+        raise LedgerError(
+            f"The ledger's invoices end on {last_inv:%Y-%m-%d}: at its usual {rate:.1f} invoices a day about {expected:,.0f} more would be dated by {as_of:%d %B %Y}, "
+            f"so {as_of:%B %Y} is not a full month of sales in it (an export cut off by invoice date?): give {good:%Y-%m-%d} or an earlier month end."
+        )
     full = first_full_month_end(ledger)
     if as_of < full:
         first = pd.Timestamp(ledger.invoices["invoice_date"].min())
@@ -70,3 +78,38 @@ OPEN_ITEM_EARLIER = (
     "not computable from an open-item export: it lists what is open at one date, without the invoices paid "
     "before it, so no earlier month end (last month, the trend, where last month's AR went) can be rebuilt from it"
 )
+
+
+#: Invoices a ledger would have dated, at its usual rate, between its last invoice and a date, from which its
+#: invoicing is taken to stop at that last invoice (no invoice where 5 were expected: P < 1 % by chance).
+BILLING_GAP_INVOICES = 5
+#: Days before the last invoice over which the usual rate of invoicing is measured.
+BILLING_RATE_DAYS = 91
+
+
+def billing_gap(ledger: Ledger, as_of) -> tuple[pd.Timestamp, float, float] | None:
+    """Whether the ledger's invoicing stops before ``as_of``: (its last invoice date, its invoices a day over
+    the :data:`BILLING_RATE_DAYS` days up to that date, the invoices that rate gives from it to as_of) when
+    that expectation reaches :data:`BILLING_GAP_INVOICES`, else None. Payments dated after the last invoice
+    do not extend the sales history: a month after it is not a full month of sales. Open-item exports are
+    judged by their export date instead (None)."""
+    inv = ledger.invoices["invoice_date"] if len(ledger.invoices) else pd.Series(dtype="datetime64[ns]")
+    if inv.empty or ledger.is_open_item_export:
+        return None
+    as_of = pd.Timestamp(as_of).normalize()
+    last = pd.Timestamp(inv.max()).normalize()
+    if as_of <= last:
+        return None
+    start = last - pd.Timedelta(days=BILLING_RATE_DAYS - 1)
+    span = min(BILLING_RATE_DAYS, (last - pd.Timestamp(inv.min()).normalize()).days + 1)
+    rate = float(((inv >= start) & (inv <= last)).sum()) / max(span, 1)
+    expected = rate * (as_of - last).days
+    return (last, rate, expected) if expected >= BILLING_GAP_INVOICES else None
+
+
+def last_billed_month_end(ledger: Ledger) -> pd.Timestamp:
+    """The last month end the ledger's invoicing covers (:func:`billing_gap`): the month of its last invoice,
+    or the month before when the rest of that month would have held invoices."""
+    last = pd.Timestamp(ledger.invoices["invoice_date"].max()).normalize()
+    end = (last + pd.offsets.MonthEnd(0)).normalize()
+    return end if billing_gap(ledger, end) is None else (end - pd.offsets.MonthEnd(1)).normalize()

@@ -41,10 +41,17 @@ def _label(q: pd.Period) -> str:
 
 def last_complete_quarter(ledger: Ledger) -> pd.Period:
     """The quarter of the ledger's latest date (:attr:`arkit.Ledger.as_of_max`) when that date is the quarter's
-    last day, else the quarter before it: 2026-09-30 → 2026Q3; 2026-10-05 → 2026Q3."""
+    last day, else the quarter before it: 2026-09-30 → 2026Q3; 2026-10-05 → 2026Q3 — and the quarter before
+    that while the ledger's invoicing stops before the quarter's end (:func:`arkit.review.months.billing_gap`:
+    payments after the last invoice do not make a full quarter of sales)."""
+    from ..months import billing_gap
+
     last = pd.Timestamp(ledger.as_of_max).normalize()
     q = last.to_period("Q")
-    return q if last == q.end_time.normalize() else q - 1
+    q = q if last == q.end_time.normalize() else q - 1
+    while len(ledger.invoices) and q.start_time <= ledger.invoices["invoice_date"].max() and billing_gap(ledger, q.end_time.normalize()) is not None:
+        q -= 1
+    return q
 
 
 def _day(ts) -> int:
