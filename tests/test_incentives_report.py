@@ -50,7 +50,7 @@ def test_recommendation_of_the_issue():
         "Do not offer 2/10 net 30: 41.0 % of the take-up would come from customers who already pay within 10 days; "
         "it costs 37.2 % a year against a 9 % cost of capital and loses 18,400.00 a year at the base take-up."
     )
-    assert out[-1] == "No program pays for itself at the base take-up."
+    assert out[-1] == "No program is recommended: none pays for itself on the figures its verdict rests on."
 
 
 def test_recommendation_verdicts_follow_low_base_high():
@@ -65,8 +65,8 @@ def test_recommendation_verdicts_follow_low_base_high():
     assert out[0].startswith("Offer A: it gains 500.00 USD a year at the base take-up and still 100.00 USD at the low take-up; 41.0 %")
     assert out[1].startswith("Pilot B before offering it: it gains 200.00 USD a year at the base take-up but loses 100.00 USD at the low take-up")
     assert out[2].startswith("Do not offer C yet: it loses 200.00 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
-    assert out[3].startswith("Resting on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
-    assert out[4] == "Taking the measured figures where the ledger has them, the best program is A (500.00 USD a year, on assumed figures)."
+    assert out[3].startswith("Priced on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
+    assert out[4] == "Of the programs recommended, the best is A (500.00 USD a year, on assumed figures)."
 
 
 def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_recovery_win():
@@ -93,8 +93,9 @@ def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_rec
     assert row["basis_measured"] == "measured" and row["bad_debt_change_measured"] == 0.0
     assert row["bad_debt_change"] < 0  # the assumed 55 % → 80 % would have "recovered" more
     out = rep.recommendation_sentences(c.summary, programs=progs, calibration=c.calibration)
-    assert out[0].startswith("Do not offer Plan to recover more: measured on the ledger, balances 60+ days past due are recovered 100.0 % without a plan")
-    assert "through its fee only" in out[1] or "none of the programs" in out[1]
+    assert out[0].startswith("Do not offer Plan to recover more: balances 60+ days past due are recovered 100.0 % without a plan (measured on the ledger) and 80.0 % with one (assumed in the programs file)")
+    assert out[1] == "On the figures measured on this ledger, no program pays (Plan)."
+    assert out[-1] == "No program is recommended: none pays for itself on the figures its verdict rests on."
 
 
 def test_esc_keeps_quotes_and_neutralises_markup():
