@@ -50,7 +50,7 @@ def test_recommendation_of_the_issue():
         "Do not offer 2/10 net 30: 41.0 % of the take-up would come from customers who already pay within 10 days; "
         "it costs 37.2 % a year against a 9 % cost of capital and loses 18,400.00 a year at the base take-up."
     )
-    assert out[-1] == "No program pays for itself at the base take-up."
+    assert out[-1] == "No program is recommended: none pays for itself on the figures its verdict rests on."
 
 
 def test_recommendation_verdicts_follow_low_base_high():
@@ -65,8 +65,8 @@ def test_recommendation_verdicts_follow_low_base_high():
     assert out[0].startswith("Offer A: it gains 500.00 USD a year at the base take-up and still 100.00 USD at the low take-up; 41.0 %")
     assert out[1].startswith("Pilot B before offering it: it gains 200.00 USD a year at the base take-up but loses 100.00 USD at the low take-up")
     assert out[2].startswith("Do not offer C yet: it loses 200.00 USD a year at the base take-up and pays only at the high take-up (pays above 20.0 % take-up)")
-    assert out[3].startswith("Resting on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
-    assert out[4] == "Taking the measured figures where the ledger has them, the best program is A (500.00 USD a year, on assumed figures)."
+    assert out[3].startswith("Priced on the assumptions of the programs file only (nothing on the ledger measures them): A never pays")
+    assert out[4] == "Of the programs recommended, the best is A (500.00 USD a year, on assumed figures)."
 
 
 def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_recovery_win():
@@ -93,8 +93,9 @@ def test_a_ledger_whose_overdue_balances_are_all_recovered_gives_the_plan_no_rec
     assert row["basis_measured"] == "measured" and row["bad_debt_change_measured"] == 0.0
     assert row["bad_debt_change"] < 0  # the assumed 55 % → 80 % would have "recovered" more
     out = rep.recommendation_sentences(c.summary, programs=progs, calibration=c.calibration)
-    assert out[0].startswith("Do not offer Plan to recover more: measured on the ledger, balances 60+ days past due are recovered 100.0 % without a plan")
-    assert "through its fee only" in out[1] or "none of the programs" in out[1]
+    assert out[0].startswith("Do not offer Plan to recover more: balances 60+ days past due are recovered 100.0 % without a plan (measured on the ledger) and 80.0 % with one (assumed in the programs file)")
+    assert out[1] == "On the figures measured on this ledger, no program pays (Plan)."
+    assert out[-1] == "No program is recommended: none pays for itself on the figures its verdict rests on."
 
 
 def test_esc_keeps_quotes_and_neutralises_markup():
@@ -203,3 +204,80 @@ def test_behaviour_by_customer_hand_computed():
     b = rep.behaviour_by_customer(s).set_index("customer_id")
     assert b.loc["A", ["invoices", "amount", "avg_days_to_pay", "median_days_to_pay", "avg_days_late"]].tolist() == [2, 400.0, 20.0, 20.0, 0.0]
     assert b.loc["B", ["segment", "invoices", "avg_days_late"]].tolist() == ["irregular", 1, 10.0]
+
+
+# --------------------------------------------------------------------------------------------- one verdict
+
+LATE = {"name": "Late fee", "type": "late_fee", "rate_per_month": 0.015, "grace_days": 10, "cap": 0.10, "collection_rate": 0.60}
+POLICY_FEE = {"late_fee": {"rate_per_month": 0.015, "grace_days": 10}}
+
+
+def _summary_view(s, progs, policy=None, calibration=None):
+    """What incentives_summary reads of a report."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(comparison=SimpleNamespace(summary=s, calibration=calibration), programs=progs, policy=policy or {}, currency="USD")
+
+
+def test_cards_and_recommendation_take_one_verdict_and_the_figure_it_rests_on():
+    """A discount measured at −10,066.06 (assumed base −6,135.73) and a fee-only plan measured at +1,644.81
+    (assumed base +18,778.23): both are 'do not offer'; the cards show −10,066.06 and 1,644.81 labelled
+    measured, both red; the recommendation lines start with the same verdicts."""
+    from arkit.review import summary as sm
+
+    plan = {"name": "Plan", "type": "payment_plan", "min_days_past_due": 60, "installments": 4, "fee_rate": 0.03, "recovery_without_plan": 0.55, "recovery_with_plan": 0.80}
+    rows = [
+        _summary_row(net_low=-8_579.0, net_benefit=-6_135.73, net_high=-3_692.0, basis_measured="measured", net_measured=-10_066.06, take_up_measured=0.136),
+        _summary_row(program="Plan", type="payment_plan", net_low=9_389.0, net_benefit=18_778.23, net_high=31_297.0, basis_measured="measured", net_measured=1_644.81, revenue_measured=1_644.81, bad_debt_change_measured=0.0, take_up=0.3, take_up_base=0.3),
+    ]
+    s = pd.DataFrame(rows)
+
+    class Cal:  # recovery measured 100 % without a plan; with a plan the programs file's 80 % (8 balances followed)
+        recovery = {"Plan": pd.DataFrame({"group": ["without a plan", "with a plan"], "invoices": [32, 8]})}
+
+        def recovery_rates(self, prog):
+            return {"recovery_without_plan": 1.0, "recovery_without_plan_measured": True, "recovery_with_plan": 0.8, "recovery_with_plan_measured": False, "extra": 0.0}
+
+    progs = _programs(D210, plan)
+    v = rep.program_verdicts(s, programs=progs, calibration=Cal())
+    assert v["verdict"].tolist() == ["Do not offer 2/10 net 30", "Do not offer Plan to recover more"]
+    assert v["net"].tolist() == [-10_066.06, 1_644.81] and v["basis"].tolist() == ["measured", "measured"] and not v["recommended"].any()
+    recs = rep.recommendation_sentences(s, programs=progs, calibration=Cal())
+    assert [x.split(":", 1)[0] for x in recs[:2]] == v["verdict"].tolist()
+    assert "recovered 100.0 % without a plan (measured on the ledger) and 80.0 % with one (assumed in the programs file; the 8 balances followed with a plan are too few to measure and are not used)" in recs[1]
+    assert recs[-1] == "No program is recommended: none pays for itself on the figures its verdict rests on."
+    tiles, lists = sm.incentives_summary(_summary_view(s, progs, calibration=Cal()))[1:]
+    assert "−10,066.06" in tiles.data and "1,644.81" in tiles.data and "18,778.23" not in tiles.data
+    assert tiles.data.count("arkit-off") == 2 and "arkit-ok" not in tiles.data
+    assert "2/10 net 30 · measured on the ledger" in tiles.data
+    assert "<li>Do not offer Plan to recover more.</li>" in lists.data and "<li>Offer" not in lists.data
+    # no fragment: every line of the summary's recommendation is a sentence with a verb
+    assert "Under the figures measured on this ledger.</li>" not in lists.data and "Resting on the assumptions" not in lists.data
+
+
+def test_the_policys_late_fee_is_in_force_not_a_new_program():
+    """The policy charges 1.5 % a month after 10 days (the letters cite it): the same program is 'in force'
+    — kept (low 7,690.55 > 0), never 'Charge …'; a 2 % fee is a different fee, priced as new; no policy fee
+    → new."""
+    assert rep.late_fee_in_force(LATE, POLICY_FEE)
+    assert not rep.late_fee_in_force({**LATE, "rate_per_month": 0.02}, POLICY_FEE)
+    assert not rep.late_fee_in_force(LATE, {"late_fee": {"rate_per_month": 0, "grace_days": 10}})
+    s = pd.DataFrame([_summary_row(program="Late fee", type="late_fee", net_low=7_690.55, net_benefit=7_743.94, net_high=7_824.0, revenue=7_505.56, customers_charged=44, customers_charged_sales_share=0.855, good_customers_charged=12, break_even="pays at any take-up")])
+    progs = _programs(LATE)
+    out = rep.recommendation_sentences(s, programs=progs, currency="USD", policy=POLICY_FEE)
+    assert out[0].startswith("Keep charging Late fee: it is in force under the policy (1.5 % a month after 10 days' grace; the formal and demand letters cite it) and brings 7,743.94 USD a year at the base take-up, still 7,690.55 USD at the low take-up; it should collect 7,505.56 USD")
+    assert "are charged at least once a year" in out[0]
+    assert out[-1] == "Of the programs recommended, the best is Late fee (7,743.94 USD a year, on assumed figures)."
+    assert rep.recommendation_sentences(s, programs=progs, currency="USD")[0].startswith("Charge Late fee: it gains 7,743.94 USD")
+    losing = s.assign(net_low=-300.0, net_benefit=-100.0, net_high=50.0)
+    assert rep.program_verdicts(losing, programs=progs, policy=POLICY_FEE)["verdict"].iloc[0] == "Review Late fee"
+    from arkit.review import summary as sm
+
+    tiles = sm.incentives_summary(_summary_view(s, progs, policy=POLICY_FEE))[1]
+    assert "Late fee · assumed, base take-up · in force" in tiles.data and "arkit-ok" in tiles.data
+
+
+def test_measured_take_up_is_named_as_a_share_of_the_eligible_amount():
+    s = pd.DataFrame([_summary_row(basis_measured="measured", net_measured=-100.0, take_up_measured=0.136)])
+    out = rep.recommendation_sentences(s, programs=_programs(D210))
+    assert "at the measured take-up (13.6 % of sales: the share of the eligible amount on which the ledger's own early-pay terms were taken)" in out[0]

@@ -47,3 +47,32 @@ def test_early_pay_take_up_hand_computed():
     assert (s["terms"], s["eligible"], s["taken"], s["pct_taken"], s["discount"]) == ("2/10 Net 30", 4, 3, 75.0, 45.0)
     assert s["pct_amount_taken"] == pytest.approx(2250 / 2750 * 100)
     assert (s["days_to_pay_taken"], s["days_to_pay_not_taken"]) == (7.0, 15.0)
+
+
+def test_late_fee_setting_says_in_force_when_the_letters_cite_it():
+    """policy.late_fee rate > 0 → the letters cite it (arkit.letters: applies = rate > 0) → 'In force'."""
+    from arkit.review.policy_review.policy import late_fee_setting
+
+    assert late_fee_setting({"rate_per_month": 0.015, "grace_days": 10}) == (
+        "In force: 1.5 % a month on balances past due, after 10 days' grace; the formal and demand letters tell customers overdue invoices are subject to it under the terms of trade."
+    )
+    assert late_fee_setting({"rate_per_month": 0, "grace_days": 10}).startswith("None:")
+    assert "not charged" not in late_fee_setting({"rate_per_month": 0.015, "grace_days": 10})
+
+
+def test_take_up_columns_name_their_base_and_the_caption_the_population():
+    """Two take-up figures, each labelled by what it is a share of; the caption dates the invoices counted
+    and says the incentive comparison prices on the share of amount over its own lookback."""
+    from types import SimpleNamespace
+
+    from arkit.review.display import ReportBook
+    from arkit.review.policy_review.incentives_in_use import early_pay_summary, section_incentives_in_use
+
+    take = pd.DataFrame({"customer_id": ["A", "A", "B", "B"], "invoice_id": list("1234"), "invoice_date": pd.to_datetime(["2026-01-05"] * 4), "amount": [100.0, 300.0, 100.0, 500.0], "terms": "2/10 Net 30", "rate": 0.02, "discount_days": 10, "net_days": 30, "taken": [True, False, True, False], "discount": [2.0, 0.0, 2.0, 0.0], "days_to_pay": [8.0, 40.0, 9.0, 41.0]})
+    ep = early_pay_summary(take)
+    assert ep[["pct_taken", "pct_amount_taken"]].iloc[0].tolist() == [50.0, 200 / 1000 * 100]  # 2 of 4 invoices; 200 of 1,000
+    r = SimpleNamespace(early_pay=take, early_pay_summary=ep, book=ReportBook(), year_start=pd.Timestamp("2025-10-01"), end=pd.Timestamp("2026-09-30"))
+    (t,) = section_incentives_in_use(r)
+    h = t._repr_html_() if hasattr(t, "_repr_html_") else str(t)
+    assert "Take-up (share of invoices)" in h and "Take-up (share of amount)" in h
+    assert "01 Oct 2025 – 30 Sep 2026" in h and "the incentive comparison prices programs on the share of amount" in h

@@ -179,6 +179,10 @@ def test_rule_terms():
     r = pr.rule_terms(t)
     assert len(r) == 1 and "Net 60 (18.2 days late)" in r[0]["recommendation"] and "Net 45" not in r[0]["recommendation"] and "Net 15" not in r[0]["recommendation"]
     assert "on 8 customers billed on both" in r[0]["evidence"]
+    assert r[0]["recommendation"].endswith("shorten them, or pair them with a late fee or an early-pay offer.")
+    # the policy already charges a late fee (the letters cite it): not suggested again
+    (f,) = pr.rule_terms(t, late_fee_in_force=True)
+    assert f["recommendation"].endswith("shorten them, or pair them with an early-pay offer (the late fee is already in force).")
 
 
 def test_rule_early_pay():

@@ -189,14 +189,15 @@ def calibrate(ledger: Ledger, as_of, *, programs: dict, horizon_months: int = 6)
         if prog["type"] == "payment_plan":
             rec[prog["name"]] = measured_recovery(ledger, as_of, min_days_past_due=prog["min_days_past_due"], horizon_months=horizon_months, months=lb)
     hist = early_pay_history(ledger, as_of, lookback_months=lb)
-    share, terms = float("nan"), ""
+    share, terms, n = float("nan"), "", len(hist)
     if len(hist) >= MIN_ELIGIBLE:
         top = hist["terms"].value_counts().index[0]
         h = hist[hist["terms"] == top]
         amt = float(h["amount"].sum())
         share = float(h.loc[h["taken"], "amount"].sum()) / amt if amt > 0 else float("nan")
         terms = str(top)
-    return Calibration(as_of=as_of, recovery=rec, early_pay=hist, take_up_share=share, terms=terms, eligible_invoices=int(len(hist)), offered=offered_customers(hist), horizon_months=horizon_months)
+        n = len(h)  # the invoices the share is measured on
+    return Calibration(as_of=as_of, recovery=rec, early_pay=hist, take_up_share=share, terms=terms, eligible_invoices=int(n), offered=offered_customers(hist), horizon_months=horizon_months)
 
 
 def assumption_table(cal: Calibration, programs: dict, summary: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -80,29 +80,33 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f} %"
 
 
-def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency: str = "", calibration=None) -> list[str]:
-    """One plain-language recommendation per program, then which programs pay under the figures measured on
-    the ledger and where the others break even under the assumed ones.
+def late_fee_in_force(prog: dict, policy: dict | None) -> bool:
+    """Whether a late-fee program is the fee the policy already charges: ``policy.late_fee`` has a rate
+    above 0 (the formal and demand letters then tell customers overdue invoices are subject to it) and the
+    program has the same rate per month and grace days. Such a program is evaluated as in force (keep it
+    or review it), never as a new program to start."""
+    lf = (policy or {}).get("late_fee") or {}
+    rate = float(lf.get("rate_per_month", 0) or 0)
+    return prog.get("type") == "late_fee" and rate > 0 and abs(float(prog.get("rate_per_month", 0)) - rate) < 1e-12 and int(prog.get("grace_days", 0)) == int(lf.get("grace_days", 0) or 0)
 
-    Per program, when nothing it rests on is measured (``basis_measured`` "assumed"), from its net benefit
-    per year at the low / base / high take-up:
-    - net at the low take-up > 0 → offer it (a late fee: charge it);
-    - net at the base take-up > 0 but not at the low → pilot it before offering it;
-    - net at the high take-up > 0 only → do not offer it yet (with the take-up it needs);
-    - otherwise → do not offer it.
-    When the ledger measured what it rests on (``basis_measured`` "measured": an early-pay discount priced at
-    the take-up of the ledger's own early-pay terms, a payment plan at the measured recovery), the verdict
-    follows ``net_measured``: > 0 → offer, else do not; a payment plan that recovers nothing more than
-    balances recover without one is never recommended for recovery ("pays only through its fee").
-    Offers add the share of the take-up that comes from customers who already pay within the window and the
-    annualised cost against the cost of capital; late fees name the customers exposed (attrition is not
-    priced); payment plans give the recovery with and without a plan and their source. The closing
-    sentences name the programs that pay under the measured figures, and each assumed-only program's
-    break-even. Money is rounded to whole currency units and shares to one decimal, as in the tables.
+
+def program_verdicts(summary: pd.DataFrame, *, programs: dict, calibration=None, policy: dict | None = None, currency: str = "") -> pd.DataFrame:
+    """The one verdict per program that every section shows (At a glance cards, Recommendation).
+
+    Columns: program, type, verdict (words: "Offer X", "Do not offer X", "Keep charging X"…), recommended
+    (bool: offer, charge or keep it), basis ("measured" / "assumed"), net (the net benefit per year the
+    verdict rests on: ``net_measured`` when the ledger measured what the program rests on, else
+    ``net_benefit`` at the base take-up), in_force (a late fee the policy already charges,
+    :func:`late_fee_in_force`), reason (the clause that justifies the verdict, or None).
+
+    Rules, when nothing is measured (from net at the low / base / high take-up): low > 0 → offer (late fee:
+    charge; in force: keep charging); base > 0 only → pilot it (in force: keep it under review); high > 0
+    only → do not offer it yet (in force: review it); otherwise → do not offer it (in force: review it).
+    When measured: ``net_measured`` > 0 → offer, else do not; a payment plan that recovers nothing more than
+    balances recover without one is never recommended ("pays only through its fee") whatever its fee brings.
     """
-    coc = programs["assumptions"]["cost_of_capital"]
     by_name = {p["name"]: p for p in programs["programs"]}
-    out = []
+    rows = []
 
     def m(x):
         return _money(x, currency)
@@ -111,28 +115,85 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
         prog, name, t = by_name[r["program"]], r["program"], r["type"]
         low, base, high = r["net_low"], r["net_benefit"], r["net_high"]
         measured = r.get("basis_measured", "assumed") == "measured"
+        in_force = late_fee_in_force(prog, policy)
         act = "charge" if t == "late_fee" else "offer"
         loss = f"loses {m(-base)} a year at the base take-up" if base < 0 else "gains nothing at the base take-up"
         rr = calibration.recovery_rates(prog) if (calibration is not None and t == "payment_plan") else None
+        net = r["net_measured"] if measured else base
         if measured and t == "payment_plan" and rr is not None and rr["extra"] <= 0:
-            verdict, main = f"Do not offer {name} to recover more", f"measured on the ledger, balances {prog['min_days_past_due']}+ days past due are recovered {_pct(rr['recovery_without_plan'], 1)} without a plan ({_pct(rr['recovery_with_plan'], 1)} with one), so a plan recovers nothing more; it pays only through its fee ({m(r['revenue_measured'])} a year at the base acceptance)"
+            verdict, ok, main = f"Do not offer {name} to recover more", False, f"{plan_recovery_words(rr, calibration, prog)}, so a plan recovers nothing more; it pays only through its fee ({m(r['revenue_measured'])} a year at the base acceptance)"
         elif measured:
             nm = r["net_measured"]
-            what = f"at the measured take-up ({_pct(r['take_up_measured'], 1)} of sales, as on the ledger's own early-pay terms)" if t == "early_pay_discount" else "on the measured recovery"
-            if nm > 0:
+            what = f"at the measured take-up ({_pct(r['take_up_measured'], 1)} of sales: the share of the eligible amount on which the ledger's own early-pay terms were taken)" if t == "early_pay_discount" else "on the measured recovery"
+            ok = bool(nm > 0)
+            if ok:
                 verdict, main = f"{act.capitalize()} {name}", f"it gains {m(nm)} a year {what}"
             else:
                 verdict, main = f"Do not {act} {name}", f"it {'loses ' + m(-nm) if nm < 0 else 'gains nothing'} a year {what}"
             main += f" (assumed figures: {m(base)} at the base take-up, {r['break_even']})"
+        elif in_force:
+            ok = bool(base > 0)
+            fee = f"in force under the policy ({prog['rate_per_month'] * 100:g} % a month after {prog['grace_days']} days' grace; the formal and demand letters cite it)"
+            if low > 0:
+                verdict, main = f"Keep charging {name}", f"it is {fee} and brings {m(base)} a year at the base take-up, still {m(low)} at the low take-up"
+            elif base > 0:
+                verdict, main = f"Keep {name} under review", f"it is {fee} and brings {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
+            else:
+                verdict, main = f"Review {name}", f"it is {fee} and {loss}"
         elif low > 0:
-            verdict, main = f"{act.capitalize()} {name}", f"it gains {m(base)} a year at the base take-up and still {m(low)} at the low take-up"
+            verdict, ok, main = f"{act.capitalize()} {name}", True, f"it gains {m(base)} a year at the base take-up and still {m(low)} at the low take-up"
         elif base > 0:
-            verdict, main = f"Pilot {name} before offering it", f"it gains {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
+            verdict, ok, main = f"Pilot {name} before offering it", False, f"it gains {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
         elif high > 0:
             need = f" ({r['break_even']})" if str(r["break_even"]).startswith("pays above") else ""
-            verdict, main = f"Do not {act} {name} yet", f"it {loss} and pays only at the high take-up{need}"
+            verdict, ok, main = f"Do not {act} {name} yet", False, f"it {loss} and pays only at the high take-up{need}"
         else:
-            verdict, main = f"Do not {act} {name}", None
+            verdict, ok, main = f"Do not {act} {name}", False, None
+        rows.append({"program": name, "type": t, "verdict": verdict, "recommended": ok, "basis": "measured" if measured else "assumed", "net": float(net), "in_force": in_force, "reason": main})
+    return pd.DataFrame(rows, columns=["program", "type", "verdict", "recommended", "basis", "net", "in_force", "reason"])
+
+
+def plan_recovery_words(rr: dict, calibration, prog: dict) -> str:
+    """The recovery of balances past due without and with a plan, as one figure each — the figure used —
+    with its basis; when the figure with a plan is the programs file's because too few balances with a plan
+    were followed, the few measured are named as not used (so the page never shows two rates for one thing)."""
+    d = prog["min_days_past_due"]
+    src = lambda k: "measured on the ledger" if rr[k + "_measured"] else "assumed in the programs file"  # noqa: E731
+    out = f"balances {d}+ days past due are recovered {_pct(rr['recovery_without_plan'], 1)} without a plan ({src('recovery_without_plan')}) and {_pct(rr['recovery_with_plan'], 1)} with one ({src('recovery_with_plan')}"
+    rec = calibration.recovery.get(prog["name"]) if calibration is not None else None
+    if not rr["recovery_with_plan_measured"] and rec is not None and len(rec):
+        row = rec[rec["group"] == "with a plan"]
+        if len(row) and int(row["invoices"].iloc[0]) > 0:
+            out += f"; the {int(row['invoices'].iloc[0])} balances followed with a plan are too few to measure and are not used"
+    return out + ")"
+
+
+def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency: str = "", calibration=None, policy: dict | None = None) -> list[str]:
+    """One plain-language recommendation per program — its verdict from :func:`program_verdicts` (the one
+    the At a glance cards show) with the reasons — then which programs pay under the figures measured on
+    the ledger, where the others break even under the assumed ones, and the best program recommended.
+
+    Offers add the share of the take-up that comes from customers who already pay within the window and the
+    annualised cost against the cost of capital; late fees name the customers exposed (attrition is not
+    priced); payment plans give the recovery with and without a plan and their source. Money is rounded to
+    the cent and shares to one decimal, as in the tables.
+    """
+    coc = programs["assumptions"]["cost_of_capital"]
+    by_name = {p["name"]: p for p in programs["programs"]}
+    out = []
+    verdicts = program_verdicts(summary, programs=programs, calibration=calibration, policy=policy, currency=currency).set_index("program")
+
+    def m(x):
+        return _money(x, currency)
+
+    for _, r in summary.iterrows():
+        prog, name, t = by_name[r["program"]], r["program"], r["type"]
+        base = r["net_benefit"]
+        measured = r.get("basis_measured", "assumed") == "measured"
+        loss = f"loses {m(-base)} a year at the base take-up" if base < 0 else "gains nothing at the base take-up"
+        rr = calibration.recovery_rates(prog) if (calibration is not None and t == "payment_plan") else None
+        v = verdicts.loc[name]
+        verdict, main = v["verdict"], (v["reason"] if isinstance(v["reason"], str) else None)
         details = []
         if t in ("early_pay_discount", "next_purchase_credit", "perk"):
             if np.isfinite(r["already_early_share"]):
@@ -148,18 +209,19 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
         elif t == "late_fee":
             if main is None:
                 details.append(f"it {loss}")
-            details.append(f"it would collect {m(r['revenue'])} a year in fees ({_pct(prog['collection_rate'])} of those charged)")
+            details.append(f"it {'should collect' if v['in_force'] else 'would collect'} {m(r['revenue'])} a year in fees ({_pct(prog['collection_rate'])} of those charged)")
             if r["customers_charged"]:
                 details.append(
                     f"{r['customers_charged']} customers ({_pct(r['customers_charged_sales_share'])} of sales), {r.get('good_customers_charged', 0)} of them prompt or good customers, "
-                    "would be charged at least once — the risk of losing customers over fees is not priced"
+                    + ("are charged at least once a year" if v["in_force"] else "would be charged at least once")
+                    + " — the risk of losing customers over fees is not priced"
                 )
         elif t == "payment_plan":
             if main is None:
                 details.append(f"it {loss}")
             eligible = r["take_up"] / r["take_up_base"] if r["take_up_base"] else 0.0
             if rr is not None and measured:
-                details.append(f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting (assumed) would recover {m(-r['bad_debt_change_measured'])} more and pay {m(r['revenue_measured'])} in fees; {rr['recovery_without_plan_source']}; {rr['recovery_with_plan_source']}")
+                details.append(f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting (assumed) would recover {m(-r['bad_debt_change_measured'])} more and pay {m(r['revenue_measured'])} in fees")
             else:
                 details.append(
                     f"of {m(eligible)} a year reaching {prog['min_days_past_due']} days past due, {_pct(r['take_up_base'])} accepting would recover "
@@ -168,32 +230,25 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
                 )
         out.append(f"{verdict}: {'; '.join(([main] if main else []) + details)}.")
     if len(summary):
-        basis = summary.get("basis_measured", pd.Series("assumed", index=summary.index))
-        meas = summary[basis == "measured"]
-        ass = summary[basis != "measured"]
+        meas = verdicts[verdicts["basis"] == "measured"]
+        ass = summary[summary["program"].map(verdicts["basis"]).ne("measured").to_numpy()]
         if len(meas):
-            pays = meas[meas["net_measured"] > 0]
-            plan_fee_only = set()
-            if calibration is not None:
-                plan_fee_only = {row["program"] for _, row in pays.iterrows() if row["type"] == "payment_plan" and calibration.recovery_rates(by_name[row["program"]])["extra"] <= 0}
-            named = [f"{row['program']} ({_money(row['net_measured'], currency)} a year)" for _, row in pays.iterrows() if row["program"] not in plan_fee_only]
-            rest = [row["program"] for _, row in meas.iterrows() if row["net_measured"] <= 0 or row["program"] in plan_fee_only]
+            named = [f"{p} ({_money(v.net, currency)} a year)" for p, v in meas[meas["recommended"]].iterrows()]
+            rest = list(meas.index[~meas["recommended"].to_numpy()])
             out.append(
-                "Under the figures measured on this ledger: "
-                + (("these pay — " + "; ".join(named)) if named else "none of the programs priced on measured figures pays")
-                + (f"; these do not — {', '.join(rest)}" if rest and named else (f" ({', '.join(rest)})" if rest else ""))
+                "On the figures measured on this ledger, "
+                + (("these programs pay: " + "; ".join(named)) if named else f"no program pays ({', '.join(rest)})")
+                + (f"; these do not: {', '.join(rest)}" if rest and named else "")
                 + "."
-                + "".join(f" {name} recovers nothing more than balances recover without a plan; it brings only its fee." for name in sorted(plan_fee_only))
             )
         if len(ass):
-            out.append("Resting on the assumptions of the programs file only (nothing on the ledger measures them): " + "; ".join(f"{row['program']} {row['break_even']} ({_money(row['net_benefit'], currency)} a year at the base take-up)" for _, row in ass.iterrows()) + ".")
-        used = summary["net_measured"] if "net_measured" in summary else summary["net_benefit"]
-        best = summary.loc[used.idxmax()]
-        if used.max() > 0:
-            src = "measured" if best.get("basis_measured", "assumed") == "measured" else "assumed"
-            out.append(f"Taking the measured figures where the ledger has them, the best program is {best['program']} ({_money(used.max(), currency)} a year, on {src} figures).")
+            out.append("Priced on the assumptions of the programs file only (nothing on the ledger measures them): " + "; ".join(f"{row['program']} {row['break_even']} ({_money(row['net_benefit'], currency)} a year at the base take-up)" for _, row in ass.iterrows()) + ".")
+        rec = verdicts[verdicts["recommended"]]
+        if len(rec):
+            best = rec["net"].idxmax()
+            out.append(f"Of the programs recommended, the best is {best} ({_money(rec.loc[best, 'net'], currency)} a year, on {rec.loc[best, 'basis']} figures).")
         else:
-            out.append("No program pays for itself at the base take-up.")
+            out.append("No program is recommended: none pays for itself on the figures its verdict rests on.")
     return out
 
 
@@ -247,7 +302,9 @@ def assumption_lines(c: IncentiveComparison, *, currency: str = "") -> list[str]
     if cal is not None and np.isfinite(cal.take_up_share):
         k = int((cal.offered["status"] == "takes it").sum()) if len(cal.offered) else 0
         lines.append(
-            f"Measured: the ledger's own '{cal.terms}' terms were taken on {_pct(cal.take_up_share, 1)} of the eligible amount ({cal.eligible_invoices:,} invoices of the lookback); "
+            f"Measured: the ledger's own '{cal.terms}' terms were taken on {_pct(cal.take_up_share, 1)} of the eligible amount ({cal.eligible_invoices:,} invoices dated "
+            f"{c.as_of - pd.DateOffset(months=a['lookback_months']) + pd.Timedelta(days=1):%d %b %Y} – {c.as_of:%d %b %Y} whose discount window had closed; the policy review shows this share of amount, "
+            "and the share of invoices, for the invoices of its own year, so its figures differ by that population); "
             f"{len(cal.offered)} customers are on early-pay terms ({k} take the discount, {len(cal.offered) - k} decline it) and are not counted as movable by an early-pay discount."
         )
     lines.append("Not priced: administration, the margin on sales lost or won, and taxes. Figures are per year, in " + (currency or "the ledger currency") + ".")
@@ -357,11 +414,12 @@ def section_programs(r: IncentiveReport) -> list:
     """The programs side by side: what each costs and who would take it, then what it brings per year."""
     s = r.comparison.summary
     a = r.comparison.assumptions
+    by_name = {p["name"]: p for p in r.programs["programs"]}
     r.book.add("programs", s)
     first = pd.DataFrame(
         {
             "Program": s["program"],
-            "Kind": s["type"].map(TYPE_LABELS),
+            "Kind": s["type"].map(TYPE_LABELS) + s["program"].map(lambda n: " (in force)" if late_fee_in_force(by_name[n], r.policy) else ""),
             "Offer": s["offer"],
             "Annualised cost": s["annualised_cost"] * 100,
             "Cost of capital": s["cost_of_capital"] * 100,
@@ -532,6 +590,7 @@ def section_calibration(r: IncentiveReport) -> list:
     one and the source used; the recovery of balances past due with and without a plan; the ledger's own
     early-pay terms and who is already on them."""
     from ..incentives import assumption_table
+    from ..incentives.calibration import MIN_BALANCES
 
     cal = r.comparison.calibration
     if cal is None:
@@ -546,7 +605,7 @@ def section_calibration(r: IncentiveReport) -> list:
         r.book.add("measured recovery", rec)
         shown = rec.drop(columns=["first_crossing", "last_crossing"]).rename(columns={"group": "Balances", "invoices": "Invoices", "customers": "Customers", "balance": "Open when they crossed", "recovered": f"Recovered within {cal.horizon_months} months", "pct_recovered": "Recovered (%)"})
         first, last = rec["first_crossing"].iloc[0], rec["last_crossing"].iloc[0]
-        out.append(table(shown, money=["Open when they crossed", f"Recovered within {cal.horizon_months} months"], pct=["Recovered (%)"], caption=f"{name}: balances that crossed the threshold from {first:%d %b %Y} to {last:%d %b %Y}, followed for {cal.horizon_months} months ({r.money_unit})"))
+        out.append(table(shown, money=["Open when they crossed", f"Recovered within {cal.horizon_months} months"], pct=["Recovered (%)"], caption=f"{name}: balances that crossed the threshold from {first:%d %b %Y} to {last:%d %b %Y}, followed for {cal.horizon_months} months ({r.money_unit}); a group of fewer than {MIN_BALANCES} balances is too few to measure: the programs file's rate is used instead (see the table above)"))
     if len(cal.offered):
         r.book.add("customers already offered", cal.offered)
         k = int((cal.offered["status"] == "takes it").sum())
@@ -557,7 +616,7 @@ def section_calibration(r: IncentiveReport) -> list:
 
 def section_recommendation(r: IncentiveReport) -> list:
     """The recommendation in plain words, then every assumption behind it."""
-    recs = recommendation_sentences(r.comparison.summary, programs=r.programs, currency=r.currency, calibration=r.comparison.calibration)
+    recs = recommendation_sentences(r.comparison.summary, programs=r.programs, currency=r.currency, calibration=r.comparison.calibration, policy=r.policy)
     assumptions = assumption_lines(r.comparison, currency=r.currency)
     r.book.add("assumptions", pd.DataFrame({"assumption": assumptions}))
     r.book.add("recommendation", pd.DataFrame({"recommendation": recs}))

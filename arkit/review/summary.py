@@ -164,28 +164,36 @@ def policy_summary(r) -> list:
 
 
 def incentives_summary(r) -> list:
-    """The incentive comparison's summary: net benefit per year of each program at the base take-up
-    (low to high beside it), and the recommendation."""
-    from .incentives_report import recommendation_sentences
+    """The incentive comparison's summary: one card per program with the net benefit per year its verdict
+    rests on (measured on the ledger where it can be, else at the base take-up; the label says which), green
+    when the verdict recommends it; the low-to-high range of the assumed figures; and the verdicts —
+    :func:`arkit.review.incentives_report.program_verdicts`, the same the Recommendation section gives."""
+    from .incentives_report import program_verdicts, recommendation_sentences
 
     s = r.comparison.summary
     cur = r.currency or ""
+    v = program_verdicts(s, programs=r.programs, calibration=r.comparison.calibration, policy=r.policy, currency=cur)
+    basis = v["basis"].map({"measured": "measured on the ledger", "assumed": "assumed, base take-up"})
     rows = pd.DataFrame(
         {
-            "label": s["program"].astype("str"),
+            "label": v["program"].astype("str") + " · " + basis + v["in_force"].map({True: " · in force", False: ""}),
             "unit": "",
-            "value": s["net_benefit"],
-            "on_target": s["net_benefit"] > 0,
+            "value": v["net"],
+            "on_target": v["recommended"],
         }
     )
     tiles = figure_tiles(rows)
-    money = lambda v: f"{'−' if v < 0 else ''}{abs(v):,.0f}"  # noqa: E731
+    money = lambda x: f"{'−' if x < 0 else ''}{abs(x):,.0f}"  # noqa: E731
     ranges = [
-        f"{p}: between {money(lo)} and {money(hi)}{' ' + cur if cur else ''} a year over the low to high take-up"
+        f"{p}: between {money(lo)} and {money(hi)}{' ' + cur if cur else ''} a year over the low to high take-up (assumed figures)"
         for p, lo, hi in zip(s["program"].astype("str"), s[["net_low", "net_high"]].min(axis=1), s[["net_low", "net_high"]].max(axis=1))
     ]
-    recs = recommendation_sentences(s, programs=r.programs, currency=r.currency)
-    # the verdict of each program (its sentence up to the colon) and the closing sentence; the reasons
+    recs = recommendation_sentences(s, programs=r.programs, currency=r.currency, calibration=r.comparison.calibration, policy=r.policy)
+    # each program's verdict, and the closing sentence naming the best program recommended; the reasons
     # are in the Recommendation section
-    short = [x.split(":", 1)[0] + "." if ":" in x and i < len(recs) - 1 else x for i, x in enumerate(recs)]
-    return [HTML('<p class="arkit-muted">Net benefit per year at the base take-up' + (f" ({html.escape(cur)})" if cur else "") + "; green: pays for itself, red: costs more than it brings.</p>"), tiles, _lists("Net benefit range", ranges, "Recommendation", short, "The reasons and every assumption behind these figures are under Recommendation.")]
+    short = [f"{x}." for x in v["verdict"]] + recs[-1:]
+    note = (
+        "Net benefit per year" + (f" ({html.escape(cur)})" if cur else "") + " on the figures each verdict rests on: measured on the ledger where it measures what the program rests on, "
+        "else at the base take-up of the programs file's assumptions. Green: recommended; red: not recommended."
+    )
+    return [HTML(f'<p class="arkit-muted">{note}</p>'), tiles, _lists("Net benefit range", ranges, "Recommendation", short, "The reasons and every assumption behind these figures are under Recommendation.")]

@@ -39,7 +39,7 @@ DEFINITIONS = {
     "Days late": "Settled date − due date of an invoice paid in full (negative when paid early); invoices settled in the year.",
     "Payment method": "The method of the payment that completed the invoice's settlement.",
     "Within-customer gap": "How much later invoices of one method, billing day or terms are paid than the reference (ACH, mid-month, the most used terms) by the same customers: a regression of days late with a fixed effect per customer, standard errors clustered by customer, 95 % confidence interval. It rests only on the customers who used both; a recommendation needs it to be material and its interval to exclude zero.",
-    "Early-pay take-up": "An invoice on terms such as 2/10 Net 30 took the discount when payments in its first 10 days reached its amount less the discount; take-up = invoices that took it ÷ invoices eligible (window closed). Annualised cost = rate ÷ (1 − rate) × 365 ÷ (net days − discount days).",
+    "Early-pay take-up": "An invoice on terms such as 2/10 Net 30 took the discount when payments in its first 10 days reached its amount less the discount; take-up (share of invoices) = invoices that took it ÷ invoices eligible (window closed); take-up (share of amount) = the amount of those that took it ÷ the eligible amount — the measure the incentive comparison prices on, over the 12 months to its own pricing date. Annualised cost = rate ÷ (1 − rate) × 365 ÷ (net days − discount days).",
     "Recommendation": "A rule with a documented threshold fired on the evidence shown; each lists that evidence.",
 }
 

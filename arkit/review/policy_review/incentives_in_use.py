@@ -114,5 +114,10 @@ def section_incentives_in_use(r: PolicyReview) -> list:
         return out
     r.book.add("early-pay invoices", r.early_pay)
     r.book.add("early-pay take-up", ep)
-    out.append(table(ep.drop(columns="customers").rename(columns={"terms": "Terms", "eligible": "Eligible", "taken": "Taken", "pct_taken": "Take-up", "pct_amount_taken": "By amount", "discount": "Discounts", "annual_cost_pct": "Annual cost", "days_to_pay_taken": "Days to pay (takers)", "days_to_pay_not_taken": "Days to pay (others)"}), money=["Discounts"], pct=["Take-up", "By amount", "Annual cost"], days=["Days to pay (takers)", "Days to pay (others)"], caption="Early-pay program: invoices of the year whose discount window has closed; annual cost = the discount as a yearly rate"))
+    shown = ep.drop(columns="customers").rename(columns={"terms": "Terms", "eligible": "Eligible", "taken": "Taken", "pct_taken": "Take-up (share of invoices)", "pct_amount_taken": "Take-up (share of amount)", "discount": "Discounts", "annual_cost_pct": "Annual cost", "days_to_pay_taken": "Days to pay (takers)", "days_to_pay_not_taken": "Days to pay (others)"})
+    caption = (
+        f"Early-pay program: invoices dated {r.year_start:%d %b %Y} – {r.end:%d %b %Y} whose discount window has closed; take-up as a share of the eligible invoices and of their amount "
+        "(the incentive comparison prices programs on the share of amount, over the 12 months to its own pricing date, so its population differs); annual cost = the discount as a yearly rate"
+    )
+    out.append(table(shown, money=["Discounts"], pct=["Take-up (share of invoices)", "Take-up (share of amount)", "Annual cost"], days=["Days to pay (takers)", "Days to pay (others)"], caption=caption))
     return out

@@ -44,6 +44,16 @@ def targets_table(policy: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure", "label", "unit", "target", "better"])
 
 
+def late_fee_setting(lf: dict) -> str:
+    """The late fee in words: in force when its rate is above 0 — the formal and demand letters then tell
+    customers that invoices past due beyond the grace are subject to it under the terms of trade — else none."""
+    rate = float((lf or {}).get("rate_per_month", 0) or 0)
+    if rate <= 0:
+        return "None: the policy charges no late fee, and the letters mention none."
+    g = int(lf.get("grace_days", 0) or 0)
+    return f"In force: {rate * 100:g} % a month on balances past due, after {g} days' grace; the formal and demand letters tell customers overdue invoices are subject to it under the terms of trade."
+
+
 def policy_settings(policy: dict) -> pd.DataFrame:
     """The rules of the policy in words, one row each: area, setting. Read from the policy dict only."""
     ch, lf, g = policy["credit_hold"], policy["late_fee"], policy["gentle"]
@@ -51,7 +61,7 @@ def policy_settings(policy: dict) -> pd.DataFrame:
     rows = [
         ("Payment terms", "Not set in the policy file; the terms in use on the ledger are shown below."),
         ("Credit-limit rule", f"Credit hold when the oldest item is {ch['days_past_due']} days past due, or when open AR exceeds {ch['utilisation'] * 100:g} % of the credit limit."),
-        ("Late fee", f"{lf['rate_per_month'] * 100:g} % a month past due, after {lf['grace_days']} days' grace (shown in letters; not charged by arkit)."),
+        ("Late fee", late_fee_setting(lf)),
         ("Gentle path", f"Prompt payers and good customers who slip: every step after the first overdue reminder {g['delay_days']} days later; skipped: {', '.join(code_label(x).lower() for x in g['skip']) or 'none'}."),
         ("Good customer", f"At least {gc['min_invoices']} invoices paid in {gc['lookback_months']} months, {gc['max_avg_days_late']:g} days late on average at most; slipping when an item is more than {gc['grace_days']} days past due."),
         ("Chronic late payer", f"At least {cl['min_share_late'] * 100:g} % of the invoices paid in {cl['lookback_months']} months more than {cl['late_days']} days late."),

@@ -217,7 +217,7 @@ def rule_payment_method(effects: pd.DataFrame, *, min_extra_days: float = 3.0, m
     return out
 
 
-def rule_terms(effects: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_invoices: int = 30, min_extra_days: float = 3.0, min_customers: int = 5) -> list[dict]:
+def rule_terms(effects: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_invoices: int = 30, min_extra_days: float = 3.0, min_customers: int = 5, late_fee_in_force: bool = False) -> list[dict]:
     """Terms customers do not keep, and that make the same customers pay later: terms with at least
     ``min_invoices`` (default 30) settled invoices paid more than ``max_avg_days_late`` (default 15) days
     late on average, whose within-customer effect against the most used terms
@@ -225,7 +225,8 @@ def rule_terms(effects: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_in
     significant (95 % CI above 0), on at least ``min_customers`` (default 5) customers billed on both. One
     recommendation naming them, latest first. Example: Net 60 paid 18.2 days late, +6.0 days within
     customer (CI +2.1 to +9.9) on 8 customers → fires; terms no customer shares with the reference → not
-    (the comparison cannot separate the terms from the customers on them)."""
+    (the comparison cannot separate the terms from the customers on them). With ``late_fee_in_force`` (the
+    policy charges one and the letters cite it) the advice does not suggest adding a late fee."""
     if effects is None or effects.empty:
         return []
     t = effects[(effects["level"] != effects["reference"]) & (effects["invoices"] >= min_invoices) & (effects["avg_days_late"] > max_avg_days_late) & (effects["effect"] >= min_extra_days) & (effects["ci_low"] > 0) & (effects["switchers"] >= min_customers)]
@@ -234,7 +235,7 @@ def rule_terms(effects: pd.DataFrame, *, max_avg_days_late: float = 15.0, min_in
         return []
     names = ", ".join(f"{r.level} ({r.avg_days_late:.1f} days late)" for r in t.itertuples())
     ev = "; ".join(f"'{r.level}': {r.invoices} invoices settled in the year, {r.avg_days_late:.1f} days late on average; within the same customers {r.effect:+.1f} days against '{r.reference}' ({_ci(r)}), on {r.switchers} customers billed on both" for r in t.itertuples())
-    return [_rec("terms", "Payment options", f"Review the terms customers pay more than {max_avg_days_late:g} days after the due date on average and later than on '{t['reference'].iloc[0]}' within the same customers — {names}: shorten them, or pair them with a late fee or an early-pay offer.", ev + ".", int(t["switchers"].sum()))]
+    return [_rec("terms", "Payment options", f"Review the terms customers pay more than {max_avg_days_late:g} days after the due date on average and later than on '{t['reference'].iloc[0]}' within the same customers — {names}: shorten them, or pair them with {'an early-pay offer (the late fee is already in force)' if late_fee_in_force else 'a late fee or an early-pay offer'}.", ev + ".", int(t["switchers"].sum()))]
 
 
 def rule_early_pay(summary: pd.DataFrame, *, min_take_up_pct: float = 25.0, min_invoices: int = 20) -> list[dict]:
@@ -292,7 +293,7 @@ def recommendations(r: PolicyReview) -> pd.DataFrame:
         *rule_lost_customers(r.retention),
         *rule_month_end_billing(r.billing_customers, names),
         *rule_payment_method(r.method_effects),
-        *rule_terms(r.terms_effects),
+        *rule_terms(r.terms_effects, late_fee_in_force=float((r.policy.get("late_fee") or {}).get("rate_per_month", 0) or 0) > 0),
         *rule_early_pay(r.early_pay_summary),
     ]
     cols = ["no", "area", "recommendation", "evidence", "rule", "customers"]
