@@ -89,8 +89,9 @@ BILLING_RATE_DAYS = 91
 
 def billing_gap(ledger: Ledger, as_of) -> tuple[pd.Timestamp, float, float] | None:
     """Whether the ledger's invoicing stops before ``as_of``: (its last invoice date, its invoices a day over
-    the :data:`BILLING_RATE_DAYS` days up to that date, the invoices that rate gives from it to as_of) when
-    that expectation reaches :data:`BILLING_GAP_INVOICES`, else None. Payments dated after the last invoice
+    the :data:`BILLING_RATE_DAYS` days up to that date (over its history when shorter, but at least 28 days),
+    the invoices that rate gives from it to as_of) when that expectation reaches :data:`BILLING_GAP_INVOICES`,
+    else None; None too when fewer than that many invoices are dated in the window (no cadence to judge by). Payments dated after the last invoice
     do not extend the sales history: a month after it is not a full month of sales. Open-item exports are
     judged by their export date instead (None)."""
     inv = ledger.invoices["invoice_date"] if len(ledger.invoices) else pd.Series(dtype="datetime64[ns]")
@@ -101,8 +102,11 @@ def billing_gap(ledger: Ledger, as_of) -> tuple[pd.Timestamp, float, float] | No
     if as_of <= last:
         return None
     start = last - pd.Timedelta(days=BILLING_RATE_DAYS - 1)
-    span = min(BILLING_RATE_DAYS, (last - pd.Timestamp(inv.min()).normalize()).days + 1)
-    rate = float(((inv >= start) & (inv <= last)).sum()) / max(span, 1)
+    n = int(((inv >= start) & (inv <= last)).sum())
+    if n < BILLING_GAP_INVOICES:  # a handful of invoices sets no cadence to judge a gap by
+        return None
+    span = min(BILLING_RATE_DAYS, max((last - pd.Timestamp(inv.min()).normalize()).days + 1, 28))  # a rate over 4 weeks at least
+    rate = n / span
     expected = rate * (as_of - last).days
     return (last, rate, expected) if expected >= BILLING_GAP_INVOICES else None
 
