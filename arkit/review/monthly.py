@@ -293,7 +293,7 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
     left = not_on_worklist(r.ledger, r.as_of, policy=r.policy, segments=r.segments, worklist=w, plans=r.plans, position=r.position)
     r.book.add("not on the worklist", left)
     left_out = [Markdown(f"**Not on the worklist this month, and why:** {len(left)} customer{'s' if len(left) != 1 else ''} with past due or over the credit limit have no dunning line."),
-                table(left, money=["past_due_amount"], pct=["utilisation"], max_rows=50, policy=r.policy)] if len(left) else []
+                table(left, money=["past_due_amount"], fraction=["utilisation"], max_rows=50, policy=r.policy)] if len(left) else []
     return [
         *notes,
         formula,
