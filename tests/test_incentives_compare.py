@@ -37,3 +37,23 @@ def test_default_programs_on_a_sample_ledger():
     assert s.loc["2/10 net 30", "net_benefit"] < s.loc["1/10 net 30", "net_benefit"] < 0
     assert s.loc["2/10 net 30", "take_up_low"] <= s.loc["2/10 net 30", "take_up_base"] <= s.loc["2/10 net 30", "take_up_high"]
     assert (c.summary["annualised_cost"].dropna() > 0.09).all()
+
+
+def test_a_late_fee_in_force_is_measured_on_the_lateness_the_ledger_shows():
+    """With the policy charging the same fee (1.5 % a month after 10 days), the ledger's payments were made
+    with it in force: the measured figure is the fees on the lateness seen (Σ rev_a, collection rate
+    included) and nothing else — no payer counted again as moving sooner. Without a fee in the policy the
+    same program is a new one, priced on the assumed response."""
+    from arkit.policy import load_policy
+
+    led = paid_on([5, 25, 60, 40, None], customers=["A", "A", "B", "C", "D"])
+    pol = load_policy()
+    charging = {**pol, "late_fee": {**(pol.get("late_fee") or {}), "rate_per_month": 0.015, "grace_days": 10}}
+    c = compare_programs(led, AS_OF, programs=programs(FEE), policy=charging)
+    row = c.summary.set_index("program").loc["Late fee"]
+    fees = c.components.loc[c.components["program"] == "Late fee", "rev_a"].sum()
+    assert row["basis_measured"] == "measured" and fees > 0
+    assert row["revenue_measured"] == pytest.approx(fees) and row["net_measured"] == pytest.approx(fees)
+    none = {**pol, "late_fee": {**(pol.get("late_fee") or {}), "rate_per_month": 0.0}}
+    new = compare_programs(led, AS_OF, programs=programs(FEE), policy=none).summary.set_index("program").loc["Late fee"]
+    assert new["basis_measured"] == "assumed"

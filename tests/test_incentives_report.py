@@ -257,15 +257,18 @@ def test_cards_and_recommendation_take_one_verdict_and_the_figure_it_rests_on():
 
 def test_the_policys_late_fee_is_in_force_not_a_new_program():
     """The policy charges 1.5 % a month after 10 days (the letters cite it): the same program is 'in force'
-    — kept (low 7,690.55 > 0), never 'Charge …'; a 2 % fee is a different fee, priced as new; no policy fee
-    → new."""
+    — kept (its net 7,743.94 > 0), never 'Charge …'; measured, the fees on the lateness seen; a 2 % fee is a
+    different fee, priced as new; no policy fee → new."""
     assert rep.late_fee_in_force(LATE, POLICY_FEE)
     assert not rep.late_fee_in_force({**LATE, "rate_per_month": 0.02}, POLICY_FEE)
     assert not rep.late_fee_in_force(LATE, {"late_fee": {"rate_per_month": 0, "grace_days": 10}})
     s = pd.DataFrame([_summary_row(program="Late fee", type="late_fee", net_low=7_690.55, net_benefit=7_743.94, net_high=7_824.0, revenue=7_505.56, customers_charged=44, customers_charged_sales_share=0.855, good_customers_charged=12, break_even="pays at any take-up")])
     progs = _programs(LATE)
     out = rep.recommendation_sentences(s, programs=progs, currency="USD", policy=POLICY_FEE)
-    assert out[0].startswith("Keep charging Late fee: it is in force under the policy (1.5 % a month after 10 days' grace; the formal and demand letters cite it) and brings 7,743.94 USD a year at the base take-up, still 7,690.55 USD at the low take-up; it should collect 7,505.56 USD")
+    assert out[0].startswith("Keep charging Late fee: it is in force under the policy (1.5 % a month after 10 days' grace; the formal and demand letters cite it) and brings 7,743.94 USD a year at the base take-up; it should collect 7,505.56 USD")
+    # as compare_programs measures it (the fees on the lateness seen): that figure, said so
+    meas = rep.recommendation_sentences(s.assign(basis_measured="measured", net_measured=7_505.56, revenue_measured=7_505.56), programs=progs, currency="USD", policy=POLICY_FEE)
+    assert meas[0].startswith("Keep charging Late fee: it is in force under the policy (1.5 % a month after 10 days' grace; the formal and demand letters cite it) and brings 7,505.56 USD a year in fees on the lateness the ledger shows (its payments were made with the fee in force, so no further response is counted)")
     assert "are charged at least once a year" in out[0]
     assert out[-1] == "Of the programs recommended, the best is Late fee (7,743.94 USD a year, on assumed figures)."
     assert rep.recommendation_sentences(s, programs=progs, currency="USD")[0].startswith("Charge Late fee: it gains 7,743.94 USD")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import Ledger
-from .programs import _LEVELS, _take_up_params, describe_program, annualised_cost, load_programs
+from .programs import _LEVELS, _take_up_params, describe_program, annualised_cost, late_fee_in_force, load_programs
 from .calibration import Calibration, calibrate
 from .takeup import COMPONENTS, annual_sales, annual_sales_by_customer, behaviour_sample, break_even_take_up, past_due_flow, program_components, program_figures
 
@@ -60,6 +60,10 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     (customers_charged_sales_share) and how many are prompt payers or good customers slipping
     (good_customers_charged) — the attrition exposure, which is not priced.
 
+    A late-fee program the policy already charges (:func:`~.programs.late_fee_in_force`) is measured as the
+    fees on the lateness the ledger shows, with no payer moving sooner (the ledger's payments were made with
+    it in force).
+
     Measured from the ledger (``calibration``, default :func:`~.calibration.calibrate`):
     - customers already offered an early-pay discount (on early-pay terms in the lookback, taking it or
       declining it) are not movable by an early-pay discount program: their ``*_m`` components are 0
@@ -76,11 +80,14 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     programs = programs if programs is not None else load_programs()
     a = programs["assumptions"]
     coc = a["cost_of_capital"]
-    if segments is None:
+    if policy is None:  # the shipped policy: its segments, and the late fee it already charges
         from ..policy import load_policy
+
+        policy = load_policy()
+    if segments is None:
         from ..review.segments import segment_customers
 
-        segments = segment_customers(ledger, as_of, policy=policy if policy is not None else load_policy())
+        segments = segment_customers(ledger, as_of, policy=policy)
     seg = segments.set_index("customer_id")["segment"] if len(segments) else pd.Series(dtype="str")
     sample = behaviour_sample(ledger, as_of, lookback_months=a["lookback_months"], segments=seg, loss_rates=a["bad_debt"])
     sales = annual_sales(ledger, as_of)
@@ -112,7 +119,7 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
         f = {lev: program_figures(tot, p=lv[lev], cost_of_capital=coc) for lev in _LEVELS}
         be_share, be_text = break_even_take_up(tot, cost_of_capital=coc)
         b = f["base"]
-        meas = _measured(prog, tot, lv, cal, coc)
+        meas = _measured(prog, tot, lv, cal, coc, in_force=late_fee_in_force(prog, policy))
         charged = c[(c["rev_a"] > 0)] if prog["type"] == "late_fee" else c.iloc[0:0]
         good = charged[charged["segment"].isin(["prompt", "good_slipping"])]
         rows.append(
@@ -191,12 +198,19 @@ def compare_programs(ledger: Ledger, as_of, *, programs: dict | None = None, pol
     )
 
 
-def _measured(prog: dict, tot: pd.Series, lv: dict, cal: Calibration, coc: float) -> dict:
-    """The measured scenario of one program (see :func:`compare_programs`)."""
+def _measured(prog: dict, tot: pd.Series, lv: dict, cal: Calibration, coc: float, *, in_force: bool = False) -> dict:
+    """The measured scenario of one program (see :func:`compare_programs`). A late fee already in force
+    (:func:`~.programs.late_fee_in_force`) is measured as the fees on the lateness the ledger shows: its
+    payments were made with the fee in force, so the response to it is in them already, and no payer is
+    counted again as moving sooner to avoid it (the movable components are 0)."""
     t = prog["type"]
     basis, p = "assumed", lv["base"]
     tot = tot.copy()
-    if t == "early_pay_discount" and np.isfinite(cal.take_up_share):
+    if t == "late_fee" and in_force:
+        basis = "measured"
+        for col in ("take_m", "cost_m", "rev_m", "days_m", "loss_m"):
+            tot[col] = 0.0
+    elif t == "early_pay_discount" and np.isfinite(cal.take_up_share):
         basis = "measured"
         tm = float(tot["take_m"])
         p = float(np.clip((cal.take_up_share * float(tot["base"]) - float(tot["take_a"])) / tm, 0.0, 1.0)) if tm > 0 else 0.0

@@ -94,6 +94,16 @@ def program_window(program: dict) -> float | None:
     return None
 
 
+def late_fee_in_force(prog: dict, policy: dict | None) -> bool:
+    """Whether a late-fee program is the fee the policy already charges: ``policy.late_fee`` has a rate
+    above 0 (the formal and demand letters then tell customers overdue invoices are subject to it) and the
+    program has the same rate per month and grace days. Such a program is evaluated as in force (keep it
+    or review it), never as a new program to start."""
+    lf = (policy or {}).get("late_fee") or {}
+    rate = float(lf.get("rate_per_month", 0) or 0)
+    return prog.get("type") == "late_fee" and rate > 0 and abs(float(prog.get("rate_per_month", 0)) - rate) < 1e-12 and int(prog.get("grace_days", 0)) == int(lf.get("grace_days", 0) or 0)
+
+
 def describe_program(program: dict) -> str:
     """One line saying what a program offers, e.g. "2 % off if paid within 10 days, else net 30"."""
     t = program["type"]

@@ -19,6 +19,7 @@ from matplotlib.colors import Normalize
 
 from ..aging import customer_names
 from ..incentives import IncentiveComparison, PilotEvaluation, compare_programs, pilot_evaluation, program_window
+from ..incentives.programs import late_fee_in_force  # noqa: F401 (used below; kept importable from here)
 from ..model import Ledger
 from . import charts
 from .display import ReportBook, esc, load_report_parts, table
@@ -80,16 +81,6 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f} %"
 
 
-def late_fee_in_force(prog: dict, policy: dict | None) -> bool:
-    """Whether a late-fee program is the fee the policy already charges: ``policy.late_fee`` has a rate
-    above 0 (the formal and demand letters then tell customers overdue invoices are subject to it) and the
-    program has the same rate per month and grace days. Such a program is evaluated as in force (keep it
-    or review it), never as a new program to start."""
-    lf = (policy or {}).get("late_fee") or {}
-    rate = float(lf.get("rate_per_month", 0) or 0)
-    return prog.get("type") == "late_fee" and rate > 0 and abs(float(prog.get("rate_per_month", 0)) - rate) < 1e-12 and int(prog.get("grace_days", 0)) == int(lf.get("grace_days", 0) or 0)
-
-
 def program_verdicts(summary: pd.DataFrame, *, programs: dict, calibration=None, policy: dict | None = None, currency: str = "") -> pd.DataFrame:
     """The one verdict per program that every section shows (At a glance cards, Recommendation).
 
@@ -120,7 +111,16 @@ def program_verdicts(summary: pd.DataFrame, *, programs: dict, calibration=None,
         loss = f"loses {m(-base)} a year at the base take-up" if base < 0 else "gains nothing at the base take-up"
         rr = calibration.recovery_rates(prog) if (calibration is not None and t == "payment_plan") else None
         net = r["net_measured"] if measured else base
-        if measured and t == "payment_plan" and rr is not None and rr["extra"] <= 0:
+        if in_force:  # measured on the ledger (compare_programs): the fees on the lateness it shows
+            nm = r["net_measured"] if measured else base
+            fee = f"in force under the policy ({prog['rate_per_month'] * 100:g} % a month after {prog['grace_days']} days' grace; the formal and demand letters cite it)"
+            ok = bool(nm > 0)
+            on = "in fees on the lateness the ledger shows (its payments were made with the fee in force, so no further response is counted)" if measured else "at the base take-up"
+            if ok:
+                verdict, main = f"Keep charging {name}", f"it is {fee} and brings {m(nm)} a year {on}"
+            else:
+                verdict, main = f"Review {name}", f"it is {fee} and {'loses ' + m(-nm) if nm < 0 else 'brings nothing'} a year {on}"
+        elif measured and t == "payment_plan" and rr is not None and rr["extra"] <= 0:
             verdict, ok, main = f"Do not offer {name} to recover more", False, f"{plan_recovery_words(rr, calibration, prog)}, so a plan recovers nothing more; it pays only through its fee ({m(r['revenue_measured'])} a year at the base acceptance)"
         elif measured:
             nm = r["net_measured"]
@@ -131,15 +131,6 @@ def program_verdicts(summary: pd.DataFrame, *, programs: dict, calibration=None,
             else:
                 verdict, main = f"Do not {act} {name}", f"it {'loses ' + m(-nm) if nm < 0 else 'gains nothing'} a year {what}"
             main += f" (assumed figures: {m(base)} at the base take-up, {r['break_even']})"
-        elif in_force:
-            ok = bool(base > 0)
-            fee = f"in force under the policy ({prog['rate_per_month'] * 100:g} % a month after {prog['grace_days']} days' grace; the formal and demand letters cite it)"
-            if low > 0:
-                verdict, main = f"Keep charging {name}", f"it is {fee} and brings {m(base)} a year at the base take-up, still {m(low)} at the low take-up"
-            elif base > 0:
-                verdict, main = f"Keep {name} under review", f"it is {fee} and brings {m(base)} a year at the base take-up but {'loses ' + m(-low) if low < 0 else 'nothing'} at the low take-up"
-            else:
-                verdict, main = f"Review {name}", f"it is {fee} and {loss}"
         elif low > 0:
             verdict, ok, main = f"{act.capitalize()} {name}", True, f"it gains {m(base)} a year at the base take-up and still {m(low)} at the low take-up"
         elif base > 0:
@@ -209,7 +200,10 @@ def recommendation_sentences(summary: pd.DataFrame, *, programs: dict, currency:
         elif t == "late_fee":
             if main is None:
                 details.append(f"it {loss}")
-            details.append(f"it {'should collect' if v['in_force'] else 'would collect'} {m(r['revenue'])} a year in fees ({_pct(prog['collection_rate'])} of those charged)")
+            if v["in_force"] and v["basis"] == "measured":  # the figure above is the fees collected: the rate it assumes
+                details.append(f"that assumes {_pct(prog['collection_rate'])} of the fees charged are collected")
+            else:
+                details.append(f"it {'should collect' if v['in_force'] else 'would collect'} {m(r['revenue'])} a year in fees ({_pct(prog['collection_rate'])} of those charged)")
             if r["customers_charged"]:
                 details.append(
                     f"{r['customers_charged']} customers ({_pct(r['customers_charged_sales_share'])} of sales), {r.get('good_customers_charged', 0)} of them prompt or good customers, "
