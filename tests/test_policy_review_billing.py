@@ -42,3 +42,24 @@ def test_billing_by_customer_method_and_terms(settled):
     assert m == {"ach": 20.0, "check": 6.0, "wire": -2.5}
     t = pr.lateness_by(settled, "terms").set_index("terms")["invoices"].to_dict()
     assert t == {"Net 30": 4, "not recorded": 2}
+
+
+def test_fdr_adjusted_hand_computed_and_the_rule_allows_for_every_customer_tested():
+    """q-values: p = 0.01, 0.04, 0.03 (m = 3) → sorted 0.01, 0.03, 0.04 scaled ×3/1, ×3/2, ×3/3 = 0.03,
+    0.045, 0.04 → running minimum from the top: 0.03, 0.04, 0.04. A customer at p = 0.03 alone is listed;
+    the same customer among 20 others with p = 0.5 is not (q = 0.03 × 21 = 0.63)."""
+    import numpy as np
+    import pandas as pd
+
+    from arkit.review.policy_review.billing import fdr_adjusted
+    from arkit.review.policy_review.recommendations import rule_month_end_billing
+
+    assert np.allclose(fdr_adjusted([0.01, 0.04, 0.03]), [0.03, 0.04, 0.04])
+    assert np.isnan(fdr_adjusted([np.nan, 0.2])[0]) and fdr_adjusted([np.nan, 0.2])[1] == 0.2
+
+    def rows(ps):
+        return pd.DataFrame({"customer_id": [f"C{i}" for i in range(len(ps))], "eom_invoices": 5, "eom_avg_days_late": 25.0, "other_invoices": 5, "other_avg_days_late": 5.0, "gap_days": 20.0, "p_value": ps})
+
+    alone = rule_month_end_billing(rows([0.03]))
+    assert len(alone) == 1 and "significant after allowing for the 1 customer tested (Benjamini–Hochberg, false-discovery rate ≤ 5 %)" in alone[0]["evidence"]
+    assert rule_month_end_billing(rows([0.03] + [0.5] * 20)) == []

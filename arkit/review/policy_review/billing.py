@@ -106,6 +106,26 @@ def billing_by_customer(settled: pd.DataFrame) -> pd.DataFrame:
     return res.rename_axis("customer_id").reset_index()
 
 
+def fdr_adjusted(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values) of a family of tests: q_(i) = min over j ≥ i of
+    p_(j) × m ÷ j on the p-values sorted ascending, capped at 1; NaN stays NaN and is not counted in m.
+    Listing the tests with q ≤ α keeps the expected share of false findings among them at most α, where
+    listing those with p ≤ α would, across 50 customers, list about 2.5 by chance alone. Example: p = 0.01,
+    0.04, 0.03 → q = 0.03, 0.04, 0.04."""
+    p = np.asarray(p_values, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    idx = np.flatnonzero(ok)
+    order = idx[np.argsort(p[ok], kind="stable")]
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
 #: The comparison each factor is judged against: (the reference level, or None for the largest group).
 REFERENCES = {"method": "ach", "band": BILLING_BANDS[1][2], "terms": None}
 

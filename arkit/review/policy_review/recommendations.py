@@ -166,12 +166,18 @@ def rule_month_end_billing(by_customer: pd.DataFrame, names: pd.Series | None = 
     """Customers who pay month-end invoices much later than their others — a comparison within each
     customer: at least ``min_invoices`` (default 3) settled invoices billed at month end and as many others,
     month-end invoices paid at least ``min_gap_days`` (default 10) days later on average, and the gap
-    significant for that customer (Welch's t-test p-value ≤ ``max_p_value``, default 0.05;
-    :func:`billing_by_customer`). Moving their billing to mid-month puts the invoice in their payment run.
+    significant for that customer (Welch's t-test, :func:`billing_by_customer`) after allowing for every
+    customer tested: its Benjamini–Hochberg adjusted p-value (:func:`~.billing.fdr_adjusted`, over the
+    customers with ``min_invoices`` of each kind) ≤ ``max_p_value``, default 0.05. Moving their billing to mid-month puts the invoice in their payment run.
     Example: month-end invoices 18, 20, 22 days late, others 1, 2, 3 → gap 18, p < 0.001 → listed."""
-    b = by_customer[(by_customer["eom_invoices"] >= min_invoices) & (by_customer["other_invoices"] >= min_invoices) & (by_customer["gap_days"] >= min_gap_days)]
-    if "p_value" in b:
-        b = b[b["p_value"] <= max_p_value]
+    tested = by_customer[(by_customer["eom_invoices"] >= min_invoices) & (by_customer["other_invoices"] >= min_invoices)]
+    m = int(tested["p_value"].notna().sum()) if "p_value" in tested else 0
+    if "p_value" in tested:  # one test per customer: significant after allowing for how many were tested
+        from .billing import fdr_adjusted
+
+        tested = tested.assign(q_value=fdr_adjusted(tested["p_value"].to_numpy()))
+        tested = tested[tested["q_value"] <= max_p_value]
+    b = tested[tested["gap_days"] >= min_gap_days]
     if b.empty:
         return []
     eom = (b["eom_avg_days_late"] * b["eom_invoices"]).sum() / b["eom_invoices"].sum()
@@ -182,7 +188,7 @@ def rule_month_end_billing(by_customer: pd.DataFrame, names: pd.Series | None = 
             "month_end_billing",
             "Billing",
             f"Move {len(b)} customers billed at month end, who pay those invoices {eom:.1f} days late on average, to mid-month billing.",
-            f"Their {int(b['eom_invoices'].sum())} month-end invoices were paid {eom:.1f} days late on average against {oth:.1f} for their {int(b['other_invoices'].sum())} other invoices; for each of them the gap is at least {min_gap_days:g} days and significant (p ≤ {max_p_value:g}). Customers: {_who(who.fillna(b['customer_id']))}.",
+            f"Their {int(b['eom_invoices'].sum())} month-end invoices were paid {eom:.1f} days late on average against {oth:.1f} for their {int(b['other_invoices'].sum())} other invoices; for each of them the gap is at least {min_gap_days:g} days and significant after allowing for the {m} customer{'s' if m != 1 else ''} tested (Benjamini–Hochberg, false-discovery rate ≤ {max_p_value * 100:g} %). Customers: {_who(who.fillna(b['customer_id']))}.",
             len(b),
         )
     ]
@@ -258,7 +264,7 @@ RULES = {
     "credit_holds": (rule_credit_holds, "Held customers' sales down more than {max_sales_drop_pct:g} % in the 90 days from a hold against the 90 days before (at least {min_holds} holds)."),
     "disputes": (rule_disputes, "Disputes holding {max_share_pct:g} % or more of the quarter's past-due amount-days, or a median of more than {max_median_days:g} days to resolve."),
     "lost_customers": (rule_lost_customers, "More than {max_lost_pct:g} % of the customers delinquent in the year stopped buying (at least {min_customers} delinquent)."),
-    "month_end_billing": (rule_month_end_billing, "Customers paying month-end invoices {min_gap_days:g} days or more later than their own other invoices (at least {min_invoices} of each, the gap significant for the customer at p ≤ {max_p_value:g})."),
+    "month_end_billing": (rule_month_end_billing, "Customers paying month-end invoices {min_gap_days:g} days or more later than their own other invoices (at least {min_invoices} of each, the gap significant for the customer after allowing for every customer tested: Benjamini–Hochberg, false-discovery rate ≤ {max_p_value:g})."),
     "payment_method": (rule_payment_method, "A payment method {min_extra_days:g} days or more later than ACH within the same customers, significant at 95 %, on at least {min_customers} customers paying both ways (at least {min_invoices} invoices)."),
     "terms": (rule_terms, "Terms paid more than {max_avg_days_late:g} days late on average and {min_extra_days:g} days or more later than the most used terms within the same customers, significant at 95 %, on at least {min_customers} customers (at least {min_invoices} invoices)."),
     "early_pay": (rule_early_pay, "An early-pay discount taken on fewer than {min_take_up_pct:g} % of the eligible invoices (at least {min_invoices})."),
