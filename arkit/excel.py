@@ -358,7 +358,7 @@ def _store(ws, col: int, rows: list, values: list, kind: str, fmt=None) -> bool:
     except ImportError:
         return False
     table = getattr(ws, "table", None)
-    if ws.constant_memory or not isinstance(table, dict) or not rows:
+    if getattr(ws, "constant_memory", True) or not isinstance(table, dict) or not rows or not hasattr(ws, "_check_dimensions"):
         return False
     if rows[0] < 0 or rows[-1] >= ws.xls_rowmax or not 0 <= col < ws.xls_colmax:
         return False
@@ -372,7 +372,9 @@ def _store(ws, col: int, rows: list, values: list, kind: str, fmt=None) -> bool:
         half = ws.xls_strmax // 2
         if max(map(len, values)) > half:
             return False
-        index = ws.str_table._get_shared_string_index
+        index = getattr(getattr(ws, "str_table", None), "_get_shared_string_index", None)
+        if index is None:
+            return False
         for r, v in zip(rows, values):
             table[r][col] = CellStringTuple(index(v), fmt)
     ws._check_dimensions(rows[0], col)
