@@ -85,18 +85,15 @@ def serve(folder: Path, *, poll: float = 0.01) -> None:
 
     gc.collect()
     gc.freeze()  # what the finished job left is never scanned again while a workbook is written (~0.1 s)
-    from ._handoff import ENV_PID, _process_alive
+    from ._handoff import _render_pid, render_gone
 
     me = str(os.getpid())
     part = folder / (WORKER + ".part")
     part.write_text(me)
     os.replace(part, folder / WORKER)
-    try:
-        parent = int(os.environ.get(ENV_PID, "0"))
-    except ValueError:
-        parent = 0
+    parent = _render_pid()
     seen: set[str] = set()
-    while folder.is_dir() and (not parent or _process_alive(parent)):
+    while not render_gone(folder, parent):
         for job in sorted(folder.glob("*.job")):
             if job.name in seen:
                 continue

@@ -288,19 +288,13 @@ def _run_job(name: str, ledger_file: Path, out_name: str, args: dict) -> int:
     except BaseException as exc:  # noqa: BLE001 — the kernel then computes it itself
         _fail(out, exc)
         return 1
-    folder = os.environ.get(_deferred_env())
+    from . import _deferred
+
+    folder = os.environ.get(_deferred.ENV)
     if folder:
-        from ._deferred import serve
-
         del result, ledger
-        serve(Path(folder))  # its modules loaded, the process now writes the appendix (until the render ends)
+        _deferred.serve(Path(folder))  # its modules loaded, the process now writes the appendix (until the render ends)
     return 0
-
-
-def _deferred_env() -> str:
-    from ._deferred import ENV as DEFERRED_ENV
-
-    return DEFERRED_ENV
 
 
 def _touch(path: Path) -> None:
@@ -322,16 +316,8 @@ def warm_up(ledger_file: Path, modules) -> None:
 
     read = ledger_file.with_name(ledger_file.name + READ)
     failed = ledger_file.with_name(ledger_file.name + FAILED)
-    try:
-        parent = int(os.environ.get(ENV_PID, "0"))
-    except ValueError:
-        parent = 0
-    delay = 0.005
-    while not (read.exists() or ledger_file.exists() or failed.exists()):
-        if not ledger_file.parent.is_dir() or (parent and not _process_alive(parent)):
-            return  # the render is over or gone
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
+    if not _until(lambda: read.exists() or ledger_file.exists() or failed.exists(), ledger_file.parent):
+        return  # the render is over or gone
     for m in modules:
         try:
             importlib.import_module(m)
@@ -351,22 +337,36 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _wait(target: Path) -> bool:
-    """Wait for the handed-over file; False when the parent said the load failed or is gone."""
-    failed = target.with_name(target.name + FAILED)
+def _render_pid() -> int:
+    """The rendering process's pid (:data:`ENV_PID`), 0 when not known."""
     try:
-        parent = int(os.environ.get(ENV_PID, "0"))
+        return int(os.environ.get(ENV_PID, "0"))
     except ValueError:
-        parent = 0
+        return 0
+
+
+def render_gone(folder: Path, parent: int) -> bool:
+    """Whether the render is over (its staging ``folder`` removed) or its process ``parent`` is gone."""
+    return not folder.is_dir() or bool(parent and not _process_alive(parent))
+
+
+def _until(ready, folder: Path) -> bool:
+    """Poll ``ready()`` (5 ms, growing to 50 ms) until it is true (True) or the render is over or gone
+    (:func:`render_gone`; False)."""
+    parent = _render_pid()
     delay = 0.005
-    while not target.exists():
-        if failed.exists() or not target.parent.is_dir():  # failed, or the render is over
-            return False
-        if parent and not _process_alive(parent):
+    while not ready():
+        if render_gone(folder, parent):
             return False
         time.sleep(delay)
         delay = min(delay * 1.5, 0.05)
     return True
+
+
+def _wait(target: Path) -> bool:
+    """Wait for the handed-over file; False when the parent said the load failed or is gone."""
+    failed = target.with_name(target.name + FAILED)
+    return _until(lambda: target.exists() or failed.exists(), target.parent) and target.exists()
 
 
 def take(path, *, source, strict: bool = False, limits=None):
