@@ -20,8 +20,13 @@ AS_OF = pd.Timestamp("2026-06-30")
 
 
 def _acts(rows):
+    """An activity log from (date, customer_id, action, invoice_id, outcome, promised_date, promised_amount,
+    note) rows, its dates as datetimes."""
     cols = ["date", "customer_id", "action", "invoice_id", "outcome", "promised_date", "promised_amount", "note"]
-    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+    acts = pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+    for c in ("date", "promised_date"):
+        acts[c] = pd.to_datetime(acts[c])
+    return acts
 
 
 def small_ledger():
@@ -45,8 +50,6 @@ def small_ledger():
             ("2026-06-20", "B", "dispute_opened", "B1", None, None, None, "price"),
         ]
     )
-    for c in ("date", "promised_date"):
-        acts[c] = pd.to_datetime(acts[c])
     cust = pd.DataFrame({"customer_id": ["A", "B"], "customer_name": ["Alpha", "Beta"], "credit_limit": [800.0, 1000.0]})
     return Ledger.from_frames(inv, pay, cust, acts)
 
@@ -171,13 +174,11 @@ def test_worklist_overdue_reminder_after_a_pre_due_reminder():
     overdue reminder (day 1) is still due; once logged on 06-21 it is not."""
     inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
     acts = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts)
     seg = segment_customers(led, "2026-06-25", policy=POLICY)
     w = worklist(led, "2026-06-25", policy=POLICY, segments=seg)
     assert w["step"].tolist() == ["reminder_overdue"]
     acts2 = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None), ("2026-06-21", "A", "reminder", "I1", "sent", None, None, None)])
-    acts2["date"] = pd.to_datetime(acts2["date"])
     led2 = Ledger.from_frames(inv, None, None, acts2)
     assert worklist(led2, "2026-06-25", policy=POLICY, segments=segment_customers(led2, "2026-06-25", policy=POLICY)).empty
 
@@ -197,7 +198,6 @@ def test_a_pre_due_reminder_reason_says_when_the_invoice_is_due():
 def test_signals_with_activities_but_no_payments():
     inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
     acts = _acts([("2026-06-22", "A", "call", "I1", "no_answer", None, None, None), ("2026-06-25", "A", "call", "I1", "no_answer", None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts)
     s = customer_signals(led, AS_OF).set_index("customer_id")
     assert s.loc["A", "unanswered_contacts"] == 2
@@ -264,7 +264,6 @@ def test_written_off_and_disputed_invoices_are_never_dunned():
     inv = invoices([("A", "A1", "2026-01-01", "2026-01-31", 300.0), ("A", "A2", "2026-03-01", "2026-03-31", 200.0), ("A", "A3", "2026-04-01", "2026-04-30", 100.0)])
     adj = pd.DataFrame([("A", "A1", "2026-06-01", 300.0, "write_off")], columns=["customer_id", "invoice_id", "date", "amount", "kind"])
     acts = _acts([("2026-06-01", "A", "dispute_opened", "A3", None, None, None, None), ("2026-05-02", "A", "write_off", "A2", None, None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts, adj)
     seg = segment_customers(led, AS_OF, policy=POLICY)
     w = worklist(led, AS_OF, policy=POLICY, segments=seg)
@@ -293,8 +292,6 @@ def _invoice_level_ledger():
             ("2026-06-02", "A", "call", "A0", "no_answer", None, None, None),  # answered by the payment on A0
         ]
     )
-    for c in ("date", "promised_date"):
-        acts[c] = pd.to_datetime(acts[c])
     return Ledger.from_frames(inv, pay, None, acts)
 
 
@@ -311,7 +308,6 @@ def test_contacts_are_answered_by_a_response_on_that_invoice():
     # a reply logged for the customer afterwards answers both
     led = _invoice_level_ledger()
     extra = _acts([("2026-06-20", "A", "call", "A1", "reached", None, None, None)])
-    extra["date"] = pd.to_datetime(extra["date"])
     acts = pd.concat([led.activities, extra], ignore_index=True)
     led2 = Ledger.from_frames(led.invoices, led.payments, None, acts)
     assert unanswered_contacts(led2, AS_OF).empty
@@ -368,7 +364,6 @@ def test_an_overdue_step_comes_before_a_pre_due_reminder():
     and A2 due in 2 days: the row is the call, not the pre-due reminder."""
     inv = invoices([("A", "A1", "2026-05-11", "2026-06-10", 100.0), ("A", "A2", "2026-06-02", "2026-07-02", 100.0)])
     acts = _acts([("2026-06-11", "A", "reminder", "A1", "sent", None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts)
     w = worklist(led, AS_OF, policy=POLICY, segments=segment_customers(led, AS_OF, policy=POLICY))
     assert w["step"].tolist() == ["call"] and w["oldest_invoice"].tolist() == ["A1"]
@@ -379,7 +374,6 @@ def test_worklist_reason_names_a_before_due_reminder_instead_of_no_step_logged()
     overdue reminder is due and the reason says what was logged, never "no step logged yet"."""
     inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
     acts = _acts([("2026-06-17", "A", "reminder", "I1", "sent", None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts)
     w = worklist(led, "2026-06-25", policy=POLICY, segments=segment_customers(led, "2026-06-25", policy=POLICY))
     assert "no overdue step done yet (reminder logged for it on 2026-06-17" in w["reason"].iloc[0]
@@ -394,7 +388,6 @@ def test_not_on_worklist_says_when_the_next_step_falls_due():
 
     inv = invoices([("A", "I1", "2026-05-21", "2026-06-20", 500.0)])
     acts = _acts([("2026-06-21", "A", "reminder", "I1", "sent", None, None, None)])
-    acts["date"] = pd.to_datetime(acts["date"])
     led = Ledger.from_frames(inv, None, None, acts)
     seg = segment_customers(led, "2026-06-25", policy=POLICY)
     w = worklist(led, "2026-06-25", policy=POLICY, segments=seg)
