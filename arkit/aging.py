@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._prep import day_number, prepared
+from ._prep import cents_between, day_number, prepared
 from .model import Ledger
 
 DEFAULT_BUCKETS = (30, 60, 90)
@@ -77,28 +77,16 @@ def open_cents_at(ledger: Ledger, as_of) -> tuple[np.ndarray, np.ndarray]:
 
 def open_cents_on(ledger: Ledger, pos: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Open balance in cents of invoice ``pos[k]`` (positions in ``ledger.invoices``) at day number
-    ``day[k]``, pair by pair: what :func:`open_cents_at` gives for that invoice at that date, for many
-    dates in one pass (the reductions sorted by invoice and date, summed cumulatively, looked up by
-    binary search) instead of one pass over the ledger per date."""
+    ``day[k]``, pair by pair: what :func:`open_cents_at` gives for that invoice at that date — amount − Σ
+    its reductions (payments, adjustment effects) dated ≤ that day — for many dates in one pass
+    (:func:`arkit._prep.cents_between`) instead of one pass over the ledger per date."""
     p = prepared(ledger)
     pos = np.asarray(pos, dtype="int64")
     day = np.asarray(day, dtype="int64")
     if len(pos) == 0:
         return np.zeros(0, dtype="int64")
-    m = p.red_inv >= 0
-    inv, dt, c = p.red_inv[m].astype("int64"), p.red_date[m].astype("int64"), p.red_cents[m]
-    if len(inv) == 0:
-        return p.inv_cents[pos].astype("int64")
-    lo = min(int(dt.min()), int(day.min())) - 1
-    span = max(int(dt.max()), int(day.max())) - lo + 2
-    key = inv * span + (dt - lo)
-    order = np.argsort(key, kind="stable")
-    key, c = key[order], c[order]
-    cum = np.concatenate([[0.0], np.cumsum(c, dtype="float64")])
-    upto = np.searchsorted(key, pos * span + (day - lo), side="right")  # reductions of pos dated <= day end here
-    start = np.searchsorted(key, pos * span, side="left")  # ... and begin here
-    applied = cum[upto] - cum[start]
-    return p.inv_cents[pos] - np.rint(applied).astype("int64")
+    first = min(int(p.red_date.min()), int(day.min())) if len(p.red_date) else int(day.min())
+    return p.inv_cents[pos] - cents_between(p.red_inv, p.red_date, p.red_cents, pos, first, day)
 
 
 def aging(ledger: Ledger, as_of, *, buckets: Sequence[int] = DEFAULT_BUCKETS, basis: str = "due") -> pd.DataFrame:

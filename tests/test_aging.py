@@ -127,3 +127,15 @@ def test_open_cents_on_equals_open_cents_at_pair_by_pair():
     first = small.invoices.index[0]
     amount = int(round(small.invoices.loc[first, "amount"] * 100))
     assert open_cents_on(small, np.array([0]), np.array([day_number("1990-01-01")]))[0] == amount
+
+
+def test_cents_between_hand_computed():
+    """Lines (group 0, day 5, 100), (0, 9, 50), (1, 5, 7), and one with no group (-1, day 6, 1000): each query
+    sums its own group's lines in its own window; a query without a group, or with hi < lo, is 0."""
+    import numpy as np
+
+    from arkit._prep import cents_between
+
+    group, day, amount = np.array([0, 0, 1, -1]), np.array([5, 9, 5, 6]), np.array([100, 50, 7, 1000])
+    got = cents_between(group, day, amount, q=[0, 0, 1, -1, 0], lo=[5, 0, 6, 0, 9], hi=[8, 9, 9, 9, 5])
+    assert got.tolist() == [100, 150, 0, 0, 0]

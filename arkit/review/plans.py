@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._prep import day_number, days, invoice_positions, prepared
+from .._prep import cents_between, day_number, days, invoice_positions, prepared
 from ..aging import _as_of, customer_names, open_cents_at
 from ..model import Ledger, cents
 
@@ -137,25 +137,14 @@ def _installments(ledger: Ledger, as_of_day: int) -> pd.DataFrame:
 
 def _paid_between(pay: pd.DataFrame, customer_ids: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Σ payment lines of ``pay`` (signed, in cents) of each customer dated in [lo, hi] (day numbers); 0 if
-    hi < lo. Negative lines (credit-note deductions) net against the remittance."""
+    hi < lo. Negative lines (credit-note deductions) net against the remittance (:func:`arkit._prep.cents_between`
+    over the lines, grouped by customer)."""
     if pay.empty or len(customer_ids) == 0:
         return np.zeros(len(customer_ids), dtype="int64")
     cust = pd.Index(pd.unique(pay["customer_id"].astype("str")))
-    pc = cust.get_indexer(pay["customer_id"].astype("str")).astype("int64")
-    pd_ = days(pay["payment_date"])
-    lo_day = min(int(pd_.min()), int(np.min(lo)), int(np.min(hi))) - 1
-    span = max(int(pd_.max()), int(np.max(lo)), int(np.max(hi))) - lo_day + 2
-    key = pc * span + (pd_ - lo_day)
-    order = np.argsort(key, kind="stable")
-    key_s = key[order]
-    csum = np.concatenate([[0], np.cumsum(cents(pay["amount"])[order])])
-    qc = cust.get_indexer(customer_ids.astype("str")).astype("int64")
-
-    def upto(d):  # Σ lines of the customer dated ≤ d (and of every customer before it; cancels in the difference)
-        return csum[np.searchsorted(key_s, qc * span + (d - lo_day), side="right")]
-
-    total = upto(hi) - upto(lo - 1)
-    return np.where((qc >= 0) & (hi >= lo), total, 0).astype("int64")
+    codes = cust.get_indexer(pay["customer_id"].astype("str")).astype("int64")
+    q = cust.get_indexer(customer_ids.astype("str")).astype("int64")
+    return cents_between(codes, days(pay["payment_date"]), cents(pay["amount"]), q, lo, hi)
 
 
 def _covered(ledger: Ledger, plans: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:

@@ -70,26 +70,11 @@ def days_late_trend(ledger: Ledger, as_of, *, recent_months: int = 3, prior_mont
 
 def _invoice_paid_between(ledger: Ledger, inv_pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Σ payment lines (cents) applied to invoice ``inv_pos[i]`` dated in [lo[i], hi[i]] (day numbers);
-    0 where inv_pos < 0 or hi < lo. Vectorised: payments sorted by (invoice, day), cumulative sums."""
-    from .._prep import prepared
+    0 where inv_pos < 0 or hi < lo (:func:`arkit._prep.cents_between` over the payment lines)."""
+    from .._prep import cents_between, prepared
 
     p = prepared(ledger)
-    ok = p.pay_inv >= 0
-    if not ok.any() or len(inv_pos) == 0:
-        return np.zeros(len(inv_pos), dtype="int64")
-    span = int(max(p.pay_date.max(), hi.max(), lo.max())) + 2
-    base = int(min(p.pay_date.min(), lo.min())) - 1
-    key = p.pay_inv[ok] * (span - base) + (p.pay_date[ok] - base)
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    cs = np.concatenate([[0], np.cumsum(p.pay_cents[ok][order])])
-    q = np.maximum(inv_pos, 0) * (span - base)
-
-    def upto(d):
-        return cs[np.searchsorted(ks, q + (d - base), side="right")]
-
-    total = upto(hi) - upto(lo - 1)
-    return np.where((inv_pos >= 0) & (hi >= lo), total, 0).astype("int64")
+    return cents_between(p.pay_inv, p.pay_date, p.pay_cents, inv_pos, lo, hi)
 
 
 def _cum_paid_at(payments: pd.DataFrame, customers: pd.Series, dates: pd.Series) -> np.ndarray:
