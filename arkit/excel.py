@@ -382,6 +382,16 @@ def _store(ws, col: int, rows: list, values: list, kind: str, fmt=None) -> bool:
     return True
 
 
+def _put(ws, col: int, rows: list, values: list, kind: str, fmt=None) -> None:
+    """Cells of one ``kind`` ("number", "boolean", "string") down column ``col``: stored at once
+    (:func:`_store`), else with xlsxwriter's public call for that kind, cell by cell."""
+    if _store(ws, col, rows, values, kind, fmt):
+        return
+    write = {"number": ws.write_number, "boolean": ws.write_boolean, "string": ws.write_string}[kind]
+    for r, v in zip(rows, values):
+        write(r, col, v, fmt)
+
+
 def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
     """Write the values of ``s`` down column ``col`` of xlsxwriter sheet ``ws`` from row ``row0``, with
     xlsxwriter's typed calls (about 3x faster than ``DataFrame.to_excel``, which formats every cell
@@ -408,28 +418,16 @@ def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
         vals = s.to_numpy()  # datetime64 in the column's own unit: dates past 2262 stay dates
         ok = ~np.isnat(vals)
         serial = (vals[ok] - _EXCEL_EPOCH) / np.timedelta64(1, "D")
-        r_ok, v_ok = rows[ok].tolist(), serial.tolist()
-        if not _store(ws, col, r_ok, v_ok, "number", date_format):
-            write = ws.write_number
-            for r, v in zip(r_ok, v_ok):
-                write(r, col, v, date_format)
+        _put(ws, col, rows[ok].tolist(), serial.tolist(), "number", date_format)
         return
     if pd.api.types.is_bool_dtype(dtype):
         ok = s.notna().to_numpy()
-        r_ok, v_ok = rows[ok].tolist(), s[ok].astype(bool).tolist()
-        if not _store(ws, col, r_ok, v_ok, "boolean"):
-            write = ws.write_boolean
-            for r, v in zip(r_ok, v_ok):
-                write(r, col, v)
+        _put(ws, col, rows[ok].tolist(), s[ok].astype(bool).tolist(), "boolean")
         return
     if pd.api.types.is_numeric_dtype(dtype):
         vals = s.to_numpy(dtype="float64", na_value=np.nan)
         fin = np.isfinite(vals)
-        r_ok, v_ok = rows[fin].tolist(), vals[fin].tolist()
-        if not _store(ws, col, r_ok, v_ok, "number"):
-            write = ws.write_number
-            for r, v in zip(r_ok, v_ok):
-                write(r, col, v)
+        _put(ws, col, rows[fin].tolist(), vals[fin].tolist(), "number")
         for r, v in zip(rows[np.isinf(vals)].tolist(), vals[np.isinf(vals)].tolist()):
             ws.write_string(r, col, "inf" if v > 0 else "-inf")
         return
@@ -438,9 +436,9 @@ def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
         texts = s[ok].tolist()
         filled = [i for i, v in enumerate(texts) if v]  # an empty string leaves the cell empty
         r_all = rows[ok].tolist()
-        r_ok, v_ok = [r_all[i] for i in filled], [texts[i] for i in filled]
-        if not v_ok or _store(ws, col, r_ok, v_ok, "string"):
-            return
+        if filled:
+            _put(ws, col, [r_all[i] for i in filled], [texts[i] for i in filled], "string")
+        return
     write_str, write_num = ws.write_string, ws.write_number
     for r, v in zip(rows[ok].tolist(), s[ok].tolist()):
         if isinstance(v, str):
@@ -457,7 +455,7 @@ def write_cells(ws, row0: int, col: int, s: pd.Series, date_format) -> None:
         elif isinstance(v, (pd.Timestamp, dt.datetime, dt.date)):
             ts = pd.Timestamp(v)
             ts = ts.tz_localize(None) if ts.tzinfo is not None else ts
-            write_num(r, col, (ts - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1), date_format)
+            write_num(r, col, (ts - pd.Timestamp(_EXCEL_EPOCH)) / pd.Timedelta(days=1), date_format)
         else:
             text = str(v)
             if text:
