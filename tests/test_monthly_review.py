@@ -235,3 +235,15 @@ def test_a_month_after_the_invoicing_stops_is_refused_and_not_the_default():
     weeks = pd.date_range("2026-01-07", "2026-03-25", freq="7D")
     weekly = ledger([("A", f"W{i}", d.date().isoformat(), (d + pd.Timedelta(days=30)).date().isoformat(), 100.0) for i, d in enumerate(weeks)], [("A", "W0", "2026-04-02", 100.0)])
     assert billing_gap(weekly, "2026-03-31") is None and check_as_of(weekly, "2026-03-31") == pd.Timestamp("2026-03-31")
+
+
+def test_the_default_quarter_stops_at_the_invoicing_too():
+    """Invoices every day from 01 Apr to 15 Sep 2026, payments to 20 Jan 2027: the last event is in 2027Q1,
+    so the quarter before it is 2026Q4 — a quarter without one invoice where the rate expects ~107 — and
+    2026Q3 (invoices to 15 Sep, 15 expected in the rest of September) is cut too: the default is 2026Q2."""
+    from arkit.review.policy_review import last_complete_quarter
+    from tests.ledgers import ledger
+
+    days = pd.date_range("2026-04-01", "2026-09-15", freq="D")
+    led = ledger([("A", f"I{i}", d.date().isoformat(), (d + pd.Timedelta(days=30)).date().isoformat(), 100.0) for i, d in enumerate(days)], [("A", "I0", "2027-01-20", 100.0)])
+    assert str(last_complete_quarter(led)) == "2026Q2"

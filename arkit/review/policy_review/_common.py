@@ -49,7 +49,7 @@ def last_complete_quarter(ledger: Ledger) -> pd.Period:
     last = pd.Timestamp(ledger.as_of_max).normalize()
     q = last.to_period("Q")
     q = q if last == q.end_time.normalize() else q - 1
-    while len(ledger.invoices) and q.start_time <= ledger.invoices["invoice_date"].max() and billing_gap(ledger, q.end_time.normalize()) is not None:
+    while len(ledger.invoices) and billing_gap(ledger, q.end_time.normalize()) is not None:  # ends: none up to the last invoice
         q -= 1
     return q
 
