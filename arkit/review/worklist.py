@@ -253,9 +253,7 @@ def worklist(
 
     P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
     pc = P.customers.set_index("customer_id")
-    ignore = policy.get("disputes", "pause") == "ignore"
-    pc["_demand"] = P.demand(include_disputed=ignore)
-    pc["_dunnable_past_due"] = pc["dunnable_past_due"] + (pc["disputed_past_due"] if ignore else 0.0)
+    pc["_dunnable_past_due"], pc["_demand"] = _dunning_amounts(P, pc, policy)
     seg = segments.set_index("customer_id")
     st = ladder_state(ledger, as_of, policy=policy, segments=segments, position=P)
     act = ledger.activities[ledger.activities["date"] <= as_of] if len(ledger.activities) else ledger.activities
@@ -283,6 +281,13 @@ def worklist(
     out = out.sort_values(["expected_loss_avoided", "oldest_days_past_due", "customer_id"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
     out.insert(0, "priority", np.arange(1, len(out) + 1))
     return out[WORKLIST_COLUMNS]
+
+
+def _dunning_amounts(P, pc: pd.DataFrame, policy: dict) -> tuple[pd.Series, pd.Series]:
+    """(dunnable past due, amount to demand) per customer of position ``P`` (``pc``: its customers by id):
+    the disputed past due counts too when the policy says ``disputes: ignore``."""
+    ignore = policy.get("disputes", "pause") == "ignore"
+    return pc["dunnable_past_due"] + (pc["disputed_past_due"] if ignore else 0.0), P.demand(include_disputed=ignore)
 
 
 def _dunning_rows(st, pc, seg, on_hold, on_plan, policy, steps_by_name) -> pd.DataFrame:
@@ -432,9 +437,7 @@ def not_on_worklist(ledger: Ledger, as_of, *, policy: dict, segments: pd.DataFra
 
     P = position if position is not None else _position(ledger, as_of, buckets=policy["buckets"])
     pc = P.customers.set_index("customer_id")
-    ignore = policy.get("disputes", "pause") == "ignore"
-    dun = pc["dunnable_past_due"] + (pc["disputed_past_due"] if ignore else 0.0)
-    demand = P.demand(include_disputed=ignore)
+    dun, demand = _dunning_amounts(P, pc, policy)
     seg = segments.set_index("customer_id") if len(segments) else pd.DataFrame()
     util = seg["utilisation"].astype("float64").reindex(pc.index) if "utilisation" in seg else pd.Series(np.nan, index=pc.index)
     over = util > policy["credit_hold"]["utilisation"]
