@@ -109,6 +109,17 @@ def adjustment_effect_cents(adj: pd.DataFrame) -> np.ndarray:
     return sign * cents(adj["amount"])
 
 
+def frames_key(ledger, *names: str) -> tuple:
+    """What identifies the version of a ledger's tables ``names`` for a cache kept on the ledger object:
+    each table's identity and length (a table replaced or grown is another version; None for a missing
+    one)."""
+    out = []
+    for n in names:
+        f = getattr(ledger, n, None)
+        out += [id(f), len(f) if f is not None else 0]
+    return tuple(out)
+
+
 def prepared(ledger) -> Prepared:
     """The cached :class:`Prepared` arrays of ``ledger``."""
     inv, pay = ledger.invoices, ledger.payments

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._prep import cents_between, day_number, prepared
+from ._prep import cents_between, day_number, frames_key, prepared
 from .model import Ledger
 
 DEFAULT_BUCKETS = (30, 60, 90)
@@ -168,7 +168,7 @@ def customer_names(ledger: Ledger, ids: pd.Series) -> pd.Series:
 
 
 def _name_map(ledger: Ledger) -> pd.Series:
-    key = (id(ledger.invoices), len(ledger.invoices), id(ledger.customers), len(ledger.customers))
+    key = frames_key(ledger, "invoices", "customers")
     hit = ledger.__dict__.get("_customer_names")
     if hit is not None and hit[0] == key:
         return hit[1]

@@ -469,8 +469,9 @@ def _run(ledger, as_of, light: bool) -> Run:
     from .features import context, known_at, snapshot_features
 
     as_of = pd.Timestamp(as_of).normalize()
-    adj = getattr(ledger, "adjustments", None)
-    key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj), light)
+    from .._prep import frames_key
+
+    key = (as_of, *frames_key(ledger, "invoices", "payments", "activities", "adjustments"), light)
     cache = ledger.__dict__.setdefault("_predict_runs", {})
     if key in cache:
         return cache[key]

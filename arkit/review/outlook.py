@@ -51,8 +51,9 @@ def light_backtest(ledger, as_of) -> pd.DataFrame | None:
     month end for it), kept on the ledger object per date, so a second build of the same review (or a
     notebook re-run) does not test again."""
     as_of = pd.Timestamp(as_of).normalize()
-    adj = getattr(ledger, "adjustments", None)
-    key = (as_of, id(ledger.invoices), len(ledger.invoices), id(ledger.payments), len(ledger.payments), id(ledger.activities), len(ledger.activities), id(adj))
+    from .._prep import frames_key
+
+    key = (as_of, *frames_key(ledger, "invoices", "payments", "activities", "adjustments"))
     cache = ledger.__dict__.setdefault("_outlook_backtests", {})
     if key not in cache:
         if len(cache) > 8:
