@@ -464,13 +464,11 @@ def run(ledger, as_of, *, light: bool = False) -> Run:
 
 
 def _run(ledger, as_of, light: bool) -> Run:
-    from .._prep import day_number
+    from .._prep import day_number, frames_key
     from ..aging import customer_names
     from .features import context, known_at, snapshot_features
 
     as_of = pd.Timestamp(as_of).normalize()
-    from .._prep import frames_key
-
     key = (as_of, *frames_key(ledger, "invoices", "payments", "activities", "adjustments"), light)
     cache = ledger.__dict__.setdefault("_predict_runs", {})
     if key in cache:
