@@ -76,6 +76,8 @@ def test_an_open_item_export_has_no_earlier_month(tmp_path):
     led = arkit.load_ledger(tmp_path / "open.csv", source=str(tmp_path / "m.yaml"))
     r = monthly.build(led, "2026-06-30", policy=load_policy())
     assert len(r.figures) == 1 and len(r.trend) == 1 and r.roll is None and r.drivers.empty
+    from arkit.review.headline import change_drivers
+    assert r.drivers.columns.tolist() == change_drivers(r.ledger, r.as_of).columns.tolist()  # the same table, no customer
     head = r.headline.set_index("figure")
     assert pd.isna(head.at["open_ar", "previous"]) and pd.isna(head.at["open_ar", "change"])
     assert "not computable from an open-item export" in _text(monthly.section_roll_rates(r))

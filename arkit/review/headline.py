@@ -127,6 +127,18 @@ def headline(figures: pd.DataFrame, *, policy: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def no_change_drivers() -> pd.DataFrame:
+    """:func:`change_drivers` with no customer (its columns and types): where no previous month can be
+    rebuilt (an open-item export)."""
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="str"),
+            "customer_name": pd.Series(dtype="str"),
+            **{c: pd.Series(dtype="float64") for c in ("previous", "current", "change", "share_of_rise")},
+        }
+    )
+
+
 def change_drivers(ledger: Ledger, as_of, *, column: str = "past_due", buckets=(30, 60, 90)) -> pd.DataFrame:
     """Customers behind the month's change in past-due AR (``column="past_due"``) or open AR (``"open"``).
 

@@ -21,7 +21,7 @@ from ..model import Ledger
 from ..position import Position, position
 from . import charts
 from .display import ReportBook, by_unit, esc, load_report_parts, table
-from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, summary_sentences
+from .headline import aging_trend, change_drivers, concentration, headline, monthly_figures, no_change_drivers, summary_sentences
 from .segments import RISK_DRIVERS, SEGMENT_LABELS, segment_customers
 from .signals import customer_signals
 from .months import OPEN_ITEM_EARLIER, check_as_of, export_date, first_full_month_end  # noqa: F401 (the review's periods)
@@ -83,7 +83,7 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     trend = aging_trend(ledger, as_of, months=months, buckets=buckets)
     figures = monthly_figures(ledger, as_of, months=months, buckets=buckets, trend=trend)
     head = headline(figures, policy=policy)
-    drivers = change_drivers(ledger, as_of, buckets=buckets)
+    drivers = change_drivers(ledger, as_of, buckets=buckets) if not ledger.is_open_item_export else no_change_drivers()
     summary = pos.customers
     items = pos.items
     sig = customer_signals(ledger, as_of, position=pos)
@@ -92,8 +92,6 @@ def build(ledger: Ledger, as_of, *, policy: dict, months: int = 13) -> MonthlyRe
     wl = build_worklist(ledger, as_of, policy=policy, segments=seg, plans=plans, position=pos)
     roll = roll_rates(ledger, as_of, buckets=buckets) if not ledger.is_open_item_export else None
     r91 = rolled_into_91(ledger, as_of, buckets=buckets) if roll is not None else None
-    if ledger.is_open_item_export:
-        drivers = drivers.iloc[0:0]
     return MonthlyReview(ledger, as_of, policy, figures, head, drivers, summary, items, trend, sig, seg, plans, wl, roll, r91, position=pos)
 
 
