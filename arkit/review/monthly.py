@@ -284,7 +284,7 @@ def section_worklist(r: MonthlyReview, *, output_dir=None) -> list:
         "The amount at stake is what the step asks the customer to pay, the same amount as its letter: the past due that can be dunned (not in dispute, not written off) less credits on account; "
         "for a step before the due date (*reminder before due*, *call before due*) the invoices falling due, which are not past due yet; the disputed amount on a *resolve dispute* line. "
         "*Invoice of the step* is the invoice the step is about (its days past due), not always the customer's oldest. "
-        "the probability of loss is the customer's risk score ÷ 100 (an assumption: the score is explainable, not a fitted probability)."
+        "The probability of loss is the customer's risk score ÷ 100 (an assumption: the score is explainable, not a fitted probability)."
     )
     from .worklist import not_on_worklist
 
