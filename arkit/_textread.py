@@ -234,16 +234,31 @@ def head_text(data: bytes) -> str | None:
     return text.replace("\r\n", "\n")
 
 
-def read_plain(path: Path, header_of, *, delimiter: str | None = None, encoding: str | None = None):
-    """The fast path for the common export, a plain UTF-8 file of one header row and one line per record:
-    the head decoded in Python for the delimiter and the header (:func:`head_text`, :func:`sniff_delimiter`,
-    :func:`head_grid`, ``header_of(grid)`` → 0-based header record), the body read from the bytes by
-    pyarrow's multi-threaded CSV reader, every cell as text (empty → NA), exactly as :func:`read_body` reads it.
+class PlainText:
+    """A plain UTF-8 export's layout, read off its head (:func:`plain_head`): the bytes, the body after the
+    header line (a view, no copy), the head grid, the header record's index and names, encoding, delimiter."""
 
-    Returns ``(grid, header_index, frame, lines, encoding, delimiter)``, or ``None`` whenever the general path
-    could read the file differently or explain it better: another encoding (pyarrow checks every byte is
-    UTF-8), CR or mixed line ends, a quote in the title block, an empty line in the body, a header that is
-    not distinct non-empty names (2 to 200 of them), a row of another width, a record spanning lines."""
+    __slots__ = ("data", "body", "grid", "h", "header", "encoding", "sep")
+
+    def __init__(self, data, body, grid, h, header, encoding, sep):
+        self.data, self.body, self.grid, self.h, self.header, self.encoding, self.sep = data, body, grid, h, header, encoding, sep
+
+    def rows(self, n: int) -> np.ndarray:
+        """The file's line numbers of the first ``n`` body records (one line per record)."""
+        return np.arange(n, dtype="int64") + self.h + 2
+
+    def lines_in_body(self) -> int:
+        """Lines below the header (the last one with or without its line end)."""
+        body = self.body
+        return int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10)) + (0 if body[-1:] == b"\n" else 1)
+
+
+def plain_head(path: Path, header_of, *, delimiter: str | None = None, encoding: str | None = None) -> PlainText | None:
+    """The head of a plain UTF-8 file of one header row and one line per record, decoded in Python for the
+    delimiter and the header (:func:`head_text`, :func:`sniff_delimiter`, :func:`head_grid`, ``header_of(grid)``
+    → 0-based header record); ``None`` whenever the general path could read the file differently or explain it
+    better: another encoding, CR or mixed line ends, a quote in the title block, a header that is not distinct
+    non-empty names (2 to 200 of them), no body."""
     if encoding not in (None, "utf-8", "utf8", "utf-8-sig", "utf_8"):
         return None
     try:
@@ -275,27 +290,56 @@ def read_plain(path: Path, header_of, *, delimiter: str | None = None, encoding:
     body = memoryview(data)[start:]  # (a view: no copy of the file)
     if not body or bytes(body[:4096]).isspace() and bytes(body).isspace():
         return None
+    return PlainText(data, body, grid, h, header, "utf-8-sig" if bom else "utf-8", sep)
+
+
+def arrow_body(plain: PlainText, column_types: dict, *, true_values=None, false_values=None):
+    """The body of a :func:`plain_head` file read by pyarrow's multi-threaded CSV reader with the given
+    column types (empty cell → null), or ``None`` when pyarrow refuses it (a row of another width, bytes that
+    are not UTF-8, a cell that does not convert to its column's type) or when a record does not sit on one
+    line (an empty line, which pyarrow drops, or a quoted newline): the caller then reads it another way."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    body = plain.body
+    opts = dict(null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+    if true_values is not None:
+        opts.update(true_values=list(true_values), false_values=list(false_values))
     try:
         # newlines_in_values=False (a third faster): a quoted newline makes a record span lines, which the
         # row count below catches (or pyarrow refuses the split record), and the general path reads the file
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(body)),
             # blocks of about a core's share of the file: each chunk costs every later column pass its overhead
-            read_options=pacsv.ReadOptions(column_names=header, use_threads=True, block_size=min(max(1 << 20, len(body) // (os.cpu_count() or 1) + 1), 1 << 26)),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in header}, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
+            read_options=pacsv.ReadOptions(column_names=plain.header, use_threads=True, block_size=min(max(1 << 20, len(body) // (os.cpu_count() or 1) + 1), 1 << 26)),
+            parse_options=pacsv.ParseOptions(delimiter=plain.sep, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types=column_types, **opts),
         )
-    except Exception:  # noqa: BLE001 - any refusal (width, encoding): the general path reads it and explains
+    except Exception:  # noqa: BLE001 - any refusal (width, encoding, a cell of another type)
         return None
-    n_lines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10)) + (0 if body[-1:] == b"\n" else 1)
-    if table.num_rows != n_lines:
+    if table.num_rows != plain.lines_in_body():
         return None  # an empty line (pyarrow drops it) or a quoted newline: the general path numbers the rows
+    return table
+
+
+def read_plain(path: Path, header_of, *, delimiter: str | None = None, encoding: str | None = None, plain: PlainText | None = None):
+    """The fast path for the common export, a plain UTF-8 file of one header row and one line per record
+    (:func:`plain_head`): the body read from the bytes by pyarrow's multi-threaded CSV reader
+    (:func:`arrow_body`), every cell as text (empty → NA), exactly as :func:`read_body` reads it.
+
+    Returns ``(grid, header_index, frame, lines, encoding, delimiter)``, or ``None`` whenever the general path
+    could read the file differently or explain it better (see :func:`plain_head` and :func:`arrow_body`).
+    ``plain``: the file's head, when the caller has read it already."""
+    plain = plain or plain_head(path, header_of, delimiter=delimiter, encoding=encoding)
+    if plain is None:
+        return None
+    import pyarrow as pa
+
+    table = arrow_body(plain, {c: pa.large_string() for c in plain.header})
+    if table is None:
+        return None
     frame = table.to_pandas(types_mapper=_arrow_text)  # (large_string: what pandas holds, so no cast)
-    rows = np.arange(len(frame), dtype="int64") + h + 2
-    return grid, h, frame, rows, ("utf-8-sig" if bom else "utf-8"), sep
+    return plain.grid, plain.h, frame, plain.rows(len(frame)), plain.encoding, plain.sep
 
 
 def _arrow_text(t):

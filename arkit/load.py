@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _layout, _textread, parse
+from . import _cleanlane, _layout, _textread, parse
 from .errors import LedgerError
 from .limits import active_limits, check_workbook, limits_with
 from .mapping import load_mapping
@@ -63,6 +63,10 @@ class RawTable:
     title: list | None = None  # non-empty lines above the header row, as text
     meta: dict | None = None  # how it was read: encoding, delimiter, header line
     date1904: bool = False  # a workbook on the 1904 date system: serial day numbers count from 1904-01-01
+    #: a clean CSV read with its columns' types (:mod:`arkit._cleanlane`): the arrow table, export → ledger
+    #: column names, the columns kept as they are, and how to read the file as text if the lane declines it
+    #: (``frame`` is then an empty frame of the export's headers until :func:`_validate` reads it)
+    lane: dict | None = None
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -153,8 +157,51 @@ def _prepared_text(path: Path, encoding, delimiter) -> tuple[str, str, str]:
 
 def _read_csv(path: Path, mapping: dict) -> RawTable:
     where = str(path)
+    plain = None
+    if _cleanlane.ENABLED and _cleanlane.qualifies(mapping):
+        plain = _textread.plain_head(path, lambda g: _find_header(g, mapping, where), delimiter=mapping.get("delimiter"), encoding=mapping.get("encoding"))
+        if plain is not None:
+            got = _read_clean(path, plain, mapping)
+            if got is not None:
+                _TEXT_CACHE.clear()
+                return got
+    return _read_csv_text(path, mapping, plain)
+
+
+def _read_clean(path: Path, plain, mapping: dict) -> RawTable | None:
+    """A plain UTF-8 invoices file read with its columns' types for :mod:`arkit._cleanlane`; ``None`` when the
+    columns do not resolve (the general path then says why) or pyarrow refuses a cell's type."""
+    where = str(path)
+    probe = RawTable(pd.DataFrame(columns=plain.header), pd.Series([], dtype="int64"), where)
+    try:
+        frame, extras = _apply_columns(probe, "invoices", mapping)
+        _missing_required("invoices", frame, probe, mapping)
+    except LedgerError:
+        return None
+    canon = [str(c) for c in frame.columns]
+    if "amount" not in canon:
+        return None  # (an open-item list with the open balance alone: the general path copies it)
+    types, flags = _cleanlane.column_types(plain.header, canon, plain.grid, plain.h)
+    bools = dict(true_values=_cleanlane._TRUE, false_values=_cleanlane._FALSE) if flags else {}
+    table = _textread.arrow_body(plain, types, **bools)
+    if table is None:
+        return None
+    meta = {"encoding": plain.encoding, "delimiter": _textread.delimiter_name(plain.sep), "header_row": plain.h + 1}
+    rows = pd.Series(plain.rows(table.num_rows))
+    lane = {
+        "table": table,
+        "names": dict(zip(plain.header, canon)),
+        "extras": [(e, c) for e, c in zip(plain.header, canon) if c in extras],
+        "reread": lambda: _read_csv_text(path, mapping, plain),
+    }
+    return RawTable(probe.frame, rows, where, title=_title_lines(plain.grid, plain.h), meta=meta, lane=lane)
+
+
+def _read_csv_text(path: Path, mapping: dict, plain=None) -> RawTable:
+    """A delimited text file with every cell as text (``plain``: its head, when :func:`_read_csv` read it)."""
+    where = str(path)
     enc_pin, sep_pin = mapping.get("encoding"), mapping.get("delimiter")
-    fast = _textread.read_plain(path, lambda g: _find_header(g, mapping, where), delimiter=sep_pin, encoding=enc_pin)
+    fast = _textread.read_plain(path, lambda g: _find_header(g, mapping, where), delimiter=sep_pin, encoding=enc_pin, plain=plain)
     if fast is not None:  # plain UTF-8, one line per record: read from the bytes, never decoded whole
         _TEXT_CACHE.clear()
         grid, h, frame, lines, enc, sep = fast
@@ -728,7 +775,17 @@ def _finish_problems(parts: list[pd.DataFrame], table: str, file: str, sheet) ->
 
 
 def _validate(table: str, raw: RawTable, mapping: dict, *, drop_patterns: list[str]):
-    """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank."""
+    """Parse and check one table: typed frame (non-blank rows), problems, duplicate mask, row numbers, skipped, blank.
+    A clean CSV read with its types takes :mod:`arkit._cleanlane`; when the lane declines, the file is read again
+    as text (``raw`` is updated in place) and checked here."""
+    if raw.lane is not None:
+        lane = raw.lane
+        got = _cleanlane.validate(lane["table"], lane["names"], lane["extras"], raw.rows, mapping, drop_patterns)
+        if got is not None:
+            raw.meta = {**(raw.meta or {}), "layout": {}, "totals": []}
+            return got
+        text = lane["reread"]()
+        raw.frame, raw.rows, raw.meta, raw.title, raw.lane = text.frame, text.rows, text.meta, text.title, None
     frame, extras = _apply_columns(raw, table, mapping)
     where = raw.file + (f", sheet '{raw.sheet}'" if raw.sheet else "")
     if table == "invoices":
