@@ -55,6 +55,10 @@ _SETTLES = re.compile(r"\.\d{1,2}$|\.\d{4,}$")
 _TRUE = sorted({v for t in parse._TRUE for v in (t, t.upper(), t.title())})
 _FALSE = sorted({v for t in parse._FALSE if t for v in (t, t.upper(), t.title())})
 _FLAGS = {*parse._TRUE, *parse._FALSE} - {""}
+#: the dates parse.MIN_DATE … parse.MAX_DATE as days since 1970-01-01 (what a date32 column holds)
+_DAY_RANGE = ((parse.MIN_DATE - pd.Timestamp("1970-01-01")).days, (parse.MAX_DATE - pd.Timestamp("1970-01-01")).days)
+#: arkit's own layout patterns: none matches a date or a number
+_DEFAULT_LAYOUT = {SEPARATOR_ROWS, SUBTOTAL_ROWS, TOTAL_ROWS}
 
 
 def qualifies(mapping: dict) -> bool:
@@ -203,25 +207,14 @@ def validate(table, names: dict[str, str], extras: list[tuple[str, str]], rows: 
         out[col] = val
     typed = empty_table("invoices")
     typed = pd.DataFrame({c: out[c] if c in out else pd.Series(index=index, dtype=typed[c].dtype) for c in typed.columns}, index=index)
-    # the rules of arkit.load._rule_checks
-    if (typed["due_date"] < typed["invoice_date"]).any():
-        return None
-    if "open_amount" in out and typed["open_amount"].notna().any():
-        amt, opn = typed["amount"], typed["open_amount"]
-        if ((opn.abs() > amt.abs() + 0.005) | ((np.sign(opn) * np.sign(amt)) < 0)).any():
-            return None
-    # every key once (the general path's first, exact test; a repeat sends the file there)
-    from .load import KEYS, _keys_repeat
+    from .load import KEYS, _keys_repeat, _rule_checks
 
+    if any(len(p) for p in _rule_checks("invoices", typed, rows)):
+        return None  # a due date before the invoice date, an open amount above the amount
+    # every key once (the general path's first, exact test; a repeat sends the file there)
     if _keys_repeat(typed[KEYS["invoices"]], KEYS["invoices"]):
         return None
     if extras:  # (export name, name in the ledger) of the columns kept as they are
         typed = pd.concat([typed, pd.DataFrame({name: _text(table.column(e)) for e, name in extras}, index=index)], axis=1)
     none = pd.Series(False, index=index)
     return typed, [], none, rows, none, none
-
-
-_DAY_RANGE = ((parse.MIN_DATE - pd.Timestamp("1970-01-01")).days, (parse.MAX_DATE - pd.Timestamp("1970-01-01")).days)
-
-
-_DEFAULT_LAYOUT = {SEPARATOR_ROWS, SUBTOTAL_ROWS, TOTAL_ROWS}
